@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""List TCP sockets through netlink NETLINK_SOCK_DIAG / SOCK_DIAG_BY_FAMILY (what ``ss`` uses).
+
+The decoder aggregates while it walks the kernel's replies into a tally (see
+``_tcp_state.SocketTally``); no per-socket object is kept. Standard library only.
+
+Layouts (linux/netlink.h, linux/inet_diag.h):
+  nlmsghdr        len u32, type u16, flags u16, seq u32, pid u32              16 bytes
+  inet_diag_req_v2 family u8, protocol u8, ext u8, pad u8, states u32, sockid   56 bytes
+  inet_diag_sockid sport be16, dport be16, src 16, dst 16, if u32, cookie 2*u32 48 bytes
+  inet_diag_msg   family, state, timer, retrans (u8 each), sockid,
+                  expires, rqueue, wqueue, uid, inode (u32 each)                 72 bytes
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import socket
+import struct
+
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLMSG_NOOP = 1
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_REQUEST = 0x01
+NLM_F_DUMP = 0x300
+IPPROTO_TCP = 6
+AF_INET = 2
+AF_INET6 = 10
+
+TCP_TIME_WAIT = 6
+TCP_CLOSE_WAIT = 8
+TCP_LISTEN = 10
+ALL_STATES = 0xFFF
+LISTEN_ONLY = 1 << TCP_LISTEN
+
+NLMSG_HEADER_LEN = 16
+INET_DIAG_MSG_END = NLMSG_HEADER_LEN + 72
+
+_REQUEST = struct.Struct("=IHHIIBBBBI48x")
+_HEADER = struct.Struct("=IH")
+_ERROR_CODE = struct.Struct("=i")
+# nlmsghdr len/type, then inet_diag_msg state, sport, dport (ports in network order)
+_SOCKET = struct.Struct("=IH11xB2xHH")
+_QUEUES_INODE = struct.Struct("=II4xI")  # rqueue, wqueue, (uid), inode at offset 72
+_RQUEUE_OFFSET = 72
+_DST_OFFSET = 40
+_SRC_OFFSET = 24
+
+# Ports arrive in network order; unpacking them natively and fixing them through this
+# table costs one list index per socket instead of a second unpack.
+NETWORK_PORT = list(struct.unpack("=65536H", struct.pack(">65536H", *range(65536))))
+
+RECEIVE_BUFFER = 1 << 20
+
+
+class SockDiagError(Exception):
+    """The kernel refused the dump or sent something this decoder cannot read."""
+
+
+class SockDiagUnavailable(SockDiagError):
+    """Netlink sock_diag cannot be used here (not Linux, not allowed, not built in)."""
+
+
+def build_request(family, states, seq):
+    return _REQUEST.pack(_REQUEST.size, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0,
+                         family, IPPROTO_TCP, 0, 0, states)
+
+
+def _error_message(data, offset, length):
+    if length < NLMSG_HEADER_LEN + 4:
+        raise SockDiagError("truncated NLMSG_ERROR message (%d bytes)" % length)
+    code = -_ERROR_CODE.unpack_from(data, offset + NLMSG_HEADER_LEN)[0]
+    return code
+
+
+def walk_messages(data, family, tally):
+    """Aggregate every inet_diag_msg in ``data`` (bytes holding whole netlink messages)
+    into ``tally``. Return True once NLMSG_DONE is seen. Raise SockDiagError on
+    NLMSG_ERROR, on a failed dump and on truncated or malformed input."""
+    end = len(data)
+    offset = 0
+    counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
+    tw_local_ports = tally.tw_local_ports
+    tw_destinations = tally.tw_destinations[family]
+    outbound = tally.outbound_ports
+    cw_local_ports = tally.cw_local_ports
+    cw_inodes = tally.cw_inodes
+    port_of = NETWORK_PORT
+    unpack_socket = _SOCKET.unpack_from
+    dst_len = 16 if family == AF_INET6 else 4
+    dst_end = _DST_OFFSET + dst_len
+    while offset < end:
+        if end - offset < 24:
+            if end - offset >= NLMSG_HEADER_LEN:
+                length, kind = _HEADER.unpack_from(data, offset)
+                if kind in (NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP) and offset + length <= end:
+                    return _control_message(data, offset, length, kind)
+            raise SockDiagError("truncated netlink message: %d trailing bytes at offset %d" % (end - offset, offset))
+        length, kind, state, sport, dport = unpack_socket(data, offset)
+        if length < NLMSG_HEADER_LEN or offset + length > end:
+            raise SockDiagError("malformed netlink message: length %d at offset %d of %d" % (length, offset, end))
+        if kind != SOCK_DIAG_BY_FAMILY:
+            if _control_message(data, offset, length, kind):
+                return True
+            offset += (length + 3) & ~3
+            continue
+        if length < INET_DIAG_MSG_END:
+            raise SockDiagError("truncated inet_diag_msg: %d bytes at offset %d" % (length, offset))
+        counts[state] += 1
+        if state == TCP_TIME_WAIT:
+            sport = port_of[sport]
+            tw_local_ports[sport] += 1
+            if outbound[sport]:
+                key = (data[offset + _DST_OFFSET:offset + dst_end], port_of[dport])
+                tw_destinations[key] = tw_destinations.get(key, 0) + 1
+        elif state == TCP_CLOSE_WAIT:
+            sport = port_of[sport]
+            cw_local_ports[sport] += 1
+            inode = _QUEUES_INODE.unpack_from(data, offset + _RQUEUE_OFFSET)[2]
+            if inode:
+                cw_inodes[inode] = sport
+        elif state == TCP_LISTEN:
+            queue, backlog, _inode = _QUEUES_INODE.unpack_from(data, offset + _RQUEUE_OFFSET)
+            address = format_address(family, data[offset + _SRC_OFFSET:offset + _SRC_OFFSET + 16])
+            tally.listeners.append((family, address, port_of[sport], queue, backlog))
+        offset += (length + 3) & ~3
+    return False
+
+
+def _control_message(data, offset, length, kind):
+    """Handle a non-socket message; True when it ends the dump."""
+    if kind == NLMSG_DONE:
+        if length >= NLMSG_HEADER_LEN + 4:
+            code = _ERROR_CODE.unpack_from(data, offset + NLMSG_HEADER_LEN)[0]
+            if code < 0:
+                raise SockDiagError("socket dump failed: %s" % os.strerror(-code))
+        return True
+    if kind == NLMSG_ERROR:
+        code = _error_message(data, offset, length)
+        if code == 0:
+            return False
+        raise SockDiagError("kernel refused the socket dump: %s (errno %d)" % (os.strerror(code), code))
+    if kind == NLMSG_NOOP:
+        return False
+    raise SockDiagError("unexpected netlink message type %d" % kind)
+
+
+def format_destination(family, key):
+    """(address text, port) of a TIME_WAIT destination key (raw address, port)."""
+    return format_address(family, key[0]), key[1]
+
+
+def format_address(family, raw):
+    """Text form of an address from the dump; IPv4-mapped IPv6 becomes IPv4."""
+    if family == AF_INET6:
+        if raw[:12] == b"\0" * 10 + b"\xff\xff":
+            return socket.inet_ntop(socket.AF_INET, raw[12:])
+        return socket.inet_ntop(socket.AF_INET6, raw)
+    return socket.inet_ntop(socket.AF_INET, raw[:4])
+
+
+def open_socket():
+    try:
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    except AttributeError:
+        raise SockDiagUnavailable("netlink is not available on this platform")
+    except OSError as exc:
+        raise SockDiagUnavailable("cannot open a NETLINK_SOCK_DIAG socket: %s" % (exc.strerror or exc))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    except OSError:
+        pass
+    return sock
+
+
+def dump(sock, family, states, tally, seq=1):
+    """Run one SOCK_DIAG_BY_FAMILY dump and aggregate its replies into ``tally``."""
+    try:
+        sock.sendto(build_request(family, states, seq), (0, 0))
+    except OSError as exc:
+        raise SockDiagUnavailable("netlink socket dump request refused: %s" % (exc.strerror or exc))
+    buffer = bytearray(RECEIVE_BUFFER)
+    view = memoryview(buffer)
+    while True:
+        try:
+            received = sock.recv_into(buffer)
+        except InterruptedError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EACCES):
+                raise SockDiagUnavailable("netlink socket dump not allowed: %s" % exc.strerror)
+            raise SockDiagError("netlink receive failed: %s" % (exc.strerror or exc))
+        if received == 0:
+            raise SockDiagError("netlink socket closed before the end of the dump")
+        # one copy of the chunk, so that address slices are hashable bytes
+        if walk_messages(bytes(view[:received]), family, tally):
+            return
+
+
+def collect_sockets(tally, families=(AF_INET, AF_INET6)):
+    """Listeners first (they decide which TIME_WAIT ports are inbound), then all other states."""
+    sock = open_socket()
+    try:
+        seq = 1
+        for family in families:
+            dump(sock, family, LISTEN_ONLY, tally, seq)
+            seq += 1
+        tally.listeners_complete()
+        for family in families:
+            dump(sock, family, ALL_STATES & ~LISTEN_ONLY, tally, seq)
+            seq += 1
+    finally:
+        sock.close()
