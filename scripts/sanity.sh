@@ -17,6 +17,13 @@ for f in "$root"/tests/sanity/ignore-*.txt; do
         exit 1
     fi
 done
+# ansible-test bootstraps pip in each sanity venv from a script it downloads from a host this machine
+# cannot reach; give it the offline equivalent under the cache name it looks for.
+ansible_test_dir="$(python3 -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+pip_version="$(grep -Po "pip='\K[0-9.]+" "$ansible_test_dir/_internal/python_requirements.py" | head -n1)"
+cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+mkdir -p "$(dirname "$cache")"
+cp "$root/tests/sanity/pip-bootstrap.py" "$cache"
 cd "$dest"
 python_version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 ansible-test sanity --venv --python "$python_version" --color no "$@"
