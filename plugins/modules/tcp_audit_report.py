@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcp_audit_report
+short_description: Evaluate the TCP audit rules for a fleet and write its reports on the controller
+version_added: "0.1.0"
+description:
+  - Runs on the controller only (an action plugin); it never contacts a managed host.
+  - For every host in O(hosts), reads from hostvars the registered results of
+    M(tcpops.timewait.tcp_state_facts) (O(facts_var)) and M(tcpops.timewait.sysctl_config_facts)
+    (O(sysctl_var)) and the threshold overrides (O(thresholds_var)), evaluates every audit rule
+    and sets the host status to its worst finding, or to C(unreachable) / C(error) with the reason
+    when the facts could not be gathered.
+  - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
+    C(tcp-audit.prom) into O(dest), each atomically (temporary file and rename).
+  - The rules, their thresholds and the report formats are described in the collection's
+    C(docs/audit.md) and C(docs/reports.md).
+author:
+  - tcpops maintainers
+options:
+  hosts:
+    description: Inventory names of the hosts to report on, usually C(ansible_play_hosts_all).
+    type: list
+    elements: str
+    required: true
+  dest:
+    description: Directory for the reports (created when missing). With O(history=true), the runs go below it.
+    type: path
+    required: true
+  facts_var:
+    description: Name of the host variable holding the registered result of M(tcpops.timewait.tcp_state_facts).
+    type: str
+    default: tcp_audit_gathered
+  sysctl_var:
+    description: Name of the host variable holding the registered result of M(tcpops.timewait.sysctl_config_facts).
+    type: str
+    default: tcp_audit_gathered_sysctl
+  thresholds_var:
+    description: Name of the host variable holding threshold overrides (a dict; see C(docs/audit.md)).
+    type: str
+    default: tcp_audit_thresholds
+  fail_on:
+    description:
+      - Which host statuses set RV(fail_on_reached). V(fail) counts C(fail), C(error) and C(unreachable);
+        V(warn) adds C(warn); V(never) never does.
+      - This module does not fail because of findings; the playbook decides with RV(fail_on_reached).
+    type: str
+    choices: [fail, warn, never]
+    default: fail
+  history:
+    description:
+      - Write into a new C(<dest>/<YYYYmmddTHHMMSSZ>/) directory, compare with C(<dest>/latest/tcp-audit.json),
+        then point C(<dest>/latest) at the new run and delete the oldest runs beyond O(keep).
+    type: bool
+    default: false
+  keep:
+    description: With O(history=true), how many run directories to keep.
+    type: int
+    default: 30
+  compare_with:
+    description: Without O(history), a C(tcp-audit.json) written earlier to compare this run with.
+    type: path
+  compare_label:
+    description: How the reports name the run compared with.
+    type: str
+    default: previous run
+  title:
+    description: Title of the HTML report.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Writes the reports on the controller in check mode too; it changes nothing on managed hosts.
+  diff_mode:
+    support: none
+    description: No diff.
+  platform:
+    platforms: posix
+    description: Runs on the controller.
+"""
+
+EXAMPLES = r"""
+- name: Write the fleet reports
+  tcpops.timewait.tcp_audit_report:
+    hosts: "{{ ansible_play_hosts_all }}"
+    dest: ./reports
+  run_once: true
+  delegate_to: localhost
+  register: tcp_audit_report_result
+"""
+
+RETURN = r"""
+report_dir:
+  description: Directory the reports were written into.
+  returned: success
+  type: str
+  sample: /srv/audit/20260101T020000Z
+files:
+  description: Path of each report by format (json, csv, html, junit, prom).
+  returned: success
+  type: dict
+  sample: {json: ./reports/tcp-audit.json, html: ./reports/tcp-audit.html}
+summary:
+  description: Fleet summary, as in the JSON report (C(hosts), C(by_status), C(by_rule), C(worst_status), C(hosts_worst_first)).
+  returned: success
+  type: dict
+table:
+  description: Plain-text summary table, worst hosts first, one line per element.
+  returned: success
+  type: list
+  elements: str
+hosts:
+  description:
+    - Per host, C(status), C(reason), C(problems) (ids of the warn/fail findings), C(fixable_by_tuning)
+      (a warn/fail finding that the tcp_tuning role fixes) and C(application_problems).
+  returned: success
+  type: dict
+comparison:
+  description: New, resolved and persisting findings per host against the earlier run; null without one.
+  returned: success
+  type: dict
+pruned_runs:
+  description: Run directories deleted by the retention.
+  returned: success
+  type: list
+  elements: str
+fail_on_reached:
+  description: Whether a host has a status that O(fail_on) counts.
+  returned: success
+  type: bool
+"""
