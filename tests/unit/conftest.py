@@ -1,0 +1,42 @@
+"""Shared helpers for the unit tests: fixture locations and a builder for /proc/PID trees."""
+
+import os
+import pathlib
+import shutil
+
+import pytest
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "proc"
+
+
+@pytest.fixture
+def modern_proc():
+    """A /proc tree of a current kernel with IPv4, IPv6 and IPv4-mapped sockets in every state."""
+    return str(FIXTURES / "modern")
+
+
+@pytest.fixture
+def old_kernel_proc():
+    """A /proc tree of a 3.10 kernel: tcp_tw_recycle present, no tcp_tw_reuse_delay, no IPv6."""
+    return str(FIXTURES / "old_kernel")
+
+
+@pytest.fixture
+def make_proc_tree(tmp_path):
+    """Build a proc_root from a fixture tree plus processes: {pid: (comm, [fd link targets])}."""
+
+    def build(processes, base=None):
+        root = tmp_path / "proc"
+        if base is not None:
+            shutil.copytree(str(FIXTURES / base), str(root))
+        else:
+            root.mkdir()
+        for pid, (comm, targets) in processes.items():
+            fd_dir = root / str(pid) / "fd"
+            fd_dir.mkdir(parents=True)
+            (root / str(pid) / "comm").write_text(comm + "\n")
+            for number, target in enumerate(targets):
+                os.symlink(target, str(fd_dir / str(number)))
+        return str(root)
+
+    return build

@@ -1,0 +1,124 @@
+"""Sysctls, counters, sockstat and netfilter state read from fixture /proc trees."""
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils import _kernel_state
+
+
+def test_modern_sysctls(modern_proc):
+    warnings = []
+    sysctls = _kernel_state.read_sysctls(modern_proc, warnings)
+    assert warnings == []
+    assert set(sysctls) == set(_kernel_state.SYSCTL_KEYS)
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 2
+    assert sysctls["net.ipv4.tcp_tw_reuse_delay"] == 1000
+    assert sysctls["net.ipv4.tcp_tw_recycle"] is None
+    # the tab inside the range is folded to one space
+    assert sysctls["net.ipv4.ip_local_port_range"] == "32768 60999"
+    assert sysctls["net.ipv4.ip_local_reserved_ports"] == "40000-40001,50000"
+    assert sysctls["net.netfilter.nf_conntrack_max"] == 262144
+
+
+def test_old_kernel_sysctls(old_kernel_proc):
+    sysctls = _kernel_state.read_sysctls(old_kernel_proc, [])
+    assert sysctls["net.ipv4.tcp_tw_recycle"] == 1
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 1
+    assert sysctls["net.ipv4.tcp_tw_reuse_delay"] is None
+    assert sysctls["net.ipv4.ip_local_reserved_ports"] == ""
+    assert sysctls["net.netfilter.nf_conntrack_max"] is None
+    assert sysctls["net.netfilter.nf_conntrack_tcp_timeout_time_wait"] is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1\n", 1), ("-1\n", -1), ("32768\t60999\n", "32768 60999"), ("\n", ""), ("cubic reno\n", "cubic reno"),
+])
+def test_sysctl_value_parsing(text, expected):
+    assert _kernel_state.parse_sysctl_value(text) == expected
+
+
+def test_ephemeral_ports_with_reserved(modern_proc):
+    warnings = []
+    ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)
+    assert ports == {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
+                     "reserved_in_range": 3, "usable": 28229}
+
+
+def test_ephemeral_ports_reserved_outside_range_do_not_count():
+    sysctls = {"net.ipv4.ip_local_port_range": "1024 65000", "net.ipv4.ip_local_reserved_ports": "80,443,65001-65003"}
+    ports = _kernel_state.ephemeral_ports(sysctls, [])
+    assert ports["reserved"] == [80, 443, 65001, 65002, 65003]
+    assert ports["reserved_in_range"] == 0
+    assert ports["usable"] == ports["size"] == 63977
+
+
+def test_ephemeral_ports_unknown_range_is_null_with_a_warning():
+    warnings = []
+    ports = _kernel_state.ephemeral_ports({"net.ipv4.ip_local_port_range": None}, warnings)
+    assert ports["low"] is None and ports["usable"] is None
+    assert warnings and "ip_local_port_range" in warnings[0]
+
+
+def test_counters_modern(modern_proc):
+    warnings = []
+    counters = _kernel_state.read_counters(modern_proc, warnings)
+    assert warnings == []
+    assert counters["TCPTimeWaitOverflow"] == 15
+    assert counters["TWRecycled"] == 3
+    assert counters["PAWSActive"] == 2
+    assert counters["PAWSPassive"] is None  # not in this kernel's TcpExt line
+    assert counters["ListenOverflows"] == 11 and counters["ListenDrops"] == 12
+    assert counters["SyncookiesSent"] == 5 and counters["SyncookiesFailed"] == 1
+    assert counters["CurrEstab"] == 3 and counters["ActiveOpens"] == 501
+    assert counters["RetransSegs"] == 505
+
+
+def test_counters_old_kernel(old_kernel_proc):
+    counters = _kernel_state.read_counters(old_kernel_proc, [])
+    assert counters["PAWSPassive"] == 33
+    assert counters["TWRecycled"] == 20
+    assert counters["TCPAbortOnTimeout"] is None
+    assert counters["EstabResets"] == 1
+
+
+def test_counters_missing_files_are_null_with_warnings(tmp_path):
+    warnings = []
+    counters = _kernel_state.read_counters(str(tmp_path), warnings)
+    assert set(counters.values()) == {None}
+    assert len(warnings) == 2
+
+
+def test_sockstat_is_per_namespace_only(modern_proc):
+    warnings = []
+    assert _kernel_state.read_sockstat(modern_proc, warnings) == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3}
+    assert warnings == []
+
+
+def test_sockstat_without_ipv6(old_kernel_proc):
+    warnings = []
+    assert _kernel_state.read_sockstat(old_kernel_proc, warnings) == {"inuse": 2, "orphan": 0, "tw": 1, "inuse6": None}
+    assert any("sockstat6" in warning for warning in warnings)
+
+
+def test_netfilter_modern(modern_proc):
+    sysctls = _kernel_state.read_sysctls(modern_proc, [])
+    assert _kernel_state.read_netfilter(modern_proc, sysctls) == {
+        "conntrack_loaded": True, "conntrack_count": 42, "nat_loaded": True}
+
+
+def test_netfilter_absent(old_kernel_proc):
+    sysctls = _kernel_state.read_sysctls(old_kernel_proc, [])
+    assert _kernel_state.read_netfilter(old_kernel_proc, sysctls) == {
+        "conntrack_loaded": False, "conntrack_count": None, "nat_loaded": False}
+
+
+def test_nat_table_without_module_list(tmp_path):
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "ip_tables_names").write_text("filter\nnat\n")
+    assert _kernel_state.read_netfilter(str(tmp_path), {})["nat_loaded"] is True
+
+
+def test_kernel_release(modern_proc, tmp_path):
+    assert _kernel_state.read_kernel_release(modern_proc, []) == "6.1.0-28-amd64"
+    warnings = []
+    assert _kernel_state.read_kernel_release(str(tmp_path), warnings) is None
+    assert warnings

@@ -1,0 +1,175 @@
+"""The netlink sock_diag decoder on crafted byte buffers, and the request it sends."""
+
+import errno
+import socket
+import struct
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
+from ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state import SocketTally
+
+EPHEMERAL = {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_in_range": 0, "usable": 28232}
+NLM_F_MULTI = 0x02
+
+
+def message(kind, payload=b"", seq=1):
+    length = 16 + len(payload)
+    padding = b"\0" * (-length % 4)
+    return struct.pack("=IHHII", length, kind, NLM_F_MULTI, seq, 0) + payload + padding
+
+
+def address(family, text):
+    raw = socket.inet_pton(family, text)
+    return raw + b"\0" * (16 - len(raw))
+
+
+def diag(family, state, src, sport, dst, dport, rqueue=0, wqueue=0, inode=0, attributes=b""):
+    payload = struct.pack("=BBBB", family, state, 0, 0)
+    payload += struct.pack(">HH", sport, dport) + address(family, src) + address(family, dst)
+    payload += struct.pack("=III", 0, 0, 0)                              # if, cookie
+    payload += struct.pack("=IIIII", 0, rqueue, wqueue, 0, inode)        # expires, queues, uid, inode
+    return message(_sockdiag.SOCK_DIAG_BY_FAMILY, payload + attributes)
+
+
+def done(code=0):
+    return message(_sockdiag.NLMSG_DONE, struct.pack("=i", code))
+
+
+def error(code):
+    return message(_sockdiag.NLMSG_ERROR, struct.pack("=i", -code) + struct.pack("=IHHII", 72, 20, 0x301, 1, 0))
+
+
+def fresh_tally(listening=()):
+    tally = SocketTally(EPHEMERAL)
+    for port in listening:
+        tally.outbound_ports[port] = 0
+    return tally
+
+
+def test_several_messages_in_one_buffer():
+    tally = fresh_tally()
+    data = b"".join([
+        diag(2, 1, "10.0.0.1", 40000, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 40002, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50000),      # inbound: port 80 is outside the range
+        diag(2, 8, "10.0.0.1", 8080, "10.0.0.3", 50001, inode=777),
+        diag(2, 10, "0.0.0.0", 8080, "0.0.0.0", 0, rqueue=5, wqueue=128),
+        done(),
+    ])
+    assert _sockdiag.walk_messages(data, 2, tally) is True
+    assert tally.by_family["ipv4"][1] == 1
+    assert tally.by_family["ipv4"][6] == 3
+    assert tally.by_family["ipv4"][8] == 1
+    assert tally.by_family["ipv4"][10] == 1
+    assert tally.tw_local_ports[40001] == 1 and tally.tw_local_ports[80] == 1
+    destinations = dict((_sockdiag.format_destination(2, key), count)
+                        for key, count in tally.tw_destinations[2].items())
+    assert destinations == {("10.0.0.2", 5432): 2}
+    assert tally.cw_inodes == {777: 8080}
+    assert tally.listeners == [(2, "0.0.0.0", 8080, 5, 128)]
+
+
+def test_ipv6_and_ipv4_mapped_destinations():
+    tally = fresh_tally()
+    data = b"".join([
+        diag(10, 6, "2001:db8::10", 33000, "2001:db8::1", 443),
+        diag(10, 6, "::ffff:192.0.2.10", 33001, "::ffff:10.0.0.5", 5432),
+        diag(10, 10, "::", 22, "::", 0, rqueue=0, wqueue=4096),
+    ])
+    assert _sockdiag.walk_messages(data, 10, tally) is False
+    destinations = dict((_sockdiag.format_destination(10, key), count)
+                        for key, count in tally.tw_destinations[10].items())
+    assert destinations == {("2001:db8::1", 443): 1, ("10.0.0.5", 5432): 1}
+    assert tally.by_family["ipv6"][6] == 2 and tally.by_family["ipv4"] == [0] * 13
+    assert tally.listeners == [(10, "::", 22, 0, 4096)]
+
+
+def test_listening_port_inside_the_range_is_inbound():
+    tally = fresh_tally(listening=[40005])
+    _sockdiag.walk_messages(diag(2, 6, "127.0.0.1", 40005, "127.0.0.1", 50000), 2, tally)
+    assert tally.tw_local_ports[40005] == 1
+    assert tally.tw_destinations[2] == {}
+
+
+def test_messages_with_attributes_are_walked_by_their_length():
+    tally = fresh_tally()
+    attribute = struct.pack("=HHB3x", 5, 8, 0)  # an rtattr (INET_DIAG_SHUTDOWN) padded to 8 bytes
+    data = diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2, attributes=attribute) + diag(2, 9, "10.0.0.1", 3, "10.0.0.2", 4)
+    assert _sockdiag.walk_messages(data, 2, tally) is False
+    assert tally.by_family["ipv4"][1] == 1 and tally.by_family["ipv4"][9] == 1
+
+
+def test_multipart_dump_across_buffers():
+    tally = fresh_tally()
+    first = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80) * 3
+    second = diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 80) + done()
+    assert _sockdiag.walk_messages(first, 2, tally) is False
+    assert _sockdiag.walk_messages(second, 2, tally) is True
+    assert sum(tally.tw_local_ports) == 4
+
+
+def test_done_alone_ends_the_dump():
+    assert _sockdiag.walk_messages(done(), 2, fresh_tally()) is True
+    assert _sockdiag.walk_messages(message(_sockdiag.NLMSG_DONE), 2, fresh_tally()) is True
+
+
+def test_done_with_an_error_code_raises():
+    with pytest.raises(_sockdiag.SockDiagError, match="dump failed"):
+        _sockdiag.walk_messages(done(-errno.EINTR), 2, fresh_tally())
+
+
+def test_error_message_raises_with_the_errno():
+    with pytest.raises(_sockdiag.SockDiagError, match="Operation not permitted"):
+        _sockdiag.walk_messages(diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2) + error(errno.EPERM), 2, fresh_tally())
+
+
+def test_error_zero_is_an_acknowledgement():
+    tally = fresh_tally()
+    assert _sockdiag.walk_messages(error(0) + diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2), 2, tally) is False
+    assert tally.by_family["ipv4"][1] == 1
+
+
+@pytest.mark.parametrize("cut", [5, 16, 30, 87])
+def test_truncated_buffer_is_a_clear_error(cut):
+    data = diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2) + diag(2, 1, "10.0.0.1", 3, "10.0.0.2", 4)[:cut]
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated|malformed"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_short_inet_diag_message_is_a_clear_error():
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated inet_diag_msg"):
+        _sockdiag.walk_messages(message(_sockdiag.SOCK_DIAG_BY_FAMILY, b"\x02\x01" + b"\0" * 22), 2, fresh_tally())
+
+
+def test_length_below_header_is_a_clear_error():
+    data = struct.pack("=IHHII", 8, 20, 0, 0, 0) + b"\0" * 16
+    with pytest.raises(_sockdiag.SockDiagError, match="malformed"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_truncated_error_message_is_a_clear_error():
+    data = struct.pack("=IHHII", 18, _sockdiag.NLMSG_ERROR, 0, 0, 0) + b"\0\0" + b"\0" * 8
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated NLMSG_ERROR"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_unknown_message_type_is_a_clear_error():
+    with pytest.raises(_sockdiag.SockDiagError, match="unexpected netlink message type 99"):
+        _sockdiag.walk_messages(message(99, b"\0" * 8), 2, fresh_tally())
+
+
+def test_request_layout():
+    request = _sockdiag.build_request(10, 0xFFF, 7)
+    length, kind, flags, seq, pid = struct.unpack_from("=IHHII", request)
+    assert (length, kind, flags, seq, pid) == (72, 20, 0x301, 7, 0)
+    assert len(request) == 72
+    family, protocol, ext, pad, states = struct.unpack_from("=BBBBI", request, 16)
+    assert (family, protocol, ext, pad, states) == (10, 6, 0, 0, 0xFFF)
+    assert request[24:] == b"\0" * 48
+
+
+def test_network_port_table():
+    raw = struct.unpack("=H", struct.pack(">H", 8080))[0]
+    assert _sockdiag.NETWORK_PORT[raw] == 8080

@@ -1,0 +1,234 @@
+"""collect(): the whole tcp_state dict on fixture trees, the stdlib command line, and the live host."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
+
+TOP_KEYS = {"kernel", "mode", "backend", "duration_ms", "warnings", "counts", "by_family", "time_wait",
+            "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter"}
+STATE_KEYS = {"established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
+              "close_wait", "last_ack", "listen", "closing", "total"}
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+
+
+def test_full_from_fixture_proc(make_proc_tree):
+    proc = make_proc_tree({4242: ("cw-leaker", ["socket:[1001]", "socket:[1002]"]),
+                           4343: ("api", ["socket:[1003]", "socket:[3001]"])}, base="modern")
+    state = _tcp_state.collect(mode="full", backend="proc", top=2, proc_root=proc)
+    assert set(state) == TOP_KEYS
+    assert state["backend"] == "proc" and state["mode"] == "full"
+    assert state["kernel"] == "6.1.0-28-amd64"
+    assert state["counts"] == {"established": 3, "syn_sent": 1, "syn_recv": 1, "fin_wait1": 1, "fin_wait2": 1,
+                               "time_wait": 11, "close": 1, "close_wait": 4, "last_ack": 1, "listen": 3,
+                               "closing": 1, "total": 28}
+    assert state["by_family"]["ipv6"]["total"] == 6 and state["by_family"]["ipv4"]["total"] == 22
+    time_wait = state["time_wait"]
+    assert (time_wait["total"], time_wait["outbound"], time_wait["inbound"]) == (11, 7, 4)
+    assert time_wait["top_destinations"] == [
+        {"address": "10.0.0.5", "port": 5432, "count": 4, "port_usage": round(4 / 28229, 4)},
+        {"address": "2001:db8::1", "port": 443, "count": 2, "port_usage": round(2 / 28229, 4)},
+    ]
+    assert time_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 33000, "count": 1}]
+    close_wait = state["close_wait"]
+    assert close_wait["total"] == 4 and close_wait["owners_available"] is True
+    assert close_wait["owners_reason"] is None
+    assert close_wait["top_processes"] == [
+        {"pid": 4242, "comm": "cw-leaker", "count": 2, "local_ports": [80]},
+        {"pid": 4343, "comm": "api", "count": 1, "local_ports": [33010]},
+    ]
+    assert close_wait["unowned"] == 1
+    assert close_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 22, "count": 1}]
+    assert state["listen"] == {
+        "total": 3,
+        "ports": [22, 80, 40005],
+        "sockets": [
+            {"address": "::", "port": 22, "family": "ipv6", "queue": 0, "backlog": None},
+            {"address": "0.0.0.0", "port": 80, "family": "ipv4", "queue": 3, "backlog": None},
+            {"address": "127.0.0.1", "port": 40005, "family": "ipv4", "queue": 0, "backlog": None},
+        ],
+    }
+    assert any("backlog unavailable" in warning for warning in state["warnings"])
+    assert state["sockstat"] == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3}
+    assert state["netfilter"]["nat_loaded"] is True
+
+
+def test_auto_with_another_proc_root_reads_that_tree(modern_proc):
+    state = _tcp_state.collect(backend="auto", proc_root=modern_proc)
+    assert state["backend"] == "proc"
+    assert state["counts"]["total"] == 28
+
+
+def test_summary_reads_no_socket_table(tmp_path, modern_proc):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    os.remove(os.path.join(proc, "net", "tcp"))  # proves summary does not need it
+    state = _tcp_state.collect(mode="summary", proc_root=proc)
+    assert set(state) == TOP_KEYS
+    for key in ("backend", "counts", "by_family", "time_wait", "close_wait", "listen"):
+        assert state[key] is None
+    assert state["sockstat"]["tw"] == 11
+    assert state["sysctl"]["net.ipv4.tcp_tw_reuse"] == 2
+    assert state["ephemeral_ports"]["usable"] == 28229
+
+
+def test_old_kernel_tree(old_kernel_proc):
+    state = _tcp_state.collect(backend="proc", proc_root=old_kernel_proc)
+    assert state["sysctl"]["net.ipv4.tcp_tw_recycle"] == 1
+    assert state["sysctl"]["net.ipv4.tcp_tw_reuse_delay"] is None
+    assert state["counts"]["time_wait"] == 1 and state["counts"]["established"] == 2
+    assert state["time_wait"]["outbound"] == 1  # local port 40961 inside 1024-65000
+    assert state["time_wait"]["top_destinations"][0]["address"] == "127.0.0.1"
+    assert state["time_wait"]["top_destinations"][0]["port_usage"] == round(1 / 63977, 4)
+
+
+def test_dangling_fd_directory_is_skipped(make_proc_tree):
+    proc = make_proc_tree({}, base="modern")
+    os.makedirs(os.path.join(proc, "77"))
+    os.symlink("/nonexistent-fd-dir", os.path.join(proc, "77", "fd"))
+    state = _tcp_state.collect(backend="proc", proc_root=proc)
+    # a dangling fd link behaves like an exited process: skipped, nothing owned
+    assert state["close_wait"]["owners_available"] is True
+    assert state["close_wait"]["unowned"] == 4
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mode": "fast"}, "mode must be one of"),
+    ({"backend": "ss"}, "backend must be one of"),
+    ({"top": -1}, "top must be 0 or more"),
+    ({"proc_root": "/nonexistent"}, "/nonexistent/net/sockstat is not readable"),
+])
+def test_bad_input_fails_clearly(kwargs, message):
+    with pytest.raises(_tcp_state.TcpStateError, match=message):
+        _tcp_state.collect(**kwargs)
+
+
+def test_command_line_is_stdlib_only(modern_proc):
+    code = ("import sys; from %s import main; rc = main(['--mode', 'summary', '--proc-root', %r]);"
+            "loaded = [m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')];"
+            "sys.exit(rc or len(loaded))" % (ENGINE, modern_proc))
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["sockstat"]["tw"] == 11
+
+
+def test_command_line_module_run(modern_proc):
+    completed = subprocess.run([sys.executable, "-m", ENGINE, "--backend", "proc", "--top", "1",
+                                "--proc-root", modern_proc], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    state = json.loads(completed.stdout)
+    assert state["counts"]["total"] == 28
+    assert len(state["time_wait"]["top_destinations"]) == 1
+
+
+def test_command_line_error_exit(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", ENGINE, "--proc-root", str(tmp_path)],
+                               capture_output=True, text=True)
+    assert completed.returncode == 1
+    assert "net/sockstat is not readable" in completed.stderr
+    completed = subprocess.run([sys.executable, "-m", ENGINE, "--bogus", "1"], capture_output=True, text=True)
+    assert completed.returncode == 2 and "usage" in completed.stderr
+
+
+def _assert_consistent(state):
+    assert set(state) == TOP_KEYS
+    assert set(state["counts"]) == STATE_KEYS
+    assert sum(value for key, value in state["counts"].items() if key != "total") == state["counts"]["total"]
+    for key in STATE_KEYS:
+        assert state["by_family"]["ipv4"][key] + state["by_family"]["ipv6"][key] == state["counts"][key]
+    time_wait = state["time_wait"]
+    assert time_wait["total"] == state["counts"]["time_wait"]
+    assert time_wait["outbound"] + time_wait["inbound"] == time_wait["total"]
+    assert sum(item["count"] for item in time_wait["top_destinations"]) <= time_wait["outbound"]
+    assert state["close_wait"]["total"] == state["counts"]["close_wait"]
+    assert state["listen"]["total"] == state["counts"]["listen"]
+
+
+@pytest.fixture
+def live_sockets():
+    """Own loopback sockets in the host namespace: a listener with 2 queued connections,
+    a CLOSE_WAIT this process holds, and a TIME_WAIT toward a second listener."""
+    opened = []
+
+    def keep(sock):
+        opened.append(sock)
+        return sock
+
+    queued = keep(socket.socket())
+    queued.bind(("127.0.0.1", 0))
+    queued.listen(7)
+    for _ in range(2):
+        keep(socket.create_connection(queued.getsockname()))
+    server = keep(socket.socket())
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    half_closed = keep(socket.create_connection(server.getsockname()))
+    peer, _ = server.accept()
+    peer.close()  # the peer closes first, half_closed stays in CLOSE_WAIT as long as we hold it
+    active = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    time.sleep(0.05)
+    active.close()  # active close first: the client side ends in TIME_WAIT
+    accepted.recv(1)
+    accepted.close()
+    time.sleep(0.1)
+    yield {"queue_port": queued.getsockname()[1], "server_port": server.getsockname()[1],
+           "close_wait_port": half_closed.getsockname()[1]}
+    for sock in opened:
+        sock.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="netlink sock_diag is Linux only")
+def test_live_netlink_against_this_namespace(live_sockets):
+    state = _tcp_state.collect(mode="full", backend="netlink", top=1000)
+    assert state["backend"] == "netlink"
+    _assert_consistent(state)
+    listeners = dict((item["port"], item) for item in state["listen"]["sockets"])
+    assert listeners[live_sockets["queue_port"]]["queue"] == 2
+    assert listeners[live_sockets["queue_port"]]["backlog"] == 7
+    assert listeners[live_sockets["server_port"]]["backlog"] == 8
+    destinations = [(item["address"], item["port"]) for item in state["time_wait"]["top_destinations"]]
+    assert ("127.0.0.1", live_sockets["server_port"]) in destinations
+    close_wait_ports = [item["port"] for item in state["close_wait"]["top_local_ports"]]
+    assert live_sockets["close_wait_port"] in close_wait_ports
+    if os.geteuid() == 0:
+        mine = [item for item in state["close_wait"]["top_processes"] if item["pid"] == os.getpid()]
+        assert mine and live_sockets["close_wait_port"] in mine[0]["local_ports"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/net/tcp is Linux only")
+def test_live_backends_agree_on_stable_sockets(live_sockets):
+    by_netlink = _tcp_state.collect(backend="netlink", top=1000)
+    by_proc = _tcp_state.collect(backend="proc", top=1000)
+    _assert_consistent(by_proc)
+    for state in (by_netlink, by_proc):
+        ports = state["listen"]["ports"]
+        assert live_sockets["queue_port"] in ports and live_sockets["server_port"] in ports
+    queue = [item["queue"] for item in by_proc["listen"]["sockets"] if item["port"] == live_sockets["queue_port"]]
+    assert queue == [2]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"),
+                    reason="needs root to switch to an unprivileged user with setpriv")
+def test_live_unprivileged_run_has_no_owners_but_right_counts(live_sockets):
+    completed = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         sys.executable, "-m", ENGINE, "--backend", "netlink", "--top", "1000"],
+        capture_output=True, text=True, env=dict(os.environ))
+    assert completed.returncode == 0, completed.stderr
+    state = json.loads(completed.stdout)
+    _assert_consistent(state)
+    close_wait = state["close_wait"]
+    assert close_wait["total"] >= 1
+    assert close_wait["owners_available"] is False
+    assert "not readable" in close_wait["owners_reason"]
+    assert close_wait["top_processes"] == [] and close_wait["unowned"] is None
+    assert any("owners unavailable" in warning for warning in state["warnings"])

@@ -1,0 +1,46 @@
+"""The module end to end: main() with arguments, the JSON it exits with."""
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.tcpops.timewait.plugins.modules import tcp_state_facts
+
+
+def run_module(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exited:
+            tcp_state_facts.main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_full_on_fixture_proc_root(modern_proc, capsys):
+    code, result = run_module({"proc_root": modern_proc, "backend": "proc", "top": 3}, capsys)
+    assert code == 0
+    assert result["changed"] is False
+    state = result["ansible_facts"]["tcp_state"]
+    assert state["backend"] == "proc"
+    assert state["counts"]["total"] == 28 and state["counts"]["time_wait"] == 11
+    assert [item["address"] for item in state["time_wait"]["top_destinations"]] == ["10.0.0.5", "2001:db8::1", "10.0.0.6"]
+    # the engine's warnings are also module warnings (ansible-core 2.19 wraps each one in a dict)
+    assert "backlog unavailable" in json.dumps(result["warnings"])
+
+
+def test_summary_in_check_mode(modern_proc, capsys):
+    code, result = run_module({"proc_root": modern_proc, "mode": "summary", "_ansible_check_mode": True}, capsys)
+    assert code == 0 and result["changed"] is False
+    state = result["ansible_facts"]["tcp_state"]
+    assert state["mode"] == "summary" and state["counts"] is None
+    assert state["sockstat"]["tw"] == 11
+
+
+def test_missing_proc_fails_with_what_is_missing(tmp_path, capsys):
+    code, result = run_module({"proc_root": str(tmp_path)}, capsys)
+    assert code == 1 and result["failed"] is True
+    assert "net/sockstat is not readable" in result["msg"]
+
+
+def test_invalid_choice_is_rejected(modern_proc, capsys):
+    code, result = run_module({"proc_root": modern_proc, "backend": "ss"}, capsys)
+    assert code == 1 and "backend" in result["msg"]
