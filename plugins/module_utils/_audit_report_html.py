@@ -36,6 +36,8 @@ h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
+table.findings{table-layout:fixed}
+table.findings td{overflow-wrap:anywhere}
 .status{display:inline-block;border-radius:4px;padding:0 .45em;color:#fff;font-weight:600}
 pre{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:.4em;margin:0;font-size:.85em}
 .host{border:1px solid #ccc;border-radius:6px;padding:.3em 1em 1em;margin:1em 0}
@@ -100,7 +102,9 @@ def render_chart(doc):
 
 
 def _evidence(evidence):
-    return "<pre>%s</pre>" % esc(json.dumps(evidence, indent=1, sort_keys=True, default=str))
+    lines = ["%s: %s" % (key, json.dumps(value, sort_keys=True, default=str))
+             for key, value in sorted(evidence.items())]
+    return "<pre>%s</pre>" % esc("\n".join(lines))
 
 
 def _comparison_cell(comparison, name):
@@ -133,8 +137,9 @@ def _host_section(doc, name):
                                                           _comparison_cell(doc["comparison"], name)))
     found = problems(entry)
     if found:
-        out.append("<table><tr><th>rule</th><th>severity</th><th>finding</th><th>evidence</th>"
-                   "<th>remediation</th></tr>")
+        out.append('<table class="findings"><tr><th style="width:16%">rule</th><th style="width:8%">severity</th>'
+                   '<th style="width:22%">finding</th><th style="width:32%">evidence</th>'
+                   '<th style="width:22%">remediation</th></tr>')
         for finding in found:
             out.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s<br><small>fixed by: %s</small></td>"
                        "</tr>" % (esc(finding["id"]), _badge(finding["severity"]), esc(finding["message"]),
