@@ -1,0 +1,256 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcp_tuning_plan
+short_description: Plan the TCP sysctl settings of the tcp_tuning role on one host, changing nothing
+version_added: 0.1.0
+description:
+  - Chooses the profile (C(auto) reads the host's C(tcp_state) facts), lays the overrides over the
+    profile's vetted values, and keeps only the keys this kernel has and this host may write;
+    the others come back in RV(skipped) with the reason.
+  - Refuses, in RV(errors), what the role must not do - a value outside the vetted limits,
+    C(tcp_tw_reuse=1) with C(tcp_timestamps=0), lowering C(tcp_max_tw_buckets), setting
+    C(tcp_tw_recycle), C(tcp_tw_reuse=2) on a kernel that cannot take it, a read-only C(/proc/sys/net).
+    The module itself does not fail on them so the role can assert them with one clear message.
+  - Finds the lines of other sysctl files that fight the role's file (applied later with another
+    value, or the obsolete C(tcp_tw_recycle)), following the order boot applies them in.
+  - Read-only; the role's other tasks write.
+author:
+  - tcpops maintainers (@tcpops)
+options:
+  state:
+    description: C(present) plans the file and its values; C(absent) plans restoring the saved live values.
+    type: str
+    choices: [present, absent]
+    default: present
+  profile:
+    description: C(auto) or one of the profiles of O(profiles).
+    type: str
+    default: auto
+  profiles:
+    description:
+      - The vetted table, by profile name. Each profile has C(settings), a list of rows with C(key),
+        C(value), C(why) and optionally C(at_least) (never render below the live value),
+        C(requires=conntrack) and C(reserve_listening) (the value is computed from the listening ports).
+    type: dict
+    default: {}
+  limits:
+    description:
+      - Vetted limits by key, used to validate every value. Each row has C(kind) (C(int), C(port_range)
+        or C(port_list)) and C(min)/C(max)/C(choices) or C(min_port)/C(max_port)/C(min_span).
+      - The keys of this table are the only keys O(overrides) may set.
+    type: dict
+    default: {}
+  overrides:
+    description: Per-key values that replace the profile's; C(null) drops a key from the profile.
+    type: dict
+    default: {}
+  facts:
+    description: The host's C(ansible_facts.tcp_state) from M(tcpops.timewait.tcp_state_facts).
+    type: dict
+  fix_conflicts:
+    description: Whether the role will comment out conflicting lines; plans RV(fixes) when true.
+    type: bool
+    default: false
+  sysctl_file:
+    description: The role's file.
+    type: path
+    default: /etc/sysctl.d/90-tcpops-timewait.conf
+  state_file:
+    description: Where the live values from before the role's first change are kept.
+    type: path
+    default: /var/lib/tcpops-timewait/tcp_tuning.json
+  auto_min_time_wait:
+    description: Outbound or inbound TIME_WAIT count from which profile C(auto) takes the direction as evidence.
+    type: int
+    default: 100
+  auto_ignore_ports:
+    description: Listening ports that do not make a host a server for profile C(auto).
+    type: list
+    elements: int
+    default: [22]
+  tw_recycle_why:
+    description: The comment written above the forced C(net.ipv4.tcp_tw_recycle = 0) on old kernels.
+    type: str
+    default: tcp_tw_recycle drops SYNs from clients behind NAT; forced off
+  root:
+    description: Where the host's file system is, for reading the sysctl files. Tests use a fixture tree.
+    type: path
+    default: /
+  proc_root:
+    description: Where C(/proc) is mounted. Tests use a fixture tree.
+    type: path
+    default: /proc
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything, in check mode or not.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
+seealso:
+  - module: tcpops.timewait.tcp_state_facts
+  - module: tcpops.timewait.tcp_tuning_live
+"""
+
+EXAMPLES = r"""
+- name: Gather the TCP state
+  tcpops.timewait.tcp_state_facts:
+
+- name: Plan the client profile
+  tcpops.timewait.tcp_tuning_plan:
+    profile: client
+    profiles:
+      client:
+        settings:
+          - key: net.ipv4.tcp_tw_reuse
+            value: 1
+            why: reuse TIME_WAIT ports for new outbound connections
+    limits:
+      net.ipv4.tcp_tw_reuse: {kind: int, choices: [0, 1, 2]}
+    facts: "{{ ansible_facts.tcp_state }}"
+  register: plan
+
+- name: Refuse what the plan refuses
+  ansible.builtin.assert:
+    that: plan.errors | length == 0
+    fail_msg: "{{ plan.errors | join('; ') }}"
+"""
+
+RETURN = r"""
+state:
+  description: The planned state.
+  returned: always
+  type: str
+  sample: present
+profile:
+  description: The profile chosen (null when refused before a choice).
+  returned: state is present
+  type: str
+  sample: client
+profile_requested:
+  description: The profile asked for, C(auto) included.
+  returned: state is present
+  type: str
+  sample: auto
+reason:
+  description: Why that profile (for C(auto), the evidence from the facts).
+  returned: state is present
+  type: str
+  sample: "5210 outbound and 3 inbound TIME_WAIT (outbound >= 100) and no service listener"
+file:
+  description: The role's file.
+  returned: always
+  type: str
+  sample: /etc/sysctl.d/90-tcpops-timewait.conf
+settings:
+  description: The rows to render, in order, each C(key), C(value), C(why).
+  returned: state is present
+  type: list
+  elements: dict
+rendered:
+  description: The same as a dict, key to value.
+  returned: state is present
+  type: dict
+  sample: {"net.ipv4.tcp_tw_reuse": 1}
+skipped:
+  description: Keys left out, each C(key), C(value), C(reason) (missing from this kernel, not writable, dropped).
+  returned: always
+  type: list
+  elements: dict
+conflicts:
+  description:
+    - Lines elsewhere that fight the role's file, each C(path), C(line), C(key), C(value), C(ours),
+      C(kind) (C(overrides) or C(obsolete)), C(reason), C(fixable), C(how_to_fix), C(fixed).
+  returned: state is present
+  type: list
+  elements: dict
+fixes:
+  description: With O(fix_conflicts), one edit per file, C(path), C(keys), C(regexp) (for ansible.builtin.replace).
+  returned: state is present
+  type: list
+  elements: dict
+live_changes:
+  description: Keys whose live value differs from the plan, each C(key), C(before), C(after).
+  returned: always
+  type: list
+  elements: dict
+restore_state:
+  description: What the state file must hold, the live values from before the role's first change included.
+  returned: state is present
+  type: dict
+restore:
+  description: With O(state=absent), the saved values to write back, key to value.
+  returned: state is absent
+  type: dict
+file_exists:
+  description: With O(state=absent), whether the role's file is there.
+  returned: state is absent
+  type: bool
+state_exists:
+  description: With O(state=absent), whether the state file is there.
+  returned: state is absent
+  type: bool
+errors:
+  description: Refusals, each saying what to change. The role fails on any of them before changing anything.
+  returned: always
+  type: list
+  elements: str
+kernel:
+  description: The kernel release.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_plan import (
+    PlanInput, build_plan, build_restore_plan)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            profile=dict(type="str", default="auto"),
+            profiles=dict(type="dict", default={}),
+            limits=dict(type="dict", default={}),
+            overrides=dict(type="dict", default={}),
+            facts=dict(type="dict"),
+            fix_conflicts=dict(type="bool", default=False),
+            sysctl_file=dict(type="path", default="/etc/sysctl.d/90-tcpops-timewait.conf"),
+            state_file=dict(type="path", default="/var/lib/tcpops-timewait/tcp_tuning.json"),
+            auto_min_time_wait=dict(type="int", default=100),
+            auto_ignore_ports=dict(type="list", elements="int", default=[22]),
+            tw_recycle_why=dict(type="str", default="tcp_tw_recycle drops SYNs from clients behind NAT; forced off"),
+            root=dict(type="path", default="/"),
+            proc_root=dict(type="path", default="/proc"),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    params = module.params
+    given = PlanInput(
+        profiles=params["profiles"], limits=params["limits"], profile=params["profile"],
+        overrides=params["overrides"], facts=params["facts"], fix_conflicts=params["fix_conflicts"],
+        sysctl_file=params["sysctl_file"], state_file=params["state_file"],
+        auto_min_time_wait=params["auto_min_time_wait"], auto_ignore_ports=params["auto_ignore_ports"],
+        tw_recycle_why=params["tw_recycle_why"], root=params["root"], proc_root=params["proc_root"])
+    plan = build_plan(given) if params["state"] == "present" else build_restore_plan(given)
+    module.exit_json(changed=False, **plan)
+
+
+if __name__ == "__main__":
+    main()

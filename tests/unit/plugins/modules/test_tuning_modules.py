@@ -1,0 +1,70 @@
+"""The tcp_tuning_plan and tcp_tuning_live modules end to end: main() with arguments, JSON exit captured."""
+
+import json
+import pathlib
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.tcpops.timewait.plugins.modules import tcp_tuning_live, tcp_tuning_plan
+
+REPO = pathlib.Path(__file__).parents[4]
+ROLE_VARS = yaml.safe_load((REPO / "roles" / "tcp_tuning" / "vars" / "main.yml").read_text())
+
+
+def run(module, args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def proc(tmp_path):
+    ipv4 = tmp_path / "proc" / "sys" / "net" / "ipv4"
+    ipv4.mkdir(parents=True)
+    for name, value in {"tcp_timestamps": "1", "tcp_syncookies": "1", "tcp_tw_reuse": "2",
+                        "tcp_tw_recycle": "1", "tcp_fin_timeout": "60"}.items():
+        (ipv4 / name).write_text(value + "\n")
+    return str(tmp_path / "proc")
+
+
+def test_plan_module_on_an_old_kernel(proc, tmp_path, capsys):
+    settings = ROLE_VARS["__tcp_tuning_common_settings"] + ROLE_VARS["__tcp_tuning_server_settings"]
+    result = run(tcp_tuning_plan, {
+        "profile": "server", "profiles": {"server": {"settings": settings}},
+        "limits": ROLE_VARS["__tcp_tuning_limits"], "facts": {}, "root": str(tmp_path), "proc_root": proc,
+        "_ansible_check_mode": True}, capsys)
+    assert result["changed"] is False and result["errors"] == []
+    assert result["rendered"] == {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_timestamps": 1,
+                                  "net.ipv4.tcp_syncookies": 1, "net.ipv4.tcp_fin_timeout": 30}
+    assert sorted(s["key"] for s in result["skipped"]) == ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"]
+
+
+def test_plan_module_reports_refusals_without_failing(proc, tmp_path, capsys):
+    result = run(tcp_tuning_plan, {"profile": "server", "profiles": {"server": {"settings": []}},
+                                   "limits": {}, "overrides": {"net.ipv4.tcp_tw_recycle": 1},
+                                   "root": str(tmp_path), "proc_root": proc}, capsys)
+    assert result.get("failed") is not True
+    assert len(result["errors"]) == 1
+
+
+def test_live_module_diff_and_check_mode(proc, capsys):
+    result = run(tcp_tuning_live, {"values": {"net.ipv4.tcp_tw_recycle": 0}, "proc_root": proc,
+                                   "_ansible_check_mode": True, "_ansible_diff": True}, capsys)
+    assert result["changed"] is True
+    assert result["diff"]["before"] == "net.ipv4.tcp_tw_recycle = 1\n"
+    assert result["diff"]["after"] == "net.ipv4.tcp_tw_recycle = 0\n"
+    assert pathlib.Path(proc, "sys/net/ipv4/tcp_tw_recycle").read_text() == "1\n"
+
+
+def test_live_module_writes_and_is_idempotent(proc, capsys):
+    args = {"values": {"net.ipv4.tcp_tw_recycle": 0}, "proc_root": proc}
+    assert run(tcp_tuning_live, args, capsys)["changed"] is True
+    assert run(tcp_tuning_live, args, capsys)["changed"] is False
+
+
+def test_live_module_fails_clearly_on_a_missing_key(proc, capsys):
+    result = run(tcp_tuning_live, {"values": {"net.core.somaxconn": 4096}, "proc_root": proc}, capsys)
+    assert result["failed"] is True and "no net.core.somaxconn" in result["msg"]
