@@ -1,0 +1,1 @@
+"""Test support code shared by the integration tests and the benchmark (not shipped to managed hosts)."""
