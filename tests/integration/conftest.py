@@ -1,0 +1,106 @@
+"""Fixtures for the integration tests on real sockets planted in network namespaces.
+
+Tests marked ``root`` need root (``ip netns add``); they are skipped, with that reason, otherwise.
+The engine and the module run under the system ``/usr/bin/python3``, as on a managed host, so
+that only the standard library is available to them.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / "build" / "collections"
+HOST_PYTHON = "/usr/bin/python3"
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def _load_planter():
+    spec = importlib.util.spec_from_file_location("tcpops_plant", REPO / "tests" / "support" / "plant.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+plant = _load_planter()
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root: creates network namespaces with `ip netns add`")
+    for item in items:
+        if "root" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def planter():
+    """The tests/support/plant.py module."""
+    return plant
+
+
+@pytest.fixture
+def netns():
+    """A fresh, empty namespace (port range 1024-65000), deleted after the test."""
+    with plant.Namespace() as ns:
+        yield ns
+
+
+def _engine_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(COLLECTIONS)
+    return env
+
+
+def _ansible_cli():
+    beside_python = Path(sys.executable).parent / "ansible"
+    return str(beside_python) if beside_python.exists() else shutil.which("ansible")
+
+
+def _run_engine(ns, backend="netlink", as_nobody=False, top=10):
+    """Run the tcp_state engine's CLI inside ``ns``; return the parsed tcp_state dict."""
+    argv = (NOBODY if as_nobody else []) + [
+        HOST_PYTHON, "-m", ENGINE, "--mode", "full", "--backend", backend, "--top", str(top)]
+    done = ns.run(argv, check=False, env=_engine_env())
+    assert done.returncode == 0, "engine failed in %s: %s" % (ns.name, done.stderr)
+    return json.loads(done.stdout)
+
+
+def _run_module_with_ansible(ns, module_args="mode=full"):
+    """``ansible localhost -m tcpops.timewait.tcp_state_facts`` inside ``ns``; return the task result."""
+    ansible = _ansible_cli()
+    assert ansible, "no ansible CLI beside %s nor on PATH" % sys.executable
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+    })
+    argv = [ansible, "localhost", "-i", "localhost,", "-c", "local",
+            "-e", "ansible_python_interpreter=" + HOST_PYTHON,
+            "-m", "tcpops.timewait.tcp_state_facts", "-a", module_args]
+    done = subprocess.run(ns.exec_argv(argv), capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, "ansible failed (rc %d): %s %s" % (done.returncode, done.stdout[-3000:], done.stderr[-3000:])
+    return json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+@pytest.fixture(scope="session")
+def run_engine():
+    """``run_engine(ns, backend="netlink", as_nobody=False, top=10)`` -> tcp_state dict."""
+    return _run_engine
+
+
+@pytest.fixture(scope="session")
+def run_module_with_ansible():
+    """``run_module_with_ansible(ns, module_args)`` -> the ad-hoc task result (with ansible_facts)."""
+    return _run_module_with_ansible
