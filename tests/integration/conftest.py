@@ -66,10 +66,10 @@ def _ansible_cli():
     return str(beside_python) if beside_python.exists() else shutil.which("ansible")
 
 
-def _run_engine(ns, backend="netlink", as_nobody=False, top=10):
+def _run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full"):
     """Run the tcp_state engine's CLI inside ``ns``; return the parsed tcp_state dict."""
     argv = (NOBODY if as_nobody else []) + [
-        HOST_PYTHON, "-m", ENGINE, "--mode", "full", "--backend", backend, "--top", str(top)]
+        HOST_PYTHON, "-m", ENGINE, "--mode", mode, "--backend", backend, "--top", str(top)]
     done = ns.run(argv, check=False, env=_engine_env())
     assert done.returncode == 0, "engine failed in %s: %s" % (ns.name, done.stderr)
     return json.loads(done.stdout)
@@ -96,7 +96,7 @@ def _run_module_with_ansible(ns, module_args="mode=full"):
 
 @pytest.fixture(scope="session")
 def run_engine():
-    """``run_engine(ns, backend="netlink", as_nobody=False, top=10)`` -> tcp_state dict."""
+    """``run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full")`` -> tcp_state dict."""
     return _run_engine
 
 

@@ -70,6 +70,7 @@ import json
 import os
 import resource
 import secrets
+import selectors
 import signal
 import socket
 import struct
@@ -88,6 +89,7 @@ SS_STATE_NAMES = {
     "LISTEN": "listen", "CLOSING": "closing",
 }
 TCP_FIN_WAIT2 = 5
+TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, compiled into the kernel
 IP_LOCAL_PORT_RANGE = 51  # Linux 6.3+; not in the socket module's constants
 FD_BUDGET = 18000  # the hard RLIMIT_NOFILE here is 20000; leave room for the interpreter
 INBOUND_SOURCE_PORTS = range(1024, 65024)
@@ -119,6 +121,7 @@ class Namespace:
         self.sysctls.update({k: str(v) for k, v in (sysctls or {}).items()})
         self.planted = collections.Counter()
         self.planted_at = None
+        self.worker_timeout = 300.0
         self._workers = []
         self._inbound_next = 0
         self._created = False
@@ -146,6 +149,7 @@ class Namespace:
 
     def close(self):
         """Stop every worker (by pid), then delete the namespace. Safe to call twice."""
+        atexit.unregister(self.close)
         for proc in self._workers:
             if proc.stdin and not proc.stdin.closed:
                 try:
@@ -201,6 +205,13 @@ class Namespace:
         raise PlantError("no TCP line in /proc/net/sockstat")
 
     @property
+    def time_wait_seconds_left(self):
+        """Seconds before the first planted TIME_WAIT sockets start to expire (None if none)."""
+        if self.planted_at is None:
+            return None
+        return TIME_WAIT_SECONDS - (time.monotonic() - self.planted_at)
+
+    @property
     def usable_ports(self):
         low, high = self.port_range
         return high - low + 1 - len([p for p in _expand_ports(self.reserved_ports) if low <= p <= high])
@@ -216,6 +227,11 @@ class Namespace:
         return proc
 
     def wait_worker(self, proc):
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            if not selector.select(self.worker_timeout):
+                proc.kill()
+                raise PlantError("worker %d gave no reply within %.0f s" % (proc.pid, self.worker_timeout))
         line = proc.stdout.readline()
         if not line:
             raise PlantError("worker %d exited (rc %s) without a reply" % (proc.pid, proc.wait()))
@@ -252,6 +268,11 @@ def _merge(destinations):
     merged = collections.OrderedDict()
     for address, port, count in destinations:
         merged[(address, int(port))] = merged.get((address, int(port)), 0) + int(count)
+    forms = collections.Counter((unmap(a), p) for a, p in merged)
+    for (address, port), seen in forms.items():
+        if seen > 1:
+            raise ValueError("%s:%d appears both as IPv4 and IPv4-mapped IPv6: their listeners would "
+                             "take the same port, plant them in separate calls" % (address, port))
     return [(a, p, c) for (a, p), c in merged.items() if c > 0]
 
 
@@ -321,8 +342,10 @@ def plant_close_wait(ns, n, comm="cw-leaker", address="127.0.0.1"):
 
 def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0"):
     """One LISTEN socket with ``pending`` connections left in its accept queue."""
-    if pending > backlog:
-        raise ValueError("pending (%d) must not exceed backlog (%d)" % (pending, backlog))
+    limit = min(backlog, int(ns.sysctl("net.core.somaxconn")))
+    if pending > limit:
+        raise ValueError("pending (%d) must not exceed the backlog (%d, capped by net.core.somaxconn)"
+                         % (pending, limit))
     reply = ns.run_workers([{"job": "listen", "address": address, "port": port, "backlog": backlog,
                              "pending": pending, "hold": True}])[0]
     ns.planted["listen"] += 1
