@@ -22,6 +22,8 @@ import errno
 import os
 import socket
 import struct
+from collections import Counter
+from itertools import compress
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -39,6 +41,8 @@ TCP_CLOSE_WAIT = 8
 TCP_LISTEN = 10
 ALL_STATES = 0xFFF
 LISTEN_ONLY = 1 << TCP_LISTEN
+TIME_WAIT_ONLY = 1 << TCP_TIME_WAIT
+OTHER_STATES = ALL_STATES & ~LISTEN_ONLY & ~TIME_WAIT_ONLY
 
 NLMSG_HEADER_LEN = 16
 INET_DIAG_MSG_END = NLMSG_HEADER_LEN + 72
@@ -48,6 +52,11 @@ _HEADER = struct.Struct("=IH")
 _ERROR_CODE = struct.Struct("=i")
 # nlmsghdr len/type, then inet_diag_msg state, sport, dport (ports in network order)
 _SOCKET = struct.Struct("=IH11xB2xHH")
+_PORTS = struct.Struct("=H")
+_LENGTH = struct.Struct("=I")
+_KIND_BYTES = struct.pack("=H", 20)
+_SPORT_OFFSET = 20
+_DPORT_OFFSET = 22
 _QUEUES_INODE = struct.Struct("=II4xI")  # rqueue, wqueue, (uid), inode at offset 72
 _RQUEUE_OFFSET = 72
 _DST_OFFSET = 40
@@ -82,8 +91,8 @@ def _error_message(data, offset, length):
 
 def walk_messages(data, family, tally):
     """Aggregate every inet_diag_msg in ``data`` (bytes holding whole netlink messages)
-    into ``tally``. Return True once NLMSG_DONE is seen. Raise SockDiagError on
-    NLMSG_ERROR, on a failed dump and on truncated or malformed input."""
+    into ``tally``, one message at a time. Return True once NLMSG_DONE is seen. Raise
+    SockDiagError on NLMSG_ERROR, on a failed dump and on truncated or malformed input."""
     end = len(data)
     offset = 0
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
@@ -94,8 +103,7 @@ def walk_messages(data, family, tally):
     cw_inodes = tally.cw_inodes
     port_of = NETWORK_PORT
     unpack_socket = _SOCKET.unpack_from
-    dst_len = 16 if family == AF_INET6 else 4
-    dst_end = _DST_OFFSET + dst_len
+    dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
     while offset < end:
         if end - offset < 24:
             if end - offset >= NLMSG_HEADER_LEN:
@@ -118,20 +126,99 @@ def walk_messages(data, family, tally):
             sport = port_of[sport]
             tw_local_ports[sport] += 1
             if outbound[sport]:
-                key = (data[offset + _DST_OFFSET:offset + dst_end], port_of[dport])
+                key = (data[offset + _DPORT_OFFSET:offset + _DPORT_OFFSET + 2], data[offset + _DST_OFFSET:offset + dst_end])
                 tw_destinations[key] = tw_destinations.get(key, 0) + 1
-        elif state == TCP_CLOSE_WAIT:
-            sport = port_of[sport]
-            cw_local_ports[sport] += 1
-            inode = _QUEUES_INODE.unpack_from(data, offset + _RQUEUE_OFFSET)[2]
-            if inode:
-                cw_inodes[inode] = sport
-        elif state == TCP_LISTEN:
-            queue, backlog, _inode = _QUEUES_INODE.unpack_from(data, offset + _RQUEUE_OFFSET)
-            address = format_address(family, data[offset + _SRC_OFFSET:offset + _SRC_OFFSET + 16])
-            tally.listeners.append((family, address, port_of[sport], queue, backlog))
+        elif state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
+            _stateful_socket(data, offset, state, family, tally)
         offset += (length + 3) & ~3
     return False
+
+
+def _stateful_socket(data, offset, state, family, tally):
+    """CLOSE_WAIT and LISTEN sockets: the few whose inode or queues matter."""
+    sport = NETWORK_PORT[_PORTS.unpack_from(data, offset + _SPORT_OFFSET)[0]]
+    queue, backlog, inode = _QUEUES_INODE.unpack_from(data, offset + _RQUEUE_OFFSET)
+    if state == TCP_CLOSE_WAIT:
+        tally.cw_local_ports[sport] += 1
+        if inode:
+            tally.cw_inodes[inode] = sport
+    else:
+        address = format_address(family, data[offset + _SRC_OFFSET:offset + _SRC_OFFSET + 16])
+        tally.listeners.append((family, address, sport, queue, backlog))
+
+
+def uniform_run(data, family):
+    """How many leading messages of ``data`` are inet_diag_msg of one and the same length
+    (what a dump of one kind of socket looks like): (count, length), or (0, 0)."""
+    if len(data) < INET_DIAG_MSG_END:
+        return 0, 0
+    length, kind = _HEADER.unpack_from(data, 0)
+    if kind != SOCK_DIAG_BY_FAMILY or length < INET_DIAG_MSG_END or length % 4:
+        return 0, 0
+    count = len(data) // length
+    view = memoryview(data)[:count * length]
+    if (view.cast("I")[::length // 4].tobytes() != _LENGTH.pack(length) * count
+            or view.cast("H")[2::length // 2].tobytes() != _KIND_BYTES * count
+            or data[16:count * length:length] != bytes((family,)) * count):
+        return 0, 0
+    return count, length
+
+
+def walk_uniform(data, count, length, family, tally, run_state):
+    """Aggregate ``count`` messages of ``length`` bytes at once with C-level strided slices.
+    ``run_state`` is a collections.Counter of TIME_WAIT local ports (network order) that
+    the caller folds into the tally at the end of the dump (see ``fold_time_wait_ports``)."""
+    span = count * length
+    states = data[17:span:length]
+    counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
+    view = memoryview(data)[:span]
+    if states.count(TCP_TIME_WAIT) == count:
+        counts[TCP_TIME_WAIT] += count
+        sports = view.cast("H")[_SPORT_OFFSET // 2::length // 2]
+        run_state.update(sports)
+        keys = struct.iter_unpack("=%dx2s16x%ds%dx" % (_DPORT_OFFSET, 16 if family == AF_INET6 else 4,
+                                                   length - _DST_OFFSET - (16 if family == AF_INET6 else 4)), view)
+        tally.tw_destinations[family].update(compress(keys, map(tally.outbound_by_raw_port.__getitem__, sports)))
+        return
+    for state in set(states):
+        counts[state] += states.count(state)
+        if state == TCP_TIME_WAIT or state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
+            index = states.find(state)
+            while index >= 0:
+                _one_socket(data, index * length, state, family, tally)
+                index = states.find(state, index + 1)
+
+
+def _one_socket(data, offset, state, family, tally):
+    if state != TCP_TIME_WAIT:
+        _stateful_socket(data, offset, state, family, tally)
+        return
+    sport = NETWORK_PORT[_PORTS.unpack_from(data, offset + _SPORT_OFFSET)[0]]
+    tally.tw_local_ports[sport] += 1
+    if tally.outbound_ports[sport]:
+        dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
+        key = (data[offset + _DPORT_OFFSET:offset + _DPORT_OFFSET + 2], data[offset + _DST_OFFSET:offset + dst_end])
+        destinations = tally.tw_destinations[family]
+        destinations[key] = destinations.get(key, 0) + 1
+
+
+def walk_chunk(data, family, tally, run_state):
+    """Aggregate one received chunk: the strided fast path for its leading run of
+    same-length messages, the message-by-message walker for the rest. True at NLMSG_DONE."""
+    count, length = uniform_run(data, family)
+    if not count:
+        return walk_messages(data, family, tally)
+    walk_uniform(data, count, length, family, tally, run_state)
+    rest = data[count * length:]
+    return walk_messages(rest, family, tally) if rest else False
+
+
+def fold_time_wait_ports(run_state, tally):
+    tw_local_ports = tally.tw_local_ports
+    port_of = NETWORK_PORT
+    for raw, count in run_state.items():
+        tw_local_ports[port_of[raw]] += count
+    run_state.clear()
 
 
 def _control_message(data, offset, length, kind):
@@ -153,8 +240,8 @@ def _control_message(data, offset, length, kind):
 
 
 def format_destination(family, key):
-    """(address text, port) of a TIME_WAIT destination key (raw address, port)."""
-    return format_address(family, key[0]), key[1]
+    """(address text, port) of a TIME_WAIT destination key (port bytes, address bytes)."""
+    return format_address(family, key[1]), (key[0][0] << 8) | key[0][1]
 
 
 def format_address(family, raw):
@@ -188,6 +275,7 @@ def dump(sock, family, states, tally, seq=1):
         raise SockDiagUnavailable("netlink socket dump request refused: %s" % (exc.strerror or exc))
     buffer = bytearray(RECEIVE_BUFFER)
     view = memoryview(buffer)
+    run_state = Counter()
     while True:
         try:
             received = sock.recv_into(buffer)
@@ -200,21 +288,25 @@ def dump(sock, family, states, tally, seq=1):
         if received == 0:
             raise SockDiagError("netlink socket closed before the end of the dump")
         # one copy of the chunk, so that address slices are hashable bytes
-        if walk_messages(bytes(view[:received]), family, tally):
+        if walk_chunk(bytes(view[:received]), family, tally, run_state):
+            fold_time_wait_ports(run_state, tally)
             return
 
 
 def collect_sockets(tally, families=(AF_INET, AF_INET6)):
-    """Listeners first (they decide which TIME_WAIT ports are inbound), then all other states."""
+    """Listeners first (they decide which TIME_WAIT ports are inbound), then TIME_WAIT alone
+    and the other states alone: each of those dumps is a run of same-length messages that
+    the strided fast path takes whole."""
     sock = open_socket()
     try:
         seq = 1
         for family in families:
             dump(sock, family, LISTEN_ONLY, tally, seq)
             seq += 1
-        tally.listeners_complete()
-        for family in families:
-            dump(sock, family, ALL_STATES & ~LISTEN_ONLY, tally, seq)
-            seq += 1
+        tally.listeners_complete(NETWORK_PORT)
+        for states in (TIME_WAIT_ONLY, OTHER_STATES):
+            for family in families:
+                dump(sock, family, states, tally, seq)
+                seq += 1
     finally:
         sock.close()

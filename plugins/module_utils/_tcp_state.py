@@ -20,6 +20,7 @@ __metaclass__ = type
 import os
 import sys
 import time
+from collections import Counter
 from itertools import compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _kernel_state as kernel_state
@@ -47,16 +48,20 @@ class SocketTally(object):
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
         self.tw_local_ports = [0] * 65536
-        self.tw_destinations = {2: {}, AF_INET6: {}}
+        self.tw_destinations = {2: Counter(), AF_INET6: Counter()}
         self.cw_local_ports = [0] * 65536
         self.cw_inodes = {}
         self.listeners = []
         self.outbound_ports = kernel_state.outbound_port_table(ephemeral)
+        self.outbound_by_raw_port = None
 
-    def listeners_complete(self):
-        """Listening ports are now all known: TIME_WAIT on them is inbound."""
+    def listeners_complete(self, network_port):
+        """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
+        outbound table by port in network byte order as read natively (``network_port``
+        maps that raw value to the port)."""
         for entry in self.listeners:
             self.outbound_ports[entry[2]] = 0
+        self.outbound_by_raw_port = bytes(map(self.outbound_ports.__getitem__, network_port))
 
 
 def _state_counts(per_state):

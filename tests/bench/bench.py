@@ -1,0 +1,245 @@
+"""Time tcp_state_facts against the commands operators use today, on planted TIME_WAIT sockets.
+
+Run as root: ``make bench`` (or ``python tests/bench/bench.py [--sizes 50000,100000,200000]``).
+
+For each size, a fresh network namespace gets ``size`` TIME_WAIT sockets (plus ESTABLISHED
+pairs, CLOSE_WAIT held by a child process and a listener) from tests/support/plant.py. A timing
+driver then runs INSIDE the namespace (one ``ip netns exec`` for the driver, none per command)
+and, round after round in rotating order, starts each command as a whole process and records
+its wall time and its peak RSS (``ru_maxrss`` from ``wait4``):
+
+- ``python -c pass`` and ``python -c 'import ansible.module_utils.basic'`` (baselines)
+- the stdlib engine ``python -m ...module_utils._tcp_state`` in full mode per backend, and summary
+- the real module file ``python plugins/modules/tcp_state_facts.py args.json``, same variants
+- ``ss -ant | awk '{print $1}' | sort | uniq -c`` and
+  ``netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'``
+
+TIME_WAIT lasts 60 s, so rounds stop before the first planted socket expires, and the TIME_WAIT
+count is checked again afterwards. Medians, ratios and the targets are printed as Markdown.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+MODULE_FILE = os.path.join(ROOT, "plugins", "modules", "tcp_state_facts.py")
+COLLECTIONS = os.path.join(ROOT, "build", "collections")
+SS_AWK = "ss -ant | awk '{print $1}' | sort | uniq -c"
+NETSTAT_AWK = "netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'"
+TIME_WAIT_LIFETIME = 60.0
+SAFETY = 4.0  # stop this many seconds before the first planted TIME_WAIT expires
+PER_DESTINATION = 50000
+TARGETS = {"full_vs_ss": 0.6, "summary_vs_bare": 1.3, "peak_rss_mb": 60.0}
+
+
+def commands(engine_python, module_python, workdir):
+    """name -> argv. The engine runs on the base interpreter, the module on the one with Ansible."""
+    def module_args(name, **args):
+        path = os.path.join(workdir, name + ".json")
+        with open(path, "w") as handle:
+            json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+        return [module_python, MODULE_FILE, path]
+
+    return {
+        "python -c pass": [engine_python, "-c", "pass"],
+        "engine full netlink": [engine_python, "-m", ENGINE, "--mode", "full", "--backend", "netlink"],
+        "engine full proc": [engine_python, "-m", ENGINE, "--mode", "full", "--backend", "proc"],
+        "engine summary": [engine_python, "-m", ENGINE, "--mode", "summary"],
+        "import ansible basic": [module_python, "-c", "import ansible.module_utils.basic"],
+        "module full netlink": module_args("full_netlink", mode="full", backend="netlink"),
+        "module full proc": module_args("full_proc", mode="full", backend="proc"),
+        "module summary": module_args("summary", mode="summary"),
+        "ss -ant | awk": ["sh", "-c", SS_AWK],
+        "netstat -n | awk": ["sh", "-c", NETSTAT_AWK],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# inside the namespace
+# ---------------------------------------------------------------------------------------------
+
+def run_once(argv, env):
+    """Wall seconds and peak RSS (KiB) of one whole process, output discarded."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    error = proc.stderr.read()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (argv, proc.returncode, error.decode(errors="replace")[-500:]))
+    return elapsed, usage.ru_maxrss
+
+
+def inner_main(spec_path):
+    with open(spec_path) as handle:
+        spec = json.load(handle)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS, LC_ALL="C")
+    names = list(spec["commands"])
+    samples = dict((name, []) for name in names)
+    rss = dict((name, 0) for name in names)
+    last = dict((name, 0.0) for name in names)
+    rounds = 0
+    while rounds < spec["max_rounds"]:
+        remaining = spec["deadline"] - time.time()
+        if remaining < sum(last.values()) * 1.5 and rounds >= 1:
+            break
+        order = names[rounds % len(names):] + names[:rounds % len(names)]
+        for name in order:
+            elapsed, peak = run_once(spec["commands"][name], env)
+            samples[name].append(elapsed)
+            last[name] = elapsed
+            rss[name] = max(rss[name], peak)
+        rounds += 1
+    json.dump({"samples": samples, "rss_kib": rss, "rounds": rounds}, sys.stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# outside: plant, drive, report
+# ---------------------------------------------------------------------------------------------
+
+def check_engine(ns, engine_python, size, env):
+    """The engine's view of the planted namespace, before timing: counts must match."""
+    out = ns.run([engine_python, "-m", ENGINE, "--mode", "full", "--backend", "netlink", "--top", "3"], env=env)
+    state = json.loads(out.stdout)
+    time_wait = state["counts"]["time_wait"]
+    if abs(time_wait - size) > size * 0.01:
+        raise SystemExit("engine sees %d TIME_WAIT, %d were planted" % (time_wait, size))
+    return state
+
+
+def bench_size(plant, size, args, engine_python, module_python):
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    with plant.Namespace() as ns, tempfile.TemporaryDirectory(prefix="tcpops-bench-") as workdir:
+        os.chmod(workdir, 0o755)
+        destinations = []
+        left = size
+        index = 2
+        while left > 0:
+            count = min(PER_DESTINATION, left)
+            destinations.append(("127.0.0.%d" % index, 8080, count))
+            left -= count
+            index += 1
+        planting = time.monotonic()
+        plant.plant_time_wait(ns, destinations)
+        plant.plant_established(ns, args.established)
+        plant.plant_close_wait(ns, args.close_wait, comm="cw-leaker")
+        plant.plant_listen(ns, 443, backlog=128, pending=0)
+        planted_for = time.monotonic() - planting
+        deadline = time.time() - (time.monotonic() - ns.planted_at) + TIME_WAIT_LIFETIME - SAFETY
+        before = ns.sockstat()["tw"]
+        state = check_engine(ns, engine_python, size, env)
+        spec = {"commands": commands(engine_python, module_python, workdir), "deadline": deadline,
+                "max_rounds": args.max_rounds}
+        spec_path = os.path.join(workdir, "spec.json")
+        with open(spec_path, "w") as handle:
+            json.dump(spec, handle)
+        measured = time.monotonic()
+        out = ns.run([sys.executable, os.path.abspath(__file__), "--inner", spec_path], env=env)
+        measured_for = time.monotonic() - measured
+        after = ns.sockstat()["tw"]
+        if after < size * 0.99:
+            raise SystemExit("TIME_WAIT expired during the measurement (%d left of %d): lower --max-rounds" % (after, size))
+        result = json.loads(out.stdout)
+        result.update(size=size, sockets=state["counts"]["total"], planted_s=round(planted_for, 1),
+                      measured_s=round(measured_for, 1), tw_before=before, tw_after=after,
+                      established=state["counts"]["established"], close_wait=state["counts"]["close_wait"],
+                      owners=state["close_wait"]["top_processes"][:1])
+        return result
+
+
+def median_ms(result, name):
+    return statistics.median(result["samples"][name]) * 1000.0
+
+
+def report(results, engine_python, module_python):
+    lines = []
+    names = list(results[0]["samples"])
+    lines.append("| command | " + " | ".join("%dk TW" % (r["size"] // 1000) for r in results) + " |")
+    lines.append("|---|" + "---|" * len(results))
+    for name in names:
+        lines.append("| %s | %s |" % (name, " | ".join("%.0f ms" % median_ms(r, name) for r in results)))
+    lines.append("")
+    lines.append("| ratio / measure | " + " | ".join("%dk TW" % (r["size"] // 1000) for r in results) + " | target |")
+    lines.append("|---|" + "---|" * len(results) + "---|")
+
+    def row(label, values, target):
+        lines.append("| %s | %s | %s |" % (label, " | ".join(values), target))
+
+    row("engine full netlink / ss-awk",
+        ["%.2fx" % (median_ms(r, "engine full netlink") / median_ms(r, "ss -ant | awk")) for r in results],
+        "<= %.1fx" % TARGETS["full_vs_ss"])
+    row("module full netlink / ss-awk",
+        ["%.2fx" % (median_ms(r, "module full netlink") / median_ms(r, "ss -ant | awk")) for r in results],
+        "<= %.1fx" % TARGETS["full_vs_ss"])
+    row("engine full proc / netstat-awk",
+        ["%.2fx" % (median_ms(r, "engine full proc") / median_ms(r, "netstat -n | awk")) for r in results], "")
+    row("engine summary / python -c pass",
+        ["%.2fx" % (median_ms(r, "engine summary") / median_ms(r, "python -c pass")) for r in results],
+        "<= %.1fx" % TARGETS["summary_vs_bare"])
+    row("module summary / python -c pass",
+        ["%.2fx" % (median_ms(r, "module summary") / median_ms(r, "python -c pass")) for r in results],
+        "<= %.1fx" % TARGETS["summary_vs_bare"])
+    row("module summary / import ansible basic",
+        ["%.2fx" % (median_ms(r, "module summary") / median_ms(r, "import ansible basic")) for r in results], "")
+    for name in ("engine full netlink", "engine full proc", "module full netlink", "module full proc"):
+        row("peak RSS %s" % name, ["%.1f MB" % (r["rss_kib"][name] / 1024.0) for r in results],
+            "< %d MB" % TARGETS["peak_rss_mb"])
+    row("engine full netlink - summary, per socket",
+        ["%.2f us" % ((median_ms(r, "engine full netlink") - median_ms(r, "engine summary")) * 1000.0 / r["sockets"])
+         for r in results], "flat")
+    row("ss-awk per socket", ["%.2f us" % (median_ms(r, "ss -ant | awk") * 1000.0 / r["sockets"]) for r in results], "")
+    lines.append("")
+    for r in results:
+        lines.append("- %dk: %d sockets (%d ESTABLISHED, %d CLOSE_WAIT), planted in %.1f s, %d rounds in %.1f s, "
+                     "sockstat tw %d before / %d after, CLOSE_WAIT owner seen: %s"
+                     % (r["size"] // 1000, r["sockets"], r["established"], r["close_wait"], r["planted_s"],
+                        r["rounds"], r["measured_s"], r["tw_before"], r["tw_after"],
+                        ", ".join("%s (pid %d, %d)" % (o["comm"], o["pid"], o["count"]) for o in r["owners"]) or "none"))
+    lines.append("- engine interpreter %s; module interpreter %s" % (engine_python, module_python))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="50000,100000,200000")
+    parser.add_argument("--established", type=int, default=2000, help="connections (2 sockets each)")
+    parser.add_argument("--close-wait", type=int, default=50)
+    parser.add_argument("--max-rounds", type=int, default=9)
+    parser.add_argument("--json", help="also write the raw samples here")
+    parser.add_argument("--inner", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inner:
+        inner_main(args.inner)
+        return 0
+    if os.geteuid() != 0:
+        sys.stderr.write("bench.py needs root (it creates network namespaces)\n")
+        return 2
+    import plant
+
+    module_python = sys.executable
+    engine_python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    results = []
+    for size in (int(value) for value in args.sizes.split(",")):
+        sys.stderr.write("planting %d TIME_WAIT...\n" % size)
+        results.append(bench_size(plant, size, args, engine_python, module_python))
+        sys.stderr.write("  %d rounds\n" % results[-1]["rounds"])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+    print(report(results, engine_python, module_python))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
