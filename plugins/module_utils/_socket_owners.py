@@ -6,6 +6,11 @@
 Reading another user's /proc/PID/fd needs root (or CAP_SYS_PTRACE); a partial answer
 would blame the wrong processes, so any refusal makes the whole answer unavailable,
 with the reason. Standard library only.
+
+Processes in this network namespace are scanned first (a socket normally belongs to the
+namespace of the process that holds it); the other processes are scanned only when some
+inodes are still unaccounted for, so the answer stays exact while a host full of
+containers costs one readlink per foreign process instead of a walk of all its fds.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +20,52 @@ __metaclass__ = type
 import os
 
 
+class _Refused(Exception):
+    pass
+
+
 def _read_comm(pid_dir):
     try:
         with open(os.path.join(pid_dir, "comm"), "r") as handle:
             return handle.read().rstrip("\n")
+    except OSError:
+        return None
+
+
+def _refusal(path):
+    return "%s is not readable (owners need root or CAP_SYS_PTRACE, running as uid %d)" % (path, os.geteuid())
+
+
+def _held_sockets(pid_dir, wanted):
+    """The wanted socket inodes among the fds of one process (empty if it exited)."""
+    fd_dir = os.path.join(pid_dir, "fd")
+    held = set()
+    try:
+        fds = os.scandir(fd_dir)
+    except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+        return held
+    except PermissionError:
+        raise _Refused(_refusal(fd_dir))
+    except OSError:
+        return held
+    with fds:
+        for fd in fds:
+            try:
+                target = os.readlink(fd.path)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inode = int(target[8:-1])
+                if inode in wanted:
+                    held.add(inode)
+    return held
+
+
+def _network_namespace(pid_dir):
+    """The net namespace link of a process, or None when unknown (exited, or not ours to read:
+    such a process is then scanned in the second pass, where its fd table decides)."""
+    try:
+        return os.readlink(os.path.join(pid_dir, "ns", "net"))
     except OSError:
         return None
 
@@ -32,38 +79,26 @@ def find_owners(inodes, proc_root="/proc"):
     owners = {}
     if not inodes:
         return owners, None
-    wanted = inodes
     try:
-        entries = os.scandir(proc_root)
+        pid_dirs = [entry.path for entry in os.scandir(proc_root) if entry.name.isdigit()]
     except OSError as exc:
         return None, "cannot list %s: %s" % (proc_root, exc.strerror or exc)
-    with entries:
-        for entry in entries:
-            if not entry.name.isdigit():
-                continue
-            fd_dir = os.path.join(entry.path, "fd")
-            try:
-                fds = os.scandir(fd_dir)
-            except FileNotFoundError:
-                continue  # the process exited meanwhile
-            except PermissionError:
-                return None, ("%s is not readable (owners need root or CAP_SYS_PTRACE, running as uid %d)"
-                              % (fd_dir, os.geteuid()))
-            except OSError:
-                continue
-            held = None
-            with fds:
-                for fd in fds:
-                    try:
-                        target = os.readlink(fd.path)
-                    except OSError:
-                        continue
-                    if target.startswith("socket:["):
-                        inode = int(target[8:-1])
-                        if inode in wanted:
-                            if held is None:
-                                held = set()
-                            held.add(inode)
-            if held:
-                owners[int(entry.name)] = {"comm": _read_comm(entry.path), "inodes": held}
+    try:
+        own_namespace = _network_namespace(os.path.join(proc_root, "self"))
+        later = []
+        first = []
+        for pid_dir in pid_dirs:
+            namespace = _network_namespace(pid_dir) if own_namespace else None
+            (first if namespace == own_namespace else later).append(pid_dir)
+        found = set()
+        for group in (first, later):
+            if group is later and found >= inodes:
+                break
+            for pid_dir in group:
+                held = _held_sockets(pid_dir, inodes)
+                if held:
+                    found.update(held)
+                    owners[int(os.path.basename(pid_dir))] = {"comm": _read_comm(pid_dir), "inodes": held}
+    except _Refused as refused:
+        return None, str(refused)
     return owners, None

@@ -173,3 +173,103 @@ def test_request_layout():
 def test_network_port_table():
     raw = struct.unpack("=H", struct.pack(">H", 8080))[0]
     assert _sockdiag.NETWORK_PORT[raw] == 8080
+
+
+# --- the strided fast path for runs of same-length messages --------------------------------------
+
+PADDING = struct.pack("=HHB3x", 5, 8, 0)  # one 8-byte attribute, as the kernel adds to TIME_WAIT replies
+
+
+def chunk_tally(data, family, listening=()):
+    """Aggregate through walk_chunk (fast path) and fold the TIME_WAIT ports as dump() does."""
+    from collections import Counter
+
+    tally = fresh_tally(listening)
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    run_state = Counter()
+    finished = _sockdiag.walk_chunk(data, family, tally, run_state)
+    _sockdiag.fold_time_wait_ports(run_state, tally)
+    return finished, tally
+
+
+def walker_tally(data, family, listening=()):
+    tally = fresh_tally(listening)
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    return _sockdiag.walk_messages(data, family, tally), tally
+
+
+def same_aggregate(first, second):
+    assert first.by_family == second.by_family
+    assert first.tw_local_ports == second.tw_local_ports
+    assert dict(first.tw_destinations[2]) == dict(second.tw_destinations[2])
+    assert dict(first.tw_destinations[10]) == dict(second.tw_destinations[10])
+    assert first.cw_local_ports == second.cw_local_ports
+    assert first.cw_inodes == second.cw_inodes
+    assert first.listeners == second.listeners
+
+
+def test_time_wait_run_takes_the_fast_path_and_agrees_with_the_walker():
+    records = [diag(2, 6, "10.0.0.1", port, "10.0.0.%d" % (2 + port % 3), 5432, attributes=PADDING)
+               for port in range(40000, 40050)]
+    records += [diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50000 + n, attributes=PADDING) for n in range(5)]
+    records.append(diag(2, 6, "10.0.0.1", 40100, "10.0.0.9", 443, attributes=PADDING))  # listening: inbound
+    data = b"".join(records) + done()
+    assert _sockdiag.uniform_run(data, 2) == (56, 96)
+    finished, fast = chunk_tally(data, 2, listening=[40100])
+    assert finished is True
+    walked_finished, walked = walker_tally(data, 2, listening=[40100])
+    assert walked_finished is True
+    same_aggregate(fast, walked)
+    assert fast.by_family["ipv4"][6] == 56
+    assert fast.tw_local_ports[80] == 5 and fast.tw_local_ports[40100] == 1
+    destinations = dict((_sockdiag.format_destination(2, key), count) for key, count in fast.tw_destinations[2].items())
+    assert destinations == {("10.0.0.2", 5432): 16, ("10.0.0.3", 5432): 17, ("10.0.0.4", 5432): 17}
+
+
+def test_ipv6_time_wait_run_with_mapped_addresses():
+    records = [diag(10, 6, "2001:db8::10", 33000 + n, "2001:db8::1", 443) for n in range(4)]
+    records += [diag(10, 6, "::ffff:192.0.2.10", 33100 + n, "::ffff:10.0.0.5", 5432) for n in range(3)]
+    data = b"".join(records)
+    assert _sockdiag.uniform_run(data, 10) == (7, 88)
+    finished, fast = chunk_tally(data, 10)
+    assert finished is False
+    same_aggregate(fast, walker_tally(data, 10)[1])
+    destinations = dict((_sockdiag.format_destination(10, key), count) for key, count in fast.tw_destinations[10].items())
+    assert destinations == {("2001:db8::1", 443): 4, ("10.0.0.5", 5432): 3}
+
+
+def test_mixed_state_run_counts_and_keeps_the_stateful_sockets():
+    records = [diag(2, 1, "10.0.0.1", 1000 + n, "10.0.0.2", 80) for n in range(20)]
+    records.insert(3, diag(2, 8, "10.0.0.1", 8080, "10.0.0.3", 50001, inode=4242))
+    records.insert(9, diag(2, 10, "127.0.0.1", 9000, "0.0.0.0", 0, rqueue=1, wqueue=50))
+    records.insert(12, diag(2, 6, "10.0.0.1", 45000, "10.0.0.7", 6379))
+    records.append(diag(2, 5, "10.0.0.1", 2000, "10.0.0.2", 80))
+    data = b"".join(records) + done()
+    assert _sockdiag.uniform_run(data, 2) == (24, 88)
+    finished, fast = chunk_tally(data, 2)
+    assert finished is True
+    same_aggregate(fast, walker_tally(data, 2)[1])
+    assert fast.by_family["ipv4"][1] == 20 and fast.by_family["ipv4"][5] == 1
+    assert fast.cw_inodes == {4242: 8080}
+    assert fast.listeners == [(2, "127.0.0.1", 9000, 1, 50)]
+    assert fast.tw_local_ports[45000] == 1
+
+
+def test_mixed_lengths_fall_back_to_the_walker():
+    data = diag(2, 1, "10.0.0.1", 3, "10.0.0.2", 4) + diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80, attributes=PADDING) * 2
+    assert _sockdiag.uniform_run(data, 2) == (0, 0)
+    finished, fast = chunk_tally(data + done(), 2)
+    assert finished is True
+    same_aggregate(fast, walker_tally(data + done(), 2)[1])
+    assert fast.by_family["ipv4"][6] == 2 and fast.by_family["ipv4"][1] == 1
+
+
+def test_wrong_family_is_not_a_uniform_run():
+    data = diag(10, 1, "::1", 1, "::1", 2) * 3
+    assert _sockdiag.uniform_run(data, 2) == (0, 0)
+
+
+def test_truncated_tail_after_a_run_is_a_clear_error():
+    data = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80) * 4 + diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 80)[:40]
+    with pytest.raises(_sockdiag.SockDiagError):
+        chunk_tally(data, 2)

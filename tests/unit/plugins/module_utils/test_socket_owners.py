@@ -53,3 +53,20 @@ def test_unreadable_fd_tables_make_owners_unavailable():
     owners, reason = __import__("json").loads(completed.stdout)
     assert owners is None
     assert "not readable" in reason and "uid 65534" in reason
+
+
+def test_own_namespace_first_then_the_others_when_needed(make_proc_tree):
+    proc = make_proc_tree({
+        100: ("local-app", ["socket:[1001]"]),
+        200: ("container-app", ["socket:[1002]"]),
+        300: ("other", ["socket:[7]"]),
+    })
+    for pid, namespace in (("self", 1), ("100", 1), ("200", 2), ("300", 2)):
+        os.makedirs(os.path.join(proc, pid, "ns"), exist_ok=True)
+        os.symlink("net:[%d]" % namespace, os.path.join(proc, pid, "ns", "net"))
+    owners, reason = _socket_owners.find_owners({1001}, proc)
+    assert reason is None and owners == {100: {"comm": "local-app", "inodes": {1001}}}
+    # an inode held only in another namespace is still found, by the second pass
+    owners, reason = _socket_owners.find_owners({1001, 1002}, proc)
+    assert reason is None and sorted(owners) == [100, 200]
+    assert owners[200] == {"comm": "container-app", "inodes": {1002}}
