@@ -1,7 +1,9 @@
 """The socket planter itself, checked against ``ss`` and /proc/net/sockstat of its namespace."""
 
+import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -83,3 +85,16 @@ def _alive(pid):
         return False
     except OSError:
         return os.path.exists("/proc/%d" % pid)
+
+
+def test_command_line_plants_reports_and_cleans_up(planter):
+    argv = [sys.executable, planter.__file__, "--time-wait", "127.0.0.2:8080:300", "--inbound", "127.0.0.1:80:20",
+            "--established", "5", "--close-wait", "3", "--listen", "443:16:2"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=120)
+    summary = json.loads(done.stdout)
+    assert summary["planted"] == {"time_wait": 320, "established": 14, "close_wait": 3, "fin_wait2": 3, "listen": 1}
+    assert {k: v for k, v in summary["ss"].items() if v and k != "total"} == summary["planted"]
+    assert summary["sockstat"]["tw"] == 320
+    assert summary["time_wait"]["rate"] > 0
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert summary["namespace"] not in names

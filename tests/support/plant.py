@@ -1,10 +1,9 @@
 """Plant a known mix of TCP sockets inside a fresh network namespace, and read ``ss``'s view of it.
 
-Library
--------
-::
+Needs root (``ip netns``). Standard library only. Import it by path, e.g. from tests/bench::
 
-    from tests.support import plant          # or load this file by path
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+    import plant
 
     with plant.Namespace() as ns:            # "ip netns add tcpops-<hex>", lo up, sysctls below
         plant.plant_time_wait(ns, [("127.0.0.2", 8080, 50000), ("127.0.0.3", 8080, 50000)])
@@ -15,49 +14,67 @@ Library
         ns.planted                           # {"time_wait": 100500, "established": 4010, ...}
         plant.ss_view(ns).counts             # the same, as ``ss -Htan`` sees it
         ns.run(["cat", "/proc/net/sockstat"])
-    # leaving the block kills every worker and deletes the namespace (atexit does it too)
+        ns.time_wait_seconds_left            # measure before the first TIME_WAIT expire
+    # leaving the block stops every worker and deletes the namespace (atexit does it too)
 
+The namespace
+-------------
 ``Namespace(port_range=(1024, 65000), reserved_ports="", tw_buckets=2000000, tw_reuse=0,
 sysctls=None)`` sets inside the namespace ``net.ipv4.ip_local_port_range``,
 ``net.ipv4.ip_local_reserved_ports``, ``net.ipv4.tcp_max_tw_buckets``, ``net.ipv4.tcp_tw_reuse``
 and any extra ``{dotted.name: value}``. ``tcp_tw_reuse`` is 0 so that connect() never recycles a
 planted TIME_WAIT (the kernel default 2 reuses loopback TIME_WAIT older than one second).
-``ns.name``, ``ns.exec_argv(argv)`` (the ``ip netns exec NAME`` prefix), ``ns.run(argv)``
-(``subprocess.run``, text, checked), ``ns.sysctl(name)``, ``ns.sockstat()``, ``ns.usable_ports``
-(port range size minus reserved ports inside it), ``ns.planted`` (state -> sockets planted so
-far) and ``ns.planted_at`` (monotonic time of the first TIME_WAIT planting; TIME_WAIT lasts 60 s).
+Attributes and helpers: ``name``; ``exec_argv(argv)`` (``["ip", "netns", "exec", name] + argv``);
+``run(argv, check=True, **kw)`` (``subprocess.run`` of that, text, output captured);
+``sysctl(name)`` (value with white space folded); ``write_sysctl(name, value)``; ``sockstat()``
+(the TCP line of /proc/net/sockstat in the namespace); ``usable_ports`` (range size minus the
+reserved ports inside it: the most TIME_WAIT toward one destination); ``planted`` (Counter:
+state name -> sockets planted so far); ``planted_at`` (monotonic start of the first TIME_WAIT
+planting) and ``time_wait_seconds_left`` (TIME_WAIT lasts 60 s); ``worker_timeout`` (s, 300).
+Every socket lives in a worker process started with ``ip netns exec``; ``close()`` closes their
+stdin (they exit), kills what is left in the namespace by pid, then ``ip netns del``.
 
-Exactly what each call leaves in the namespace (every call returns a dict describing it):
-
-- ``plant_time_wait(ns, destinations, workers=2, batch=1000)``: for each ``(address, port, count)``
-  a listener is bound to ``address:port``; ``count`` clients connect, the CLIENT closes first, the
-  server waits for the FIN (EOF) and closes. Result: exactly ``count`` TIME_WAIT on the client
-  side, local address 127.0.0.1 (::1 for IPv6), local port from the ephemeral range, peer
-  ``address:port``; the server sides end CLOSED and the listeners are closed. ``count`` must not
-  exceed ``ns.usable_ports``. Destinations are spread over ``workers`` processes (a destination
-  stays in one process); about 30-60k sockets per second per worker here.
+What each call leaves in the namespace (each returns a dict describing what it did)
+-----------------------------------------------------------------------------------
+- ``plant_time_wait(ns, destinations, workers=None, batch=1000)``: for each
+  ``(address, port, count)`` a listener is bound to ``address:port``; ``count`` clients connect,
+  the CLIENT closes first, the server waits for the FIN (EOF) and then closes. Result: exactly
+  ``count`` TIME_WAIT on the client side (local address 127.0.0.1, ::1 for IPv6, ::ffff:127.0.0.1
+  toward an IPv4-mapped address; local port from the ephemeral range; peer ``address:port``); the
+  server sides end CLOSED and the listeners are closed. ``count`` may not exceed
+  ``ns.usable_ports``, so 200k needs at least 4 destinations. Destinations are spread over
+  ``workers`` processes (default: one per CPU; a destination stays in one process). Result keys:
+  ``total``, ``seconds``, ``rate`` (sockets per second), ``workers``, ``destinations``.
 - ``plant_time_wait_inbound(ns, services)``: for each IPv4 ``(address, port, count)`` a listener
-  on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16 connect, the
-  SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (pick a port
-  outside the ephemeral range so that it counts as inbound); client sides end CLOSED.
+  on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16 connect and the
+  SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (choose a port
+  outside the ephemeral range so that it counts as inbound); the client sides end CLOSED.
 - ``plant_established(ns, n, address="127.0.0.1")``: ``n`` connections held open by worker
-  processes: ``2 * n`` ESTABLISHED sockets (both ends live in the namespace), no listener left.
+  processes (``fd_budget() // 2`` per process, 9872 here): ``2 * n`` ESTABLISHED sockets, both
+  ends in the namespace.
 - ``plant_close_wait(ns, n, comm="cw-leaker", address="127.0.0.1")``: a child process whose
-  /proc/PID/comm is ``comm`` connects ``n`` times; the server side shuts down its write half
-  (FIN) but stays open, the child never calls close(). Result: ``n`` CLOSE_WAIT owned by the
-  child (``leaker_pid``) and ``n`` FIN_WAIT2 held by the worker (not orphaned, so they stay).
-- ``plant_listen(ns, port, backlog, pending=0, address="0.0.0.0")``: one LISTEN socket with
-  ``listen(backlog)`` (the kernel caps the backlog at ``net.core.somaxconn``) and ``pending``
-  connections left in its accept queue: ``1`` LISTEN and ``2 * pending`` ESTABLISHED.
-- ``ss_view(ns)``: ``ss -Htan`` and ``ss -Htln`` parsed: ``counts`` (contract state names plus
-  ``total``), ``by_family``, ``time_wait_by_destination`` ({(address, port): n}),
-  ``time_wait_by_local_port``, ``close_wait_by_local_port``, ``listen`` ({(address, port):
-  (queue, backlog)}).
+  /proc/PID/comm is ``comm`` connects ``n`` times; the server side shuts down its write half (FIN)
+  but stays open, the child never calls close(). Result: ``n`` CLOSE_WAIT owned by the child
+  (``leaker_pid``; ``local_ports``, sorted) and ``n`` FIN_WAIT2 held by the worker (``pid``; not
+  orphaned, so they do not time out).
+- ``plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0)``: one
+  LISTEN socket with ``listen(backlog)`` (the kernel caps it at ``net.core.somaxconn``) and
+  ``pending`` connections left in its accept queue: 1 LISTEN and ``2 * pending`` ESTABLISHED.
+  ``pending_closed`` more queued connections whose client then shuts down its write half: the
+  queued server side turns CLOSE_WAIT with no process holding it (never accepted, no fd) and the
+  client, kept open, FIN_WAIT2. ``queue``/``backlog`` in the result are read back from the kernel.
+- ``ss_view(ns)``: ``ss -Htan`` and ``ss -Htln`` parsed: ``counts`` (the facts' state names plus
+  ``total``), ``by_family``, ``time_wait_by_destination`` (Counter of (address, port), IPv4-mapped
+  shown as IPv4), ``time_wait_by_local_port``, ``close_wait_by_local_port``, ``listen``
+  ({(address, port): (queue, backlog)}).
 
-Command line (root): ``python3 tests/support/plant.py --time-wait 127.0.0.2:8080:50000
+Command line (root)
+-------------------
+``python3 tests/support/plant.py --time-wait 127.0.0.2:8080:50000 --inbound 127.0.0.1:80:500
 --established 1000 --close-wait 20 --listen 443:128:5 --hold 30`` plants, prints a JSON summary
-(namespace name, rates), holds the sockets for ``--hold`` seconds (or until Ctrl-C), cleans up.
-``python3 plant.py worker`` is the in-namespace worker: one JSON job on stdin, one JSON reply.
+(namespace name, rates, ``ss`` counts, sockstat), keeps the sockets for ``--hold`` seconds (or
+until Ctrl-C), then cleans up. ``plant.py worker`` is the in-namespace worker (one JSON job on
+stdin, one JSON line back); it is not meant to be run by hand.
 """
 
 from __future__ import annotations
@@ -91,7 +108,7 @@ SS_STATE_NAMES = {
 TCP_FIN_WAIT2 = 5
 TIME_WAIT_SECONDS = 60  # TCP_TIMEWAIT_LEN, compiled into the kernel
 IP_LOCAL_PORT_RANGE = 51  # Linux 6.3+; not in the socket module's constants
-FD_BUDGET = 18000  # the hard RLIMIT_NOFILE here is 20000; leave room for the interpreter
+FD_SPARE = 256  # descriptors a worker keeps for the interpreter itself
 INBOUND_SOURCE_PORTS = range(1024, 65024)
 INBOUND_SOURCE_NET = (127, 200)
 
@@ -197,7 +214,11 @@ class Namespace:
         return " ".join(self.run(["cat", path]).stdout.split())
 
     def sockstat(self):
-        """TCP line of /proc/net/sockstat inside the namespace: {"inuse", "orphan", "tw", ...}."""
+        """TCP line of /proc/net/sockstat inside the namespace: {"inuse", "orphan", "tw", ...}.
+
+        Only ``inuse`` and ``tw`` are the namespace's own; ``orphan``, ``alloc`` and ``mem`` are
+        host-wide kernel counters.
+        """
         for line in self.run(["cat", "/proc/net/sockstat"]).stdout.splitlines():
             if line.startswith("TCP:"):
                 fields = line.split()[1:]
@@ -245,6 +266,11 @@ class Namespace:
         return [self.wait_worker(proc) for proc in procs]
 
 
+def fd_budget():
+    """Sockets one worker may hold: its hard RLIMIT_NOFILE (it raises the soft one) minus a margin."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1] - FD_SPARE
+
+
 def _expand_ports(spec):
     ports = []
     for part in spec.replace(",", " ").split():
@@ -276,7 +302,7 @@ def _merge(destinations):
     return [(a, p, c) for (a, p), c in merged.items() if c > 0]
 
 
-def plant_time_wait(ns, destinations, workers=2, batch=1000):
+def plant_time_wait(ns, destinations, workers=None, batch=1000):
     """Outbound TIME_WAIT: ``count`` client-side TIME_WAIT toward each ``(address, port, count)``."""
     destinations = _merge(destinations)
     for address, port, count in destinations:
@@ -285,7 +311,7 @@ def plant_time_wait(ns, destinations, workers=2, batch=1000):
                              % (count, address, port, ns.usable_ports))
     started = time.monotonic()
     jobs = [{"job": "time_wait", "destinations": group, "batch": batch}
-            for group in _balance(destinations, workers)]
+            for group in _balance(destinations, workers or os.cpu_count() or 2)]
     replies = ns.run_workers(jobs)
     seconds = time.monotonic() - started
     total = sum(c for _, _, c in destinations)
@@ -318,7 +344,7 @@ def plant_time_wait_inbound(ns, services, batch=1000):
 
 def plant_established(ns, n, address="127.0.0.1"):
     """``n`` connections held open: ``2 * n`` ESTABLISHED sockets."""
-    per_worker = FD_BUDGET // 2
+    per_worker = fd_budget() // 2
     jobs = []
     left = n
     while left > 0:
@@ -332,24 +358,26 @@ def plant_established(ns, n, address="127.0.0.1"):
 
 def plant_close_wait(ns, n, comm="cw-leaker", address="127.0.0.1"):
     """``n`` CLOSE_WAIT held by a child named ``comm``; their peers stay in FIN_WAIT2."""
-    if n > FD_BUDGET:
-        raise ValueError("at most %d CLOSE_WAIT per call" % FD_BUDGET)
+    if n > fd_budget():
+        raise ValueError("at most %d CLOSE_WAIT per call" % fd_budget())
     reply = ns.run_workers([{"job": "close_wait", "address": address, "count": n, "comm": comm, "hold": True}])[0]
     ns.planted["close_wait"] += n
     ns.planted["fin_wait2"] += n
     return reply
 
 
-def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0"):
-    """One LISTEN socket with ``pending`` connections left in its accept queue."""
+def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0):
+    """One LISTEN socket with ``pending + pending_closed`` connections left in its accept queue."""
     limit = min(backlog, int(ns.sysctl("net.core.somaxconn")))
-    if pending > limit:
-        raise ValueError("pending (%d) must not exceed the backlog (%d, capped by net.core.somaxconn)"
-                         % (pending, limit))
+    if pending + pending_closed > limit:
+        raise ValueError("pending connections (%d) must not exceed the backlog (%d, capped by "
+                         "net.core.somaxconn)" % (pending + pending_closed, limit))
     reply = ns.run_workers([{"job": "listen", "address": address, "port": port, "backlog": backlog,
-                             "pending": pending, "hold": True}])[0]
+                             "pending": pending, "pending_closed": pending_closed, "hold": True}])[0]
     ns.planted["listen"] += 1
     ns.planted["established"] += 2 * pending
+    ns.planted["close_wait"] += pending_closed
+    ns.planted["fin_wait2"] += pending_closed
     return reply
 
 
@@ -590,11 +618,18 @@ def _job_listen(job):
     connect_to = "127.0.0.1" if job["address"] == "0.0.0.0" else (
         "::1" if job["address"] == "::" else job["address"])
     held = [listener]
-    for _ in range(job["pending"]):
+    closing = []
+    for index in range(job["pending"] + job["pending_closed"]):
         client = socket.socket(_family(connect_to), socket.SOCK_STREAM)
         client.connect((connect_to, job["port"]))
         held.append(client)
-    _wait_until(lambda: _tcp_info(listener)[1] == job["pending"], "the accept queue")
+        if index >= job["pending"]:
+            closing.append(client)
+    queued = job["pending"] + job["pending_closed"]
+    _wait_until(lambda: _tcp_info(listener)[1] == queued, "the accept queue")
+    for client in closing:
+        client.shutdown(socket.SHUT_WR)  # the queued, never accepted, peer socket turns CLOSE_WAIT
+    _wait_until(lambda: all(_tcp_info(c)[0] == TCP_FIN_WAIT2 for c in closing), "FIN_WAIT2")
     _, queue, backlog = _tcp_info(listener)
     return {"port": job["port"], "queue": queue, "backlog": backlog}, held
 
@@ -646,7 +681,7 @@ def cli_main(argv):
     parser.add_argument("--close-wait", type=int, default=0, metavar="N")
     parser.add_argument("--comm", default="cw-leaker")
     parser.add_argument("--listen", action="append", default=[], metavar="PORT:BACKLOG:PENDING")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="TIME_WAIT planting processes (one per CPU)")
     parser.add_argument("--hold", type=float, default=0, help="seconds to keep the sockets (Ctrl-C ends)")
     args = parser.parse_args(argv)
     summary = {}
