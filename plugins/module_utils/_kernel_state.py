@@ -168,6 +168,20 @@ def read_sockstat(proc_root, warnings):
     return result
 
 
+def read_time_wait_and_ipv6_inuse(proc_root):
+    """(TIME_WAIT sockets of both families, IPv6 TCP sockets in use) in this namespace, from
+    /proc/net/sockstat{,6}; IPv6 in use is 0 when IPv6 is disabled; None when unreadable."""
+    try:
+        time_wait = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")["tw"]
+        try:
+            inuse6 = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat6")), "TCP6")["inuse"]
+        except FileNotFoundError:
+            inuse6 = 0
+    except (OSError, KeyError):
+        return None
+    return time_wait, inuse6
+
+
 def _nat_tables_present(proc_root):
     for name in ("ip_tables_names", "ip6_tables_names"):
         try:

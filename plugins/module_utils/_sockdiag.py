@@ -23,7 +23,8 @@ import os
 import socket
 import struct
 from collections import Counter
-from itertools import compress
+from itertools import compress, repeat
+from operator import add
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -214,11 +215,13 @@ def walk_chunk(data, family, tally, run_state):
 
 
 def fold_time_wait_ports(run_state, tally):
-    tw_local_ports = tally.tw_local_ports
-    port_of = NETWORK_PORT
-    for raw, count in run_state.items():
-        tw_local_ports[port_of[raw]] += count
-    run_state.clear()
+    """Add the fast path's TIME_WAIT local ports (counted by raw network-order value) to the
+    tally's per-port list. The byte swap is its own inverse, so NETWORK_PORT also maps each
+    port to its raw value; map() keeps the 65536 steps in C."""
+    if run_state:
+        folded = map(run_state.get, NETWORK_PORT, repeat(0, 65536))
+        tally.tw_local_ports[:] = map(add, tally.tw_local_ports, folded)
+        run_state.clear()
 
 
 def _control_message(data, offset, length, kind):
@@ -293,20 +296,31 @@ def dump(sock, family, states, tally, seq=1):
             return
 
 
-def collect_sockets(tally, families=(AF_INET, AF_INET6)):
-    """Listeners first (they decide which TIME_WAIT ports are inbound), then TIME_WAIT alone
-    and the other states alone: each of those dumps is a run of same-length messages that
-    the strided fast path takes whole."""
+def collect_sockets(tally, live_counts=None):
+    """Dump every TCP socket of this namespace into ``tally``.
+
+    Listeners first (they decide which TIME_WAIT ports are inbound), then TIME_WAIT alone and
+    the other states alone: each of those dumps is a run of same-length messages that the
+    strided fast path takes whole. Every dump but the listeners' walks the kernel's whole
+    established hash (all namespaces), so the IPv6 dumps are skipped when they cannot find
+    anything: ``live_counts()`` returns (TIME_WAIT of both families, IPv6 sockets in use)
+    from /proc/net/sockstat{,6}; when the IPv4 dump accounted for every TIME_WAIT, with the
+    count unchanged before and after it, and no IPv6 socket is in use, IPv6 has nothing to show.
+    """
     sock = open_socket()
     try:
-        seq = 1
-        for family in families:
-            dump(sock, family, LISTEN_ONLY, tally, seq)
-            seq += 1
+        dump(sock, AF_INET, LISTEN_ONLY, tally, 1)
+        dump(sock, AF_INET6, LISTEN_ONLY, tally, 2)
         tally.listeners_complete(NETWORK_PORT)
-        for states in (TIME_WAIT_ONLY, OTHER_STATES):
-            for family in families:
-                dump(sock, family, states, tally, seq)
-                seq += 1
+        before = live_counts() if live_counts else None
+        dump(sock, AF_INET, TIME_WAIT_ONLY, tally, 3)
+        after = live_counts() if live_counts else None
+        known = before is not None and after is not None
+        if not (known and before[0] == after[0] == tally.by_family["ipv4"][TCP_TIME_WAIT]):
+            dump(sock, AF_INET6, TIME_WAIT_ONLY, tally, 4)
+        dump(sock, AF_INET, OTHER_STATES, tally, 5)
+        last = live_counts() if known else None
+        if not (last is not None and before[1] == after[1] == last[1] == 0):
+            dump(sock, AF_INET6, OTHER_STATES, tally, 6)
     finally:
         sock.close()

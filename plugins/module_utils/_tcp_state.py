@@ -153,8 +153,12 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings):
         from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
 
         tally = SocketTally(ephemeral)
+        live_counts = None
+        if os.path.realpath(proc_root) == os.path.realpath(DEFAULT_PROC_ROOT):
+            def live_counts():
+                return kernel_state.read_time_wait_and_ipv6_inuse(proc_root)
         try:
-            _sockdiag.collect_sockets(tally)
+            _sockdiag.collect_sockets(tally, live_counts)
             return tally, "netlink", _sockdiag.format_destination
         except _sockdiag.SockDiagError as exc:
             if backend == "netlink":

@@ -273,3 +273,58 @@ def test_truncated_tail_after_a_run_is_a_clear_error():
     data = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80) * 4 + diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 80)[:40]
     with pytest.raises(_sockdiag.SockDiagError):
         chunk_tally(data, 2)
+
+
+# --- which dumps collect_sockets asks for --------------------------------------------------------
+
+class _FakeSocket(object):
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def recorded_dumps(monkeypatch):
+    """Replace the kernel with a fixed table: 5 IPv4 TIME_WAIT, 2 IPv6 TIME_WAIT, 3 IPv4 ESTABLISHED."""
+    calls = []
+    table = {(2, _sockdiag.TIME_WAIT_ONLY): 5, (10, _sockdiag.TIME_WAIT_ONLY): 2, (2, _sockdiag.OTHER_STATES): 3}
+
+    def fake_dump(sock, family, states, tally, seq=1):
+        calls.append((family, states))
+        state = 6 if states == _sockdiag.TIME_WAIT_ONLY else 1
+        tally.by_family["ipv6" if family == 10 else "ipv4"][state] += table.get((family, states), 0)
+
+    monkeypatch.setattr(_sockdiag, "open_socket", _FakeSocket)
+    monkeypatch.setattr(_sockdiag, "dump", fake_dump)
+    return calls
+
+
+def test_all_dumps_without_live_counts(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally())
+    assert len(recorded_dumps) == 6
+
+
+def test_ipv6_dumps_kept_when_ipv6_has_time_wait_or_sockets(recorded_dumps):
+    tally = fresh_tally()
+    _sockdiag.collect_sockets(tally, lambda: (7, 1))  # 7 TIME_WAIT in all, IPv4 holds only 5
+    assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
+    assert tally.by_family["ipv6"][6] == 2
+
+
+def test_ipv6_dumps_skipped_when_ipv4_accounts_for_everything(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 0))
+    assert (10, _sockdiag.TIME_WAIT_ONLY) not in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) not in recorded_dumps
+    assert len(recorded_dumps) == 4
+
+
+def test_ipv6_dumps_kept_when_the_counts_moved_during_the_dump(recorded_dumps):
+    readings = iter([(5, 0), (6, 0), (6, 1)])
+    _sockdiag.collect_sockets(fresh_tally(), lambda: next(readings))
+    assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
+
+
+def test_ipv6_dumps_kept_when_sockstat_is_unreadable(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally(), lambda: None)
+    assert len(recorded_dumps) == 6

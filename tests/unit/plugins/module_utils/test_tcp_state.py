@@ -232,3 +232,23 @@ def test_live_unprivileged_run_has_no_owners_but_right_counts(live_sockets):
     assert "not readable" in close_wait["owners_reason"]
     assert close_wait["top_processes"] == [] and close_wait["unowned"] is None
     assert any("owners unavailable" in warning for warning in state["warnings"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/net/tcp6"),
+                    reason="needs Linux with IPv6")
+def test_live_ipv6_time_wait_is_not_skipped():
+    server = socket.socket(socket.AF_INET6)
+    server.bind(("::1", 0))
+    server.listen(4)
+    client = socket.create_connection(server.getsockname()[:2])
+    accepted, _ = server.accept()
+    local_port = client.getsockname()[1]
+    client.close()  # active close: the client side of this IPv6 pair goes to TIME_WAIT
+    accepted.recv(1)
+    accepted.close()
+    server.close()
+    time.sleep(0.1)
+    state = _tcp_state.collect(backend="netlink", top=100000)
+    _assert_consistent(state)
+    assert state["by_family"]["ipv6"]["time_wait"] >= 1
+    assert local_port in [item["port"] for item in state["time_wait"]["top_local_ports"]]
