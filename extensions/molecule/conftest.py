@@ -1,0 +1,17 @@
+"""Fixtures shared by the testinfra tests of every scenario under extensions/molecule/.
+
+Molecule runs testinfra with its Ansible backend. The podman connection is not one testinfra
+can take over, so each command on ``host`` becomes a whole ``ansible`` run (seconds each).
+``container`` is the same instance reached with ``podman exec`` (milliseconds each): use it
+for commands and files, and ``host`` for what needs Ansible (``host.ansible(...)`` to run a
+module, ``host.ansible.get_variables()`` for inventory variables and groups).
+"""
+
+import pytest
+import testinfra
+
+
+@pytest.fixture(scope="module")
+def container(host):
+    # The podman driver names each container after its inventory host.
+    return testinfra.get_host("podman://%s" % host.backend.host)

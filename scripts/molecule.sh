@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Run the molecule scenarios under extensions/molecule/ on podman containers.
+#
+#   scripts/molecule.sh [SCENARIO...]     default: every directory holding a molecule.yml
+#
+# Builds the Debian test images first when they are missing (tests/containers/build-image.sh),
+# runs `molecule test` once per scenario, prints one PASS/FAIL line per scenario with its
+# duration, and exits non-zero when any scenario failed. Each scenario's full output goes to
+# build/molecule/SCENARIO.log; the end of it is printed when the scenario fails.
+#
+# Environment:
+#   TCPOPS_MOLECULE_TIMEOUT   seconds one scenario may take before it is stopped (default 1200)
+#   TCPOPS_MOLECULE_VERBOSE   1: stream molecule's output instead of writing it to the log only
+#
+# Needs root (podman as root, debootstrap) and the venv (`make venv collection`).
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root" || exit 1
+
+# The same environment the Makefile exports, for runs by hand.
+export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$root/build/collections}"
+export PYTHONPATH="${PYTHONPATH:-$root/build/collections}"
+export ANSIBLE_CONFIG="${ANSIBLE_CONFIG:-$root/ansible.cfg}"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/tests/containers/containers.conf}"
+[ -d "$root/.venv/bin" ] && export PATH="$root/.venv/bin:$PATH"
+# Molecule finds scenarios from the collection root (galaxy.yml) under extensions/molecule/.
+unset MOLECULE_GLOB
+
+scenario_root="extensions/molecule"
+base_config="$scenario_root/config.yml"
+logs="$root/build/molecule"
+timeout_s="${TCPOPS_MOLECULE_TIMEOUT:-1200}"
+
+say() { printf 'molecule.sh: %s\n' "$*"; }
+
+current=""
+child=""
+stop_current() {
+    if [ -n "$child" ]; then
+        kill -TERM "$child" 2>/dev/null
+        wait "$child" 2>/dev/null
+    fi
+    if [ -n "$current" ]; then
+        say "interrupted during '$current': destroying its containers"
+        destroy "$current"
+    fi
+    exit 130
+}
+trap stop_current INT TERM
+
+destroy() {
+    [ -f "$scenario_root/$1/molecule.yml" ] || return 0
+    molecule -c "$base_config" destroy -s "$1" >"$logs/$1.destroy.log" 2>&1
+}
+
+# What failed: the output just before molecule's first "Executed: Failed", else the log's end.
+failure_excerpt() {
+    local plain
+    plain="$(sed 's/\x1b\[[0-9;]*m//g' "$1")"
+    local line
+    line="$(grep -n -m1 'Executed: Failed' <<<"$plain" | cut -d: -f1)"
+    if [ -n "$line" ]; then
+        sed -n "$((line > 50 ? line - 50 : 1)),${line}p" <<<"$plain"
+    else
+        tail -n 40 <<<"$plain"
+    fi
+}
+
+# Scenario directories, or the ones named on the command line.
+scenarios=()
+if [ $# -gt 0 ]; then
+    scenarios=("$@")
+else
+    for dir in "$scenario_root"/*/; do
+        name="$(basename "$dir")"
+        if [ -f "$dir/molecule.yml" ]; then
+            scenarios+=("$name")
+        else
+            say "SKIP $name: no molecule.yml, so not a scenario"
+        fi
+    done
+fi
+if [ ${#scenarios[@]} -eq 0 ]; then
+    say "no scenario under $scenario_root/"
+    exit 1
+fi
+
+mkdir -p "$logs"
+started=$SECONDS
+"$root/tests/containers/build-image.sh" || { say "FAIL: the test images could not be built"; exit 1; }
+say "images ready in $((SECONDS - started)) s"
+
+# A scenario whose verifier finds no test file still "passes" in molecule: refuse it here.
+has_checks() {
+    local dir="$scenario_root/$1"
+    compgen -G "$dir/tests/test_*.py" >/dev/null || [ -f "$dir/verify.yml" ]
+}
+
+run_one() {
+    local name="$1" log="$logs/$1.log"
+    if [ ! -f "$scenario_root/$name/molecule.yml" ]; then
+        echo "no $scenario_root/$name/molecule.yml" >"$log"
+        return 1
+    fi
+    if ! has_checks "$name"; then
+        echo "no tests/test_*.py and no verify.yml in $scenario_root/$name: nothing would be verified" >"$log"
+        return 1
+    fi
+    local command=(timeout --signal=TERM --kill-after=30 "$timeout_s"
+                   molecule -c "$base_config" test -s "$name")
+    # In the background, so that a signal to this script is handled at once (see the trap).
+    if [ "${TCPOPS_MOLECULE_VERBOSE:-0}" = 1 ]; then
+        "${command[@]}" > >(tee "$log") 2>&1 &
+    else
+        "${command[@]}" >"$log" 2>&1 &
+    fi
+    child=$!
+    wait "$child"
+    local rc=$?
+    child=""
+    [ "$rc" -ne 124 ] || echo "stopped after ${timeout_s} s" >>"$log"
+    return "$rc"
+}
+
+failed=()
+for name in "${scenarios[@]}"; do
+    current="$name"
+    scenario_started=$SECONDS
+    run_one "$name"
+    rc=$?
+    # A passing `molecule test` has destroyed its containers as its last step; a failed,
+    # stopped or timed-out one may have left them.
+    [ "$rc" -eq 0 ] || destroy "$name"
+    current=""
+    if [ "$rc" -eq 0 ]; then
+        say "PASS $name ($((SECONDS - scenario_started)) s)"
+    else
+        say "FAIL $name ($((SECONDS - scenario_started)) s), full log: $logs/$name.log"
+        [ "${TCPOPS_MOLECULE_VERBOSE:-0}" = 1 ] || failure_excerpt "$logs/$name.log" | sed 's/^/    /'
+        failed+=("$name")
+    fi
+done
+
+say "${#scenarios[@]} scenario(s), ${#failed[@]} failed, $((SECONDS - started)) s in total"
+[ ${#failed[@]} -eq 0 ]
