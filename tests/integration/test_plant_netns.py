@@ -13,6 +13,7 @@ pytestmark = pytest.mark.root
 def test_fresh_namespace_is_empty_and_tuned(netns):
     assert netns.sysctl("net.ipv4.ip_local_port_range") == "1024 65000"
     assert netns.sysctl("net.ipv4.tcp_tw_reuse") == "0"
+    assert netns.sysctl("net.ipv4.tcp_rfc1337") == "1"
     assert netns.sysctl("net.ipv4.tcp_max_tw_buckets") == "2000000"
     assert netns.run(["ss", "-Htan"]).stdout.strip() == ""
     assert netns.usable_ports == 65000 - 1024 + 1
@@ -59,6 +60,10 @@ def test_time_wait_past_the_default_port_range_toward_one_destination(netns, pla
     assert result["total"] == 40000
     assert planter.ss_view(netns).time_wait_by_destination[("127.0.0.9", 8080)] == 40000
     assert netns.sockstat()["tw"] == 40000
+    assert netns.check_time_wait() == 40000
+    netns.planted["time_wait"] += 1
+    with pytest.raises(planter.PlantError, match="holds 40000 TIME_WAIT, 40001 were planted"):
+        netns.check_time_wait()
 
 
 def test_more_than_the_usable_ports_toward_one_destination_is_refused(netns, planter):

@@ -47,10 +47,10 @@ def mix(planter, run_engine):
     with planter.Namespace(port_range=PORT_RANGE, reserved_ports=RESERVED) as ns:
         snap = Snapshot()
         snap.namespace = ns.name
-        planter.plant_time_wait(ns, OUTBOUND)
+        planter.plant_time_wait(ns, OUTBOUND, verify=True)
         for destination in MAPPED:
-            planter.plant_time_wait(ns, [destination])
-        planter.plant_time_wait_inbound(ns, INBOUND)
+            planter.plant_time_wait(ns, [destination], verify=True)
+        planter.plant_time_wait_inbound(ns, INBOUND, verify=True)
         planter.plant_established(ns, PAIRS_V4)
         planter.plant_established(ns, PAIRS_V6, address="::1")
         snap.leak = planter.plant_close_wait(ns, CLOSE_WAIT, comm=LEAKER)

@@ -20,14 +20,17 @@ Needs root (``ip netns``). Standard library only. Import it by path, e.g. from t
 The namespace
 -------------
 ``Namespace(port_range=(1024, 65000), reserved_ports="", tw_buckets=2000000, tw_reuse=0,
-sysctls=None)`` sets inside the namespace ``net.ipv4.ip_local_port_range``,
-``net.ipv4.ip_local_reserved_ports``, ``net.ipv4.tcp_max_tw_buckets``, ``net.ipv4.tcp_tw_reuse``
-and any extra ``{dotted.name: value}``. ``tcp_tw_reuse`` is 0 so that connect() never recycles a
-planted TIME_WAIT (the kernel default 2 reuses loopback TIME_WAIT older than one second).
+rfc1337=1, sysctls=None)`` sets inside the namespace ``net.ipv4.ip_local_port_range``,
+``net.ipv4.ip_local_reserved_ports``, ``net.ipv4.tcp_max_tw_buckets``, ``net.ipv4.tcp_tw_reuse``,
+``net.ipv4.tcp_rfc1337`` and any extra ``{dotted.name: value}``. ``tcp_tw_reuse`` is 0 so that
+connect() never recycles a planted TIME_WAIT (the kernel default 2 reuses loopback TIME_WAIT older
+than one second); ``tcp_rfc1337`` is 1 so that a stray RST cannot kill one either.
 Attributes and helpers: ``name``; ``exec_argv(argv)`` (``["ip", "netns", "exec", name] + argv``);
 ``run(argv, check=True, **kw)`` (``subprocess.run`` of that, text, output captured);
 ``sysctl(name)`` (value with white space folded); ``write_sysctl(name, value)``; ``sockstat()``
-(the TCP line of /proc/net/sockstat in the namespace); ``usable_ports`` (range size minus the
+(the TCP line of /proc/net/sockstat in the namespace); ``netstat(name)`` (a TcpExt counter);
+``check_time_wait()`` (raises PlantError unless sockstat's ``tw`` equals the TIME_WAIT planted);
+``usable_ports`` (range size minus the
 reserved ports inside it: the most TIME_WAIT toward one destination); ``planted`` (Counter:
 state name -> sockets planted so far); ``planted_at`` (monotonic start of the first TIME_WAIT
 planting) and ``time_wait_seconds_left`` (TIME_WAIT lasts 60 s); ``worker_timeout`` (s, 300).
@@ -36,16 +39,17 @@ stdin (they exit), kills what is left in the namespace by pid, then ``ip netns d
 
 What each call leaves in the namespace (each returns a dict describing what it did)
 -----------------------------------------------------------------------------------
-- ``plant_time_wait(ns, destinations, workers=None, batch=1000)``: for each
+- ``plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False)``: for each
   ``(address, port, count)`` a listener is bound to ``address:port``; ``count`` clients connect,
   the CLIENT closes first, the server waits for the FIN (EOF) and then closes. Result: exactly
   ``count`` TIME_WAIT on the client side (local address 127.0.0.1, ::1 for IPv6, ::ffff:127.0.0.1
   toward an IPv4-mapped address; local port from the ephemeral range; peer ``address:port``); the
   server sides end CLOSED and the listeners are closed. ``count`` may not exceed
   ``ns.usable_ports``, so 200k needs at least 4 destinations. Destinations are spread over
-  ``workers`` processes (default: one per CPU; a destination stays in one process). Result keys:
-  ``total``, ``seconds``, ``rate`` (sockets per second), ``workers``, ``destinations``.
-- ``plant_time_wait_inbound(ns, services)``: for each IPv4 ``(address, port, count)`` a listener
+  ``workers`` processes (default: one per CPU; a destination stays in one process). With
+  ``verify``, ``ns.check_time_wait()`` runs afterwards. Result keys: ``total``, ``seconds``,
+  ``rate`` (sockets per second), ``workers``, ``destinations``.
+- ``plant_time_wait_inbound(ns, services, batch=1000, verify=False)``: for each IPv4 ``(address, port, count)`` a listener
   on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16 connect and the
   SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (choose a port
   outside the ephemeral range so that it counts as inbound); the client sides end CLOSED.
@@ -125,7 +129,7 @@ class Namespace:
     """A fresh network namespace ``tcpops-<hex>`` that owns the workers planted into it."""
 
     def __init__(self, port_range=(1024, 65000), reserved_ports="", tw_buckets=2000000,
-                 tw_reuse=0, sysctls=None, prefix="tcpops"):
+                 tw_reuse=0, rfc1337=1, sysctls=None, prefix="tcpops"):
         self.name = "%s-%s" % (prefix, secrets.token_hex(4))
         self.port_range = tuple(port_range)
         self.reserved_ports = reserved_ports
@@ -134,6 +138,7 @@ class Namespace:
             "net.ipv4.ip_local_reserved_ports": reserved_ports,
             "net.ipv4.tcp_max_tw_buckets": str(tw_buckets),
             "net.ipv4.tcp_tw_reuse": str(tw_reuse),
+            "net.ipv4.tcp_rfc1337": str(rfc1337),
         }
         self.sysctls.update({k: str(v) for k, v in (sysctls or {}).items()})
         self.planted = collections.Counter()
@@ -225,6 +230,22 @@ class Namespace:
                 return {fields[i]: int(fields[i + 1]) for i in range(0, len(fields) - 1, 2)}
         raise PlantError("no TCP line in /proc/net/sockstat")
 
+    def netstat(self, name):
+        """One TcpExt counter of /proc/net/netstat inside the namespace (e.g. TCPTimeWaitOverflow)."""
+        lines = [line.split() for line in self.run(["cat", "/proc/net/netstat"]).stdout.splitlines()
+                 if line.startswith("TcpExt:")]
+        return int(dict(zip(lines[0][1:], lines[1][1:]))[name])
+
+    def check_time_wait(self):
+        """Raise PlantError unless the kernel holds every TIME_WAIT planted so far."""
+        held = self.sockstat()["tw"]
+        if held != self.planted["time_wait"]:
+            raise PlantError("the namespace holds %d TIME_WAIT, %d were planted %.1f s ago "
+                             "(TCPTimeWaitOverflow %d)" % (held, self.planted["time_wait"],
+                                                           time.monotonic() - self.planted_at,
+                                                           self.netstat("TCPTimeWaitOverflow")))
+        return held
+
     @property
     def time_wait_seconds_left(self):
         """Seconds before the first planted TIME_WAIT sockets start to expire (None if none)."""
@@ -302,7 +323,7 @@ def _merge(destinations):
     return [(a, p, c) for (a, p), c in merged.items() if c > 0]
 
 
-def plant_time_wait(ns, destinations, workers=None, batch=1000):
+def plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False):
     """Outbound TIME_WAIT: ``count`` client-side TIME_WAIT toward each ``(address, port, count)``."""
     destinations = _merge(destinations)
     for address, port, count in destinations:
@@ -318,12 +339,14 @@ def plant_time_wait(ns, destinations, workers=None, batch=1000):
     if ns.planted_at is None:
         ns.planted_at = started
     ns.planted["time_wait"] += total
+    if verify:
+        ns.check_time_wait()
     return {"total": total, "seconds": seconds, "rate": total / seconds if seconds else None,
             "workers": len(jobs), "destinations": {"%s:%d" % (a, p): c for a, p, c in destinations},
             "worker_seconds": [r["seconds"] for r in replies]}
 
 
-def plant_time_wait_inbound(ns, services, batch=1000):
+def plant_time_wait_inbound(ns, services, batch=1000, verify=False):
     """Inbound TIME_WAIT: the server side closes first; local port = the service port."""
     services = _merge(services)
     for address, _, _ in services:
@@ -338,6 +361,8 @@ def plant_time_wait_inbound(ns, services, batch=1000):
         ns.planted_at = started
     ns.planted["time_wait"] += total
     seconds = time.monotonic() - started
+    if verify:
+        ns.check_time_wait()
     return {"total": total, "seconds": seconds, "services": {"%s:%d" % (a, p): c for a, p, c in services},
             "worker_seconds": reply["seconds"]}
 
