@@ -33,6 +33,7 @@ ARGUMENT_SPEC = dict(
     compare_with=dict(type="path"),
     compare_label=dict(type="str", default="previous run"),
     title=dict(type="str"),
+    remediation_var=dict(type="str"),
 )
 
 
@@ -71,6 +72,8 @@ class ActionModule(ActionBase):
                 plain(host_vars.get(args["sysctl_var"])),
                 plain(host_vars.get(args["thresholds_var"])),
             )
+            if args["remediation_var"]:
+                hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))

@@ -123,6 +123,15 @@ def _comparison_cell(comparison, name):
     return esc(text)
 
 
+def _remediation_text(result):
+    if not result:
+        return "tcp_tuning was not applied to this host."
+    conflicts = result.get("conflicts") or []
+    return esc("tcp_tuning applied profile %s (%s); file %s %s; %d conflicting line(s) reported." % (
+        result.get("profile"), result.get("reason"), result.get("file"),
+        "changed" if result.get("file_changed") else "unchanged", len(conflicts)))
+
+
 def _host_section(doc, name):
     entry = doc["hosts"][name]
     facts = entry.get("facts") or {}
@@ -132,9 +141,11 @@ def _host_section(doc, name):
     if facts:
         out.append('<p class="meta">kernel %s, backend %s, collected in %s ms</p>' % (
             esc(facts.get("kernel")), esc(facts.get("backend")), esc(facts.get("duration_ms"))))
+    if "remediation" in entry:
+        out.append("<p>%s</p>" % _remediation_text(entry["remediation"]))
     if "comparison" in doc:
-        out.append("<p>Compared with the %s: %s</p>" % (esc(doc["comparison"]["against"]),
-                                                          _comparison_cell(doc["comparison"], name)))
+        against = esc(doc["comparison"]["against"])
+        out.append("<p>Compared with the %s: %s</p>" % (against, _comparison_cell(doc["comparison"], name)))
     found = problems(entry)
     if found:
         out.append('<table class="findings"><tr><th style="width:16%">rule</th><th style="width:8%">severity</th>'

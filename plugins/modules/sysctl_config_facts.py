@@ -21,7 +21,7 @@ description:
     file sets an obsolete key and whether the running values drifted from the files.
   - Reads only; changes nothing.
 author:
-  - tcpops maintainers
+  - tcpops maintainers (@tcpops)
 options:
   root:
     description:
@@ -36,13 +36,17 @@ options:
 attributes:
   check_mode:
     support: full
-    description: The module only reads.
+    details: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
-    description: The module changes nothing, there is no diff.
+  facts:
+    support: full
   platform:
-    platforms: linux
-    description: Linux sysctl layout.
+    platforms: posix
+    details: Linux only (the sysctl files and C(/proc/sys) of Linux).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 notes:
   - Files that cannot be read (permissions) are listed in RV(ansible_facts.sysctl_config.errors).
 """

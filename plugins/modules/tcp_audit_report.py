@@ -24,7 +24,7 @@ description:
   - The rules, their thresholds and the report formats are described in the collection's
     C(docs/audit.md) and C(docs/reports.md).
 author:
-  - tcpops maintainers
+  - tcpops maintainers (@tcpops)
 options:
   hosts:
     description: Inventory names of the hosts to report on, usually C(ansible_play_hosts_all).
@@ -75,16 +75,23 @@ options:
   title:
     description: Title of the HTML report.
     type: str
+  remediation_var:
+    description:
+      - Name of a host variable holding what a remediation did on the host (the C(tcp_tuning_result)
+        of the tcp_tuning role). When set, each host entry carries it as C(remediation) (null for hosts
+        the role did not run on) and the HTML report shows the profile, the reason and the conflicts.
+    type: str
 attributes:
   check_mode:
     support: full
-    description: Writes the reports on the controller in check mode too; it changes nothing on managed hosts.
+    details: Writes the reports on the controller in check mode too; it changes nothing on managed hosts.
   diff_mode:
     support: none
-    description: No diff.
   platform:
     platforms: posix
-    description: Runs on the controller.
+    details: Runs on the controller only.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

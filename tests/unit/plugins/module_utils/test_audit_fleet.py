@@ -54,7 +54,7 @@ def test_bad_thresholds_make_an_error_entry_with_the_reason():
 
 
 def test_failed_sysctl_read_is_noted_and_file_rules_skipped():
-    facts_result, _ = ok_result(load("tcp_state_clean.json"))
+    facts_result = ok_result(load("tcp_state_clean.json"))[0]
     entry = fleet.host_entry(facts_result, {"failed": True, "msg": "permission denied"})
     assert entry["reason"] == "sysctl_config_facts: permission denied"
     skipped = {f["id"] for f in entry["findings"] if f["skipped"]}

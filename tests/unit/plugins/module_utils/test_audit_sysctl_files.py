@@ -67,5 +67,5 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path):
 
 
 def test_empty_tree(tmp_path):
-    assert sf.collect(str(tmp_path), proc_root=str(tmp_path)) == {"files": [], "effective": {}, "live": {},
-                                                                 "errors": []}
+    empty = {"files": [], "effective": {}, "live": {}, "errors": []}
+    assert sf.collect(str(tmp_path), proc_root=str(tmp_path)) == empty

@@ -182,3 +182,15 @@ def test_prune_never_removes_the_current_run(tmp_path):
     files.new_run_dir(base, "20260105T000000Z")
     assert files.prune_runs(base, 1, current) == ["20260105T000000Z"]
     assert os.path.isdir(current)
+
+
+def test_html_shows_what_remediation_did_per_host():
+    doc = hostile_doc()
+    doc["hosts"]["web-1"]["remediation"] = {"profile": "client", "reason": "outbound <TIME_WAIT> dominates",
+                                            "file": "/etc/sysctl.d/90-tcpops-timewait.conf", "file_changed": True,
+                                            "conflicts": [{"path": "/etc/sysctl.conf", "line": 62}]}
+    doc["hosts"]["clean-1"]["remediation"] = None
+    page = report_html.render(doc)
+    assert ("tcp_tuning applied profile client (outbound &lt;TIME_WAIT&gt; dominates); file "
+            "/etc/sysctl.d/90-tcpops-timewait.conf changed; 1 conflicting line(s) reported.") in page
+    assert "tcp_tuning was not applied to this host." in page
