@@ -74,7 +74,8 @@ def _state_counts(per_state):
 
 
 def _top_ports(per_port, top):
-    used = sorted(compress(range(65536), per_port), key=lambda port: (-per_port[port], port))
+    # most first, lower port first among equals (the sort is stable, even reversed)
+    used = sorted(compress(range(65536), per_port), key=per_port.__getitem__, reverse=True)
     return [{"port": port, "count": per_port[port]} for port in used[:top]]
 
 

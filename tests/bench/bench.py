@@ -268,6 +268,9 @@ def main(argv=None):
 
     module_python = sys.executable
     engine_python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    # as an installed collection would have it: bytecode cached (Python only reads it when
+    # PYTHONDONTWRITEBYTECODE is set, so write it once here)
+    subprocess.run([engine_python, "-m", "compileall", "-q", os.path.join(ROOT, "plugins", "module_utils")], check=True)
     results = []
     for size in (int(value) for value in args.sizes.split(",")):
         sys.stderr.write("planting %d TIME_WAIT...\n" % size)
