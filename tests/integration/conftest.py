@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,22 @@ def netns():
         yield ns
 
 
-def _engine_env():
+def _world_readable_engine(root):
+    """Copy the collection's module_utils under ``root`` so that user nobody can import them
+    wherever the checkout lives (a checkout under /root is not readable by other users)."""
+    target = root / "ansible_collections" / "tcpops" / "timewait" / "plugins" / "module_utils"
+    shutil.copytree(REPO / "plugins" / "module_utils", target,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)
+
+
+def _engine_env(pythonpath):
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(COLLECTIONS)
+    env["PYTHONPATH"] = str(pythonpath)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -66,13 +80,16 @@ def _ansible_cli():
     return str(beside_python) if beside_python.exists() else shutil.which("ansible")
 
 
-def _run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full"):
-    """Run the tcp_state engine's CLI inside ``ns``; return the parsed tcp_state dict."""
-    argv = (NOBODY if as_nobody else []) + [
-        HOST_PYTHON, "-m", ENGINE, "--mode", mode, "--backend", backend, "--top", str(top)]
-    done = ns.run(argv, check=False, env=_engine_env())
-    assert done.returncode == 0, "engine failed in %s: %s" % (ns.name, done.stderr)
-    return json.loads(done.stdout)
+def _engine_runner(nobody_pythonpath):
+    def run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full"):
+        argv = [HOST_PYTHON, "-m", ENGINE, "--mode", mode, "--backend", backend, "--top", str(top)]
+        if as_nobody:
+            done = ns.run(NOBODY + argv, check=False, env=_engine_env(nobody_pythonpath), cwd="/")
+        else:
+            done = ns.run(argv, check=False, env=_engine_env(COLLECTIONS))
+        assert done.returncode == 0, "engine failed in %s: %s" % (ns.name, done.stderr)
+        return json.loads(done.stdout)
+    return run_engine
 
 
 def _run_module_with_ansible(ns, module_args="mode=full"):
@@ -96,8 +113,12 @@ def _run_module_with_ansible(ns, module_args="mode=full"):
 
 @pytest.fixture(scope="session")
 def run_engine():
-    """``run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full")`` -> tcp_state dict."""
-    return _run_engine
+    """``run_engine(ns, backend="netlink", as_nobody=False, top=10, mode="full")`` runs the engine's
+    command line inside ``ns`` (as root, or as user nobody) and returns the tcp_state dict."""
+    nobody_pythonpath = tempfile.mkdtemp(prefix="tcpops-engine-")
+    _world_readable_engine(Path(nobody_pythonpath))
+    yield _engine_runner(nobody_pythonpath)
+    shutil.rmtree(nobody_pythonpath, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
