@@ -177,8 +177,8 @@ def walk_uniform(data, count, length, family, tally, run_state):
         counts[TCP_TIME_WAIT] += count
         sports = view.cast("H")[_SPORT_OFFSET // 2::length // 2]
         run_state.update(sports)
-        keys = struct.iter_unpack("=%dx2s16x%ds%dx" % (_DPORT_OFFSET, 16 if family == AF_INET6 else 4,
-                                                   length - _DST_OFFSET - (16 if family == AF_INET6 else 4)), view)
+        dst_len = 16 if family == AF_INET6 else 4
+        keys = struct.iter_unpack("=%dx2s16x%ds%dx" % (_DPORT_OFFSET, dst_len, length - _DST_OFFSET - dst_len), view)
         tally.tw_destinations[family].update(compress(keys, map(tally.outbound_by_raw_port.__getitem__, sports)))
         return
     for state in set(states):

@@ -231,35 +231,40 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT):
     return result
 
 
+USAGE = "usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
+
+
 def _parse_arguments(argv):
+    """Return (options, None) or (None, (exit code, text for the user))."""
     options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT}
     names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root"}
-    usage = "usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
     items = list(argv)
     while items:
         flag = items.pop(0)
         if flag in ("-h", "--help"):
-            print(usage)
-            sys.exit(0)
+            return None, (0, USAGE)
         value = None
         if "=" in flag:
             flag, value = flag.split("=", 1)
         elif items:
             value = items.pop(0)
         if flag not in names or value is None:
-            sys.stderr.write(usage + "\n")
-            sys.exit(2)
+            return None, (2, USAGE)
         options[names[flag]] = value
     try:
         options["top"] = int(options["top"])
     except ValueError:
-        sys.stderr.write("--top needs an integer\n")
-        sys.exit(2)
-    return options
+        return None, (2, "--top needs an integer")
+    return options, None
 
 
 def main(argv=None):
-    options = _parse_arguments(sys.argv[1:] if argv is None else argv)
+    """The command line: print tcp_state as JSON; return the exit code."""
+    options, refusal = _parse_arguments(sys.argv[1:] if argv is None else argv)
+    if refusal is not None:
+        code, text = refusal
+        (sys.stdout if code == 0 else sys.stderr).write(text + "\n")
+        return code
     try:
         result = collect(**options)
     except TcpStateError as exc:
@@ -272,4 +277,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -167,18 +167,17 @@ def bench_size(plant, size, args, engine_python, module_python):
     for _cycle in range(args.max_plantings):
         result = plant_and_measure(plant, size, args, engine_python, module_python, env)
         sys.stderr.write("  planted %d TIME_WAIT in %.1f s, %d rounds\n" % (size, result["planted_s"], result["rounds"]))
+        planting = dict((key, result[key]) for key in ("planted_s", "measured_s", "rounds", "tw_before", "tw_after"))
         if merged is None:
             merged = result
-            merged["plantings"] = [dict((key, result[key]) for key in ("planted_s", "measured_s", "rounds",
-                                                                      "tw_before", "tw_after"))]
+            merged["plantings"] = [planting]
         else:
             for name, samples in result["samples"].items():
                 merged["samples"][name].extend(samples)
                 merged["cpu"][name].extend(result["cpu"][name])
                 merged["rss_kib"][name] = max(merged["rss_kib"][name], result["rss_kib"][name])
             merged["rounds"] += result["rounds"]
-            merged["plantings"].append(dict((key, result[key]) for key in ("planted_s", "measured_s", "rounds",
-                                                                          "tw_before", "tw_after")))
+            merged["plantings"].append(planting)
         if merged["rounds"] >= args.min_rounds:
             break
     merged["size"] = size
@@ -242,7 +241,7 @@ def report(results, engine_python, module_python):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="50000,100000,200000")
     parser.add_argument("--established", type=int, default=2000, help="connections (2 sockets each)")
     parser.add_argument("--close-wait", type=int, default=50)

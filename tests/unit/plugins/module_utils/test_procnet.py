@@ -25,7 +25,7 @@ def test_every_state_is_counted_per_family(modern_proc):
 
 
 def test_time_wait_local_ports_and_outbound_destinations(modern_proc):
-    tally, _ = tally_of(modern_proc)
+    tally = tally_of(modern_proc)[0]
     assert tally.tw_local_ports[80] == 2
     assert tally.tw_local_ports[40005] == 1
     assert tally.tw_local_ports[40000] == 1
@@ -39,7 +39,7 @@ def test_time_wait_local_ports_and_outbound_destinations(modern_proc):
 
 
 def test_listeners_close_wait_inodes_and_ports(modern_proc):
-    tally, _ = tally_of(modern_proc)
+    tally = tally_of(modern_proc)[0]
     assert sorted(tally.listeners) == [
         (2, "0.0.0.0", 80, 3, None),
         (2, "127.0.0.1", 40005, 0, None),
