@@ -47,12 +47,13 @@ def host_entry(facts_result, sysctl_result=None, threshold_overrides=None):
         return {"status": "error", "reason": "tcp_state_facts returned no tcp_state fact", "findings": [],
                 "facts": None, "sysctl_config": None}
     notes = []
-    sysctl_config = None
-    if sysctl_result and not sysctl_result.get("failed") and not sysctl_result.get("unreachable") \
-            and not sysctl_result.get("skipped"):
-        sysctl_config = (sysctl_result.get("ansible_facts") or {}).get("sysctl_config")
-    elif sysctl_result:
-        notes.append("sysctl_config_facts: %s" % _reason(sysctl_result))
+    # When tcp_state_facts itself returns the sysctl files (one round trip), use them.
+    sysctl_config = facts.get("sysctl_config")
+    if sysctl_config is None and sysctl_result:
+        if any(sysctl_result.get(key) for key in ("failed", "unreachable", "skipped")):
+            notes.append("sysctl_config_facts: %s" % _reason(sysctl_result))
+        else:
+            sysctl_config = (sysctl_result.get("ansible_facts") or {}).get("sysctl_config")
     try:
         thresholds = rules.merge_thresholds(threshold_overrides)
     except rules.ThresholdError as exc:

@@ -123,3 +123,11 @@ def test_summary_table_lists_every_host():
     assert [line.split()[0] for line in table[1:5]] == ["d-gone", "c-folk", "a-leaky", "b-clean"]
     assert table[4].split()[:6] == ["b-clean", "pass", "0", "0", "40", "2"]
     assert table[5] == "4 hosts: 2 fail, 1 pass, 1 unreachable"
+
+
+def test_sysctl_files_inside_tcp_state_are_used_without_a_second_module():
+    facts = load("tcp_state_clean.json")
+    facts["sysctl_config"] = load("sysctl_config_folk.json")
+    entry = fleet.host_entry({"ansible_facts": {"tcp_state": facts}}, None)
+    assert {f["id"] for f in fleet.problems(entry)} == {"tw_recycle_configured", "config_drift"}
+    assert entry["sysctl_config"]["effective"]["net.ipv4.tcp_tw_recycle"]["line"] == 62
