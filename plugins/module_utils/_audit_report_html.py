@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import html
 import json
+import math
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit_fleet import problems, state_counts
 
@@ -42,6 +43,7 @@ table.findings td{overflow-wrap:anywhere}
 pre{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:.4em;margin:0;font-size:.85em}
 .host{border:1px solid #ccc;border-radius:6px;padding:.3em 1em 1em;margin:1em 0}
 .passed{color:#666;font-size:.9em}
+td:first-child{white-space:nowrap}
 .legend span{display:inline-block;margin-right:1em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
 """
@@ -71,10 +73,11 @@ def _chart_rows(doc):
 
 
 def render_chart(doc):
-    """Horizontal stacked bars: TCP sockets per state, one bar per host."""
+    """Horizontal stacked bars, one per host: the length is the total on a log scale (a fleet mixes
+    hosts with 50 and 50,000 sockets), the segments are each state's share of that total."""
     rows = _chart_rows(doc)
     label_width, bar_width, row_height = 220, 760, 26
-    largest = max([sum(c.values()) for _n, c in rows if c] + [1])
+    scale = math.log10(max([sum(c.values()) for _n, c in rows if c] + [1]) + 1)
     height = row_height * len(rows) + 10
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="TCP sockets per state and host" '
              'width="%d" height="%d">' % (label_width + bar_width + 90, height)]
@@ -86,11 +89,13 @@ def render_chart(doc):
             parts.append('<text x="%d" y="%d" font-size="12" fill="#666">no data</text>' % (label_width, y + 16))
             continue
         x = float(label_width)
+        total = sum(counts.values())
+        length = bar_width * math.log10(total + 1) / scale if total else 0.0
         for state, colour in CHART_STATES:
             value = counts[state]
             if not value:
                 continue
-            width = bar_width * value / float(largest)
+            width = length * value / float(total)
             parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %d</title>'
                          '</rect>' % (x, y + 3, max(width, 1.0), row_height - 8, colour, esc(name), state, value))
             x += width
@@ -98,7 +103,8 @@ def render_chart(doc):
     parts.append("</svg>")
     legend = "".join('<span><i style="background:%s"></i>%s</span>' % (colour, state)
                      for state, colour in CHART_STATES)
-    return '<div class="legend">%s</div>%s' % (legend, "".join(parts))
+    return ('<div class="legend">%s<span>bar length: total sockets, log scale</span></div>%s'
+            % (legend, "".join(parts)))
 
 
 def _evidence(evidence):
