@@ -216,8 +216,8 @@ def fixes_for(files, conflicts):
     for conflict in conflicts:
         if conflict["fixable"]:
             real = files.real_host_path(conflict["path"])
-            by_file.setdefault(real, set()).add(conflict["key"] if conflict["kind"] == "obsolete"
-                                                 else _line_key(files, conflict))
+            key = conflict["key"] if conflict["kind"] == "obsolete" else _line_key(files, conflict)
+            by_file.setdefault(real, set()).add(key)
     return [{"path": path, "keys": sorted(keys), "regexp": key_regexp(keys)}
             for path, keys in sorted(by_file.items())]
 

@@ -14,7 +14,7 @@ short_description: Set live sysctl values, writing only the keys that differ
 version_added: 0.1.0
 description:
   - Writes each given key to C(/proc/sys) when its live value differs, then reads it back.
-  - Values are compared as the kernel means them, so C(32768 60999) equals C(32768	60999)
+  - Values are compared as the kernel means them, so C(32768 60999) equals the kernel's tab-separated C(32768<TAB>60999)
     and a reserved port list matches whatever its order.
   - Used by the C(tcpops.timewait.tcp_tuning) role to apply its file, to restore the saved values
     on C(tcp_tuning_state=absent), and in check mode to verify that the live values match.
@@ -45,7 +45,10 @@ attributes:
     support: full
     details: The differing keys as C(key = value) lines, before and after.
   platform:
-    platforms: linux
+    platforms: posix
+    details: Linux only (needs C(/proc/sys)).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 notes:
   - Live values only; the file under C(/etc/sysctl.d) that keeps them across reboots is the role's job.
 """

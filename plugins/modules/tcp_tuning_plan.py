@@ -96,7 +96,10 @@ attributes:
   diff_mode:
     support: none
   platform:
-    platforms: linux
+    platforms: posix
+    details: Linux only (needs C(/proc/sys)).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: tcpops.timewait.tcp_state_facts
   - module: tcpops.timewait.tcp_tuning_live
