@@ -275,3 +275,18 @@ def test_evaluate_does_not_modify_the_facts(facts, folk):
     before = copy.deepcopy(facts)
     rules.evaluate(facts, folk, TH)
     assert facts == before
+
+
+def test_whole_host_on_an_old_kernel_with_the_folk_block_applied(facts, folk):
+    """Kernel 4.9: tcp_tw_recycle exists and is live, tw_reuse knows 0/1 only, no tw_reuse_delay."""
+    facts["kernel"] = "4.9.0-19-amd64"
+    facts["sysctl"].update({"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_tw_reuse": 1,
+                            "net.ipv4.tcp_tw_reuse_delay": None, "net.ipv4.tcp_fin_timeout": 30})
+    facts["counters"].update(PAWSPassive=87, PAWSActive=0)
+    folk["live"].update({"net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_tw_reuse": "1",
+                         "net.ipv4.tcp_fin_timeout": "30"})
+    found = dict((f["id"], f) for f in rules.evaluate(facts, folk, TH) if f["severity"] != "pass")
+    assert sorted(found) == ["tw_recycle_configured", "tw_recycle_enabled"]
+    assert found["tw_recycle_enabled"]["evidence"]["PAWSPassive"] == 87
+    assert "no such key" not in found["tw_recycle_configured"]["message"]
+    assert found["tw_recycle_configured"]["evidence"]["kernel_has_key"] is True
