@@ -6,7 +6,8 @@
 # Builds the Debian test images first when they are missing (tests/containers/build-image.sh),
 # runs `molecule test` once per scenario, prints one PASS/FAIL line per scenario with its
 # duration, and exits non-zero when any scenario failed. Each scenario's full output goes to
-# build/molecule/SCENARIO.log; the end of it is printed when the scenario fails.
+# build/molecule/SCENARIO.log; when a scenario fails, the output of its failing step is printed
+# and its containers are destroyed.
 #
 # Environment:
 #   TCPOPS_MOLECULE_TIMEOUT   seconds one scenario may take before it is stopped (default 1200)
