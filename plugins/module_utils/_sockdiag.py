@@ -20,11 +20,14 @@ __metaclass__ = type
 
 import errno
 import os
-import socket
 import struct
 from collections import Counter
 from itertools import compress, repeat
 from operator import add
+
+# the C module behind ``socket``: all that is needed here, without the enum-based wrapper
+# classes that cost more to import than the whole summary mode takes
+import _socket
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -251,20 +254,20 @@ def format_address(family, raw):
     """Text form of an address from the dump; IPv4-mapped IPv6 becomes IPv4."""
     if family == AF_INET6:
         if raw[:12] == b"\0" * 10 + b"\xff\xff":
-            return socket.inet_ntop(socket.AF_INET, raw[12:])
-        return socket.inet_ntop(socket.AF_INET6, raw)
-    return socket.inet_ntop(socket.AF_INET, raw[:4])
+            return _socket.inet_ntop(_socket.AF_INET, raw[12:])
+        return _socket.inet_ntop(_socket.AF_INET6, raw)
+    return _socket.inet_ntop(_socket.AF_INET, raw[:4])
 
 
 def open_socket():
     try:
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_SOCK_DIAG)
     except AttributeError:
         raise SockDiagUnavailable("netlink is not available on this platform")
     except OSError as exc:
         raise SockDiagUnavailable("cannot open a NETLINK_SOCK_DIAG socket: %s" % (exc.strerror or exc))
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, RECEIVE_BUFFER)
     except OSError:
         pass
     return sock

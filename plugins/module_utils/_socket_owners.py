@@ -41,23 +41,24 @@ def _held_sockets(pid_dir, wanted):
     fd_dir = os.path.join(pid_dir, "fd")
     held = set()
     try:
-        fds = os.scandir(fd_dir)
+        names = os.listdir(fd_dir)
     except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
         return held
     except PermissionError:
         raise _Refused(_refusal(fd_dir))
     except OSError:
         return held
-    with fds:
-        for fd in fds:
-            try:
-                target = os.readlink(fd.path)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inode = int(target[8:-1])
-                if inode in wanted:
-                    held.add(inode)
+    prefix = fd_dir + "/"
+    readlink = os.readlink
+    for name in names:
+        try:
+            target = readlink(prefix + name)
+        except OSError:
+            continue
+        if target[:8] == "socket:[":
+            inode = int(target[8:-1])
+            if inode in wanted:
+                held.add(inode)
     return held
 
 
