@@ -10,8 +10,9 @@
 # and its containers are destroyed.
 #
 # Environment:
+#   TCPOPS_MOLECULE_JOBS      scenarios run at the same time (default 1)
 #   TCPOPS_MOLECULE_TIMEOUT   seconds one scenario may take before it is stopped (default 1200)
-#   TCPOPS_MOLECULE_VERBOSE   1: stream molecule's output instead of writing it to the log only
+#   TCPOPS_MOLECULE_VERBOSE   1: stream molecule's output too (best with one job)
 #
 # Needs root (podman as root, debootstrap) and the venv (`make venv collection`).
 set -uo pipefail
@@ -31,24 +32,11 @@ unset MOLECULE_GLOB
 scenario_root="extensions/molecule"
 base_config="$scenario_root/config.yml"
 logs="$root/build/molecule"
+jobs="${TCPOPS_MOLECULE_JOBS:-1}"
 timeout_s="${TCPOPS_MOLECULE_TIMEOUT:-1200}"
+verbose="${TCPOPS_MOLECULE_VERBOSE:-0}"
 
 say() { printf 'molecule.sh: %s\n' "$*"; }
-
-current=""
-child=""
-stop_current() {
-    if [ -n "$child" ]; then
-        kill -TERM "$child" 2>/dev/null
-        wait "$child" 2>/dev/null
-    fi
-    if [ -n "$current" ]; then
-        say "interrupted during '$current': destroying its containers"
-        destroy "$current"
-    fi
-    exit 130
-}
-trap stop_current INT TERM
 
 destroy() {
     [ -f "$scenario_root/$1/molecule.yml" ] || return 0
@@ -57,9 +45,8 @@ destroy() {
 
 # What failed: the output just before molecule's first "Executed: Failed", else the log's end.
 failure_excerpt() {
-    local plain
+    local plain line
     plain="$(sed 's/\x1b\[[0-9;]*m//g' "$1")"
-    local line
     line="$(grep -n -m1 'Executed: Failed' <<<"$plain" | cut -d: -f1)"
     if [ -n "$line" ]; then
         sed -n "$((line > 50 ? line - 50 : 1)),${line}p" <<<"$plain"
@@ -67,6 +54,75 @@ failure_excerpt() {
         tail -n 40 <<<"$plain"
     fi
 }
+
+# A scenario whose verifier finds no test file still "passes" in molecule: refuse it here.
+unverifiable() {
+    local dir="$scenario_root/$1"
+    if [ ! -f "$dir/molecule.yml" ]; then
+        echo "no $dir/molecule.yml"
+    elif ! compgen -G "$dir/tests/test_*.py" >/dev/null && [ ! -f "$dir/verify.yml" ]; then
+        echo "no tests/test_*.py and no verify.yml in $dir: nothing would be verified"
+    else
+        return 1
+    fi
+}
+
+declare -A running=()   # pid of `timeout molecule test` -> scenario
+declare -A began=()     # scenario -> $SECONDS at its start
+failed=()
+
+start() {
+    local name="$1" log="$logs/$1.log"
+    began[$name]=$SECONDS
+    if unverifiable "$name" >"$log"; then
+        false &
+    else
+        # In the background: a signal to this script is then handled at once (see the trap).
+        local command=(timeout --signal=TERM --kill-after=30 "$timeout_s"
+                       molecule -c "$base_config" test -s "$name")
+        if [ "$verbose" = 1 ]; then
+            "${command[@]}" > >(tee "$log") 2>&1 &
+        else
+            "${command[@]}" >"$log" 2>&1 &
+        fi
+    fi
+    running[$!]="$name"
+}
+
+# Wait for any running scenario, clean up after it, print its line.
+finish_one() {
+    local pid rc name seconds
+    wait -n -p pid "${!running[@]}"
+    rc=$?
+    name="${running[$pid]}"
+    unset "running[$pid]"
+    [ "$rc" -ne 124 ] || echo "stopped after ${timeout_s} s" >>"$logs/$name.log"
+    # A passing `molecule test` has destroyed its containers as its last step; a failed,
+    # stopped or timed-out one may have left them.
+    [ "$rc" -eq 0 ] || destroy "$name"
+    seconds=$((SECONDS - began[$name]))
+    if [ "$rc" -eq 0 ]; then
+        say "PASS $name ($seconds s)"
+    else
+        say "FAIL $name ($seconds s), full log: $logs/$name.log"
+        failure_excerpt "$logs/$name.log" | sed 's/^/    /'
+        failed+=("$name")
+    fi
+}
+
+interrupted() {
+    local pid
+    for pid in "${!running[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${!running[@]}"; do
+        wait "$pid" 2>/dev/null
+        say "interrupted during '${running[$pid]}': destroying its containers"
+        destroy "${running[$pid]}"
+    done
+    exit 130
+}
+trap interrupted INT TERM
 
 # Scenario directories, or the ones named on the command line.
 scenarios=()
@@ -92,55 +148,14 @@ started=$SECONDS
 "$root/tests/containers/build-image.sh" || { say "FAIL: the test images could not be built"; exit 1; }
 say "images ready in $((SECONDS - started)) s"
 
-# A scenario whose verifier finds no test file still "passes" in molecule: refuse it here.
-has_checks() {
-    local dir="$scenario_root/$1"
-    compgen -G "$dir/tests/test_*.py" >/dev/null || [ -f "$dir/verify.yml" ]
-}
-
-run_one() {
-    local name="$1" log="$logs/$1.log"
-    if [ ! -f "$scenario_root/$name/molecule.yml" ]; then
-        echo "no $scenario_root/$name/molecule.yml" >"$log"
-        return 1
-    fi
-    if ! has_checks "$name"; then
-        echo "no tests/test_*.py and no verify.yml in $scenario_root/$name: nothing would be verified" >"$log"
-        return 1
-    fi
-    local command=(timeout --signal=TERM --kill-after=30 "$timeout_s"
-                   molecule -c "$base_config" test -s "$name")
-    # In the background, so that a signal to this script is handled at once (see the trap).
-    if [ "${TCPOPS_MOLECULE_VERBOSE:-0}" = 1 ]; then
-        "${command[@]}" > >(tee "$log") 2>&1 &
-    else
-        "${command[@]}" >"$log" 2>&1 &
-    fi
-    child=$!
-    wait "$child"
-    local rc=$?
-    child=""
-    [ "$rc" -ne 124 ] || echo "stopped after ${timeout_s} s" >>"$log"
-    return "$rc"
-}
-
-failed=()
 for name in "${scenarios[@]}"; do
-    current="$name"
-    scenario_started=$SECONDS
-    run_one "$name"
-    rc=$?
-    # A passing `molecule test` has destroyed its containers as its last step; a failed,
-    # stopped or timed-out one may have left them.
-    [ "$rc" -eq 0 ] || destroy "$name"
-    current=""
-    if [ "$rc" -eq 0 ]; then
-        say "PASS $name ($((SECONDS - scenario_started)) s)"
-    else
-        say "FAIL $name ($((SECONDS - scenario_started)) s), full log: $logs/$name.log"
-        [ "${TCPOPS_MOLECULE_VERBOSE:-0}" = 1 ] || failure_excerpt "$logs/$name.log" | sed 's/^/    /'
-        failed+=("$name")
-    fi
+    while [ ${#running[@]} -ge "$jobs" ]; do
+        finish_one
+    done
+    start "$name"
+done
+while [ ${#running[@]} -gt 0 ]; do
+    finish_one
 done
 
 say "${#scenarios[@]} scenario(s), ${#failed[@]} failed, $((SECONDS - started)) s in total"
