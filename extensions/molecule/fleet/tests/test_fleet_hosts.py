@@ -1,15 +1,11 @@
 """State inside the containers after converge.yml."""
 
-import os
-
 import pytest
 import testinfra
 
-INVENTORY = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "inventory")
-
 
 def container(name):
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=INVENTORY)
+    return testinfra.get_host("podman://%s" % name)
 
 
 @pytest.fixture(scope="module")
