@@ -42,7 +42,7 @@ stdin (they exit), kills what is left in the namespace by pid, then ``ip netns d
 
 What each call leaves in the namespace (each returns a dict describing what it did)
 -----------------------------------------------------------------------------------
-- ``plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False)``: for each
+- ``plant_time_wait(ns, destinations, workers=None, verify=False)``: for each
   ``(address, port, count)`` a listener is bound to ``address:port``; ``count`` clients connect,
   the CLIENT closes first, the server waits for the FIN (EOF) and then closes. Result: exactly
   ``count`` TIME_WAIT on the client side (local address 127.0.0.1, ::1 for IPv6, ::ffff:127.0.0.1
@@ -52,9 +52,9 @@ What each call leaves in the namespace (each returns a dict describing what it d
   ``workers`` processes (default: one per CPU; a destination stays in one process). With
   ``verify``, ``ns.check_time_wait()`` runs afterwards. Result keys: ``total``, ``seconds``,
   ``rate`` (sockets per second), ``workers``, ``destinations``.
-- ``plant_time_wait_inbound(ns, services, batch=1000, verify=False)``: for each IPv4 ``(address, port, count)`` a listener
-  on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16 connect and the
-  SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (choose a port
+- ``plant_time_wait_inbound(ns, services, verify=False)``: for each IPv4 ``(address, port, count)``
+  a listener on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16
+  connect and the SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (choose a port
   outside the ephemeral range so that it counts as inbound); the client sides end CLOSED.
 - ``plant_established(ns, n, address="127.0.0.1")``: ``n`` connections held open by worker
   processes (``fd_budget() // 2`` per process, 9872 here): ``2 * n`` ESTABLISHED sockets, both
@@ -326,7 +326,7 @@ def _merge(destinations):
     return [(a, p, c) for (a, p), c in merged.items() if c > 0]
 
 
-def plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False):
+def plant_time_wait(ns, destinations, workers=None, verify=False):
     """Outbound TIME_WAIT: ``count`` client-side TIME_WAIT toward each ``(address, port, count)``."""
     destinations = _merge(destinations)
     for address, port, count in destinations:
@@ -334,7 +334,7 @@ def plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False):
             raise ValueError("%d TIME_WAIT toward %s:%d exceed the %d usable ephemeral ports"
                              % (count, address, port, ns.usable_ports))
     started = time.monotonic()
-    jobs = [{"job": "time_wait", "destinations": group, "batch": batch}
+    jobs = [{"job": "time_wait", "destinations": group}
             for group in _balance(destinations, workers or os.cpu_count() or 2)]
     replies = ns.run_workers(jobs)
     seconds = time.monotonic() - started
@@ -349,7 +349,7 @@ def plant_time_wait(ns, destinations, workers=None, batch=1000, verify=False):
             "worker_seconds": [r["seconds"] for r in replies]}
 
 
-def plant_time_wait_inbound(ns, services, batch=1000, verify=False):
+def plant_time_wait_inbound(ns, services, verify=False):
     """Inbound TIME_WAIT: the server side closes first; local port = the service port."""
     services = _merge(services)
     for address, _, _ in services:
@@ -358,7 +358,7 @@ def plant_time_wait_inbound(ns, services, batch=1000, verify=False):
     total = sum(c for _, _, c in services)
     started = time.monotonic()
     reply = ns.run_workers([{"job": "time_wait_inbound", "services": [list(s) for s in services],
-                             "batch": batch, "source_index": ns._inbound_next}])[0]
+                             "source_index": ns._inbound_next}])[0]
     ns._inbound_next += total
     if ns.planted_at is None:
         ns.planted_at = started
@@ -521,32 +521,25 @@ def _client_port_range():
 
 
 def _job_time_wait(job):
+    # One connection at a time: the only connection in the accept queue is this client's, and the
+    # server's FIN carries the ACK of the client's FIN (no delayed-ACK timer, one segment less).
     port_range = _client_port_range()
     for address, port, count in job["destinations"]:
-        listener = _listener(address, port, 4096)
-        batch = min(job["batch"], 4000)
-        left = count
-        while left:
-            size = min(batch, left)
-            clients = []
-            for _ in range(size):
-                client = socket.socket(listener.family, socket.SOCK_STREAM)
-                if port_range is not None:
-                    client.setsockopt(socket.IPPROTO_IP, IP_LOCAL_PORT_RANGE, port_range)
-                try:
-                    client.connect((address, port))
-                except OSError as err:
-                    client.close()
-                    raise PlantError("connect to %s:%d after %d sockets: %s"
-                                     % (address, port, count - left + len(clients), err))
-                clients.append(client)
-            servers = [listener.accept()[0] for _ in range(size)]
-            for client in clients:
-                client.close()  # the client closes first: it is the side that ends in TIME_WAIT
-            for server in servers:
-                server.recv(1)  # EOF: the client's FIN arrived, so this close is not simultaneous
-                server.close()
-            left -= size
+        listener = _listener(address, port, 16)
+        accept = listener.accept
+        for done in range(count):
+            client = socket.socket(listener.family, socket.SOCK_STREAM)
+            if port_range is not None:
+                client.setsockopt(socket.IPPROTO_IP, IP_LOCAL_PORT_RANGE, port_range)
+            try:
+                client.connect((address, port))
+            except OSError as err:
+                client.close()
+                raise PlantError("connect to %s:%d after %d sockets: %s" % (address, port, done, err))
+            server = accept()[0]
+            client.close()  # the client closes first: it is the side that ends in TIME_WAIT
+            server.recv(1)  # EOF: the client's FIN arrived, so this close is not simultaneous
+            server.close()
         listener.close()
     return {}
 
@@ -560,25 +553,17 @@ def _inbound_source(index):
 def _job_time_wait_inbound(job):
     index = job["source_index"]
     for address, port, count in job["services"]:
-        listener = _listener(address, port, 4096)
-        left = count
-        while left:
-            size = min(job["batch"], left, 4000)
-            clients = []
-            for _ in range(size):
-                client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                client.bind(_inbound_source(index))
-                index += 1
-                client.connect((address, port))
-                clients.append(client)
-            servers = [listener.accept()[0] for _ in range(size)]
-            for server in servers:
-                server.close()  # the server closes first: the TIME_WAIT sits on the service port
-            for client in clients:
-                client.recv(1)
-                client.close()
-            left -= size
+        listener = _listener(address, port, 16)
+        for _ in range(count):
+            client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            client.bind(_inbound_source(index))  # a unique 4-tuple: no TIME_WAIT can be reused
+            index += 1
+            client.connect((address, port))
+            server = listener.accept()[0]
+            server.close()  # the server closes first: the TIME_WAIT sits on the service port
+            client.recv(1)
+            client.close()
         listener.close()
     return {}
 
