@@ -226,6 +226,13 @@ def report(results, engine_python, module_python):
     row("engine full netlink - summary, per socket (CPU)",
         ["%.2f us" % ((median_ms(r, "engine full netlink", "cpu") - median_ms(r, "engine summary", "cpu"))
                       * 1000.0 / r["sockets"]) for r in results], "flat")
+    for label, name in (("engine full netlink", "engine full netlink"), ("ss-awk", "ss -ant | awk")):
+        marginal = ["-"]
+        for previous, current in zip(results, results[1:]):
+            added = current["sockets"] - previous["sockets"]
+            marginal.append("%.2f us" % ((median_ms(current, name, "cpu") - median_ms(previous, name, "cpu"))
+                                         * 1000.0 / added))
+        row("%s, CPU per socket added since the previous size" % label, marginal, "flat" if label != "ss-awk" else "")
     row("ss-awk per socket (CPU)", ["%.2f us" % (median_ms(r, "ss -ant | awk", "cpu") * 1000.0 / r["sockets"])
                                     for r in results], "")
     lines.append("")
