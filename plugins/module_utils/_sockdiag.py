@@ -130,7 +130,7 @@ def walk_messages(data, family, tally):
             sport = port_of[sport]
             tw_local_ports[sport] += 1
             if outbound[sport]:
-                key = (data[offset + _DPORT_OFFSET:offset + _DPORT_OFFSET + 2], data[offset + _DST_OFFSET:offset + dst_end])
+                key = (data[offset + _DPORT_OFFSET:offset + dst_end],)
                 tw_destinations[key] = tw_destinations.get(key, 0) + 1
         elif state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
             _stateful_socket(data, offset, state, family, tally)
@@ -180,8 +180,8 @@ def walk_uniform(data, count, length, family, tally, run_state):
         counts[TCP_TIME_WAIT] += count
         sports = view.cast("H")[_SPORT_OFFSET // 2::length // 2]
         run_state.update(sports)
-        dst_len = 16 if family == AF_INET6 else 4
-        keys = struct.iter_unpack("=%dx2s16x%ds%dx" % (_DPORT_OFFSET, dst_len, length - _DST_OFFSET - dst_len), view)
+        dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
+        keys = struct.iter_unpack("=%dx%ds%dx" % (_DPORT_OFFSET, dst_end - _DPORT_OFFSET, length - dst_end), view)
         tally.tw_destinations[family].update(compress(keys, map(tally.outbound_by_raw_port.__getitem__, sports)))
         return
     for state in set(states):
@@ -201,7 +201,7 @@ def _one_socket(data, offset, state, family, tally):
     tally.tw_local_ports[sport] += 1
     if tally.outbound_ports[sport]:
         dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
-        key = (data[offset + _DPORT_OFFSET:offset + _DPORT_OFFSET + 2], data[offset + _DST_OFFSET:offset + dst_end])
+        key = (data[offset + _DPORT_OFFSET:offset + dst_end],)
         destinations = tally.tw_destinations[family]
         destinations[key] = destinations.get(key, 0) + 1
 
@@ -246,8 +246,11 @@ def _control_message(data, offset, length, kind):
 
 
 def format_destination(family, key):
-    """(address text, port) of a TIME_WAIT destination key (port bytes, address bytes)."""
-    return format_address(family, key[1]), (key[0][0] << 8) | key[0][1]
+    """(address text, port) of a TIME_WAIT destination key: a 1-tuple of the message bytes
+    from the destination port to the end of the destination address (the local address in
+    between is merged away by the caller, which adds up equal (address, port) pairs)."""
+    raw = key[0]
+    return format_address(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
 
 
 def format_address(family, raw):
