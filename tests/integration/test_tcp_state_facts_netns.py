@@ -26,7 +26,7 @@ PAIRS_V4, PAIRS_V6 = 50, 20
 CLOSE_WAIT, LEAKER = 30, "cw-leaker"
 # (address, port, backlog, pending, pending_closed): the closed ones wait in the accept queue as
 # CLOSE_WAIT that no process holds (never accepted), so they count as close_wait.unowned
-LISTENERS = [("0.0.0.0", 443, 128, 7, 3), ("::1", 8443, 64, 0, 0)]
+LISTENERS = [("0.0.0.0", 443, 128, 7, 3), ("::", 8443, 64, 0, 0)]
 UNOWNED = 3
 STABLE = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "close",
           "close_wait", "last_ack", "listen", "closing")
@@ -168,10 +168,10 @@ def test_listen_queue_and_backlog(mix):
     assert listen["ports"] == [443, 8443]
     assert listen["sockets"] == [
         {"address": "0.0.0.0", "port": 443, "family": "ipv4", "queue": 7 + UNOWNED, "backlog": 128},
-        {"address": "::1", "port": 8443, "family": "ipv6", "queue": 0, "backlog": 64},
+        {"address": "::", "port": 8443, "family": "ipv6", "queue": 0, "backlog": 64},
     ]
     assert mix.ss.listen[("0.0.0.0", 443)] == (7 + UNOWNED, 128)
-    assert mix.ss.listen[("::1", 8443)] == (0, 64)
+    assert mix.ss.listen[("::", 8443)] == (0, 64)
 
 
 def test_sockstat_is_the_namespace_own(mix):
