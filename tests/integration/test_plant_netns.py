@@ -71,6 +71,11 @@ def test_more_than_the_usable_ports_toward_one_destination_is_refused(netns, pla
         planter.plant_time_wait(netns, [("127.0.0.2", 8080, netns.usable_ports + 1)])
 
 
+def test_listening_inside_the_ephemeral_range_needs_a_reserved_port(netns, planter):
+    with pytest.raises(ValueError, match="reserve it"):
+        planter.plant_listen(netns, 8443, backlog=16)
+
+
 def test_cleanup_deletes_the_namespace_and_stops_every_worker(planter):
     with planter.Namespace() as ns:
         leak = planter.plant_close_wait(ns, 3)

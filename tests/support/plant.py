@@ -48,7 +48,9 @@ What each call leaves in the namespace (each returns a dict describing what it d
   ``count`` TIME_WAIT on the client side (local address 127.0.0.1, ::1 for IPv6, ::ffff:127.0.0.1
   toward an IPv4-mapped address; local port from the ephemeral range; peer ``address:port``); the
   server sides end CLOSED and the listeners are closed. ``count`` may not exceed
-  ``ns.usable_ports``, so 200k needs at least 4 destinations. Destinations are spread over
+  ``ns.usable_ports``, so 200k needs at least 4 destinations. Use destination addresses other
+  than 127.0.0.1/::1 (the clients' own) when the port lies in the ephemeral range, or the bind
+  may meet a planted client holding that port. Destinations are spread over
   ``workers`` processes (default: one per CPU; a destination stays in one process). With
   ``verify``, ``ns.check_time_wait()`` runs afterwards. Result keys: ``total``, ``seconds``,
   ``rate`` (sockets per second), ``workers``, ``destinations``. Measured on the 2-core test
@@ -68,6 +70,8 @@ What each call leaves in the namespace (each returns a dict describing what it d
 - ``plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0)``: one
   LISTEN socket with ``listen(backlog)`` (the kernel caps it at ``net.core.somaxconn``) and
   ``pending`` connections left in its accept queue: 1 LISTEN and ``2 * pending`` ESTABLISHED.
+  A ``port`` inside the ephemeral range must be in ``reserved_ports`` (as on a real host: else
+  an earlier planted client may already hold it and the bind fails now and then).
   ``pending_closed`` more queued connections whose client then shuts down its write half: the
   queued server side turns CLOSE_WAIT with no process holding it (never accepted, no fd) and the
   client, kept open, FIN_WAIT2. ``queue``/``backlog`` in the result are read back from the kernel.
@@ -397,6 +401,11 @@ def plant_close_wait(ns, n, comm="cw-leaker", address="127.0.0.1"):
 
 def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0):
     """One LISTEN socket with ``pending + pending_closed`` connections left in its accept queue."""
+    low, high = ns.port_range
+    if low <= port <= high and port not in _expand_ports(ns.reserved_ports):
+        raise ValueError("port %d lies in the ephemeral range %d-%d: reserve it (Namespace("
+                         "reserved_ports=...)) so that no planted client can take it first"
+                         % (port, low, high))
     limit = min(backlog, int(ns.sysctl("net.core.somaxconn")))
     if pending + pending_closed > limit:
         raise ValueError("pending connections (%d) must not exceed the backlog (%d, capped by "
