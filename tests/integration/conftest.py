@@ -62,7 +62,7 @@ def _world_readable_engine(root):
     target = root / "ansible_collections" / "tcpops" / "timewait" / "plugins" / "module_utils"
     shutil.copytree(REPO / "plugins" / "module_utils", target,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for directory, _, files in os.walk(root):
+    for directory, _subdirs, files in os.walk(root):
         os.chmod(directory, 0o755)
         for name in files:
             os.chmod(os.path.join(directory, name), 0o644)

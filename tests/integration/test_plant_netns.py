@@ -38,7 +38,7 @@ def test_each_state_lands_exactly_where_documented(netns, planter):
     outbound = dict(view.time_wait_by_destination.most_common(2))
     assert outbound == {("127.0.0.2", 8080): 700, ("::1", 5432): 90}
     inbound_peers = set(view.time_wait_by_destination) - set(outbound)
-    assert len(inbound_peers) == 60 and all(address.startswith("127.200.") for address, _ in inbound_peers)
+    assert len(inbound_peers) == 60 and all(address.startswith("127.200.") for address, _port in inbound_peers)
     assert view.time_wait_by_local_port[80] == 60
     assert sorted(view.close_wait_by_local_port) == leak["local_ports"]
     assert view.listen[("0.0.0.0", 443)] == (4, 32)

@@ -35,6 +35,10 @@ STABLE = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "clos
 BACKENDS = ("netlink", "proc")
 
 
+def _total(destinations):
+    return sum(count for _address, _port, count in destinations)
+
+
 def _namespace_own(sockstat):
     """The sockstat keys that belong to the namespace: the kernel's TCP orphan count is host-wide
     (tcp_orphan_count is one global counter), so it moves with whatever else runs on the host."""
@@ -79,7 +83,7 @@ def test_everything_was_read_while_the_time_wait_sockets_lived(mix):
 def test_planted_mix_is_what_ss_sees(mix):
     expected = dict.fromkeys(STABLE + ("time_wait",), 0)
     expected.update(
-        time_wait=sum(c for _, _, c in MERGED + INBOUND),
+        time_wait=_total(MERGED + INBOUND),
         established=2 * (PAIRS_V4 + PAIRS_V6) + 2 * sum(listener[3] for listener in LISTENERS),
         close_wait=CLOSE_WAIT + UNOWNED, fin_wait2=CLOSE_WAIT + UNOWNED, listen=len(LISTENERS))
     assert {k: v for k, v in mix.ss.counts.items() if k != "total"} == expected
@@ -141,8 +145,8 @@ def test_top_destination_and_its_port_usage(mix, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_outbound_and_inbound_time_wait(mix, backend):
     time_wait = mix.root[backend]["time_wait"]
-    assert time_wait["outbound"] == sum(c for _, _, c in MERGED)
-    assert time_wait["inbound"] == sum(c for _, _, c in INBOUND)
+    assert time_wait["outbound"] == _total(MERGED)
+    assert time_wait["inbound"] == _total(INBOUND)
     assert time_wait["top_local_ports"][0] == {"port": 80, "count": 400}
     assert time_wait["top_local_ports"][0]["count"] == mix.ss.time_wait_by_local_port[80]
 

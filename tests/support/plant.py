@@ -202,7 +202,7 @@ class Namespace:
             subprocess.run(["ip", "netns", "del", self.name], check=False)
 
     def _kill_leftovers(self):
-        out = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True)
+        out = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True, check=False)
         for pid in out.stdout.split():
             try:
                 os.kill(int(pid), signal.SIGKILL)
@@ -303,14 +303,14 @@ def fd_budget():
 def _expand_ports(spec):
     ports = []
     for part in spec.replace(",", " ").split():
-        low, _, high = part.partition("-")
+        low, _dash, high = part.partition("-")
         ports.extend(range(int(low), int(high or low) + 1))
     return ports
 
 
 def _balance(items, workers):
     """Split (address, port, count) items into at most ``workers`` groups of similar total count."""
-    groups = [[] for _ in range(max(1, min(workers, len(items))))]
+    groups = [[] for _group in range(max(1, min(workers, len(items))))]
     totals = [0] * len(groups)
     for item in sorted(items, key=lambda it: -it[2]):
         i = totals.index(min(totals))
@@ -343,7 +343,7 @@ def plant_time_wait(ns, destinations, workers=None, verify=False):
             for group in _balance(destinations, workers or os.cpu_count() or 2)]
     replies = ns.run_workers(jobs)
     seconds = time.monotonic() - started
-    total = sum(c for _, _, c in destinations)
+    total = sum(count for _address, _port, count in destinations)
     if ns.planted_at is None:
         ns.planted_at = started
     ns.planted["time_wait"] += total
@@ -357,10 +357,10 @@ def plant_time_wait(ns, destinations, workers=None, verify=False):
 def plant_time_wait_inbound(ns, services, verify=False):
     """Inbound TIME_WAIT: the server side closes first; local port = the service port."""
     services = _merge(services)
-    for address, _, _ in services:
+    for address, _port, _count in services:
         if ":" in address:
             raise ValueError("inbound TIME_WAIT planting supports IPv4 services only")
-    total = sum(c for _, _, c in services)
+    total = sum(count for _address, _port, count in services)
     started = time.monotonic()
     reply = ns.run_workers([{"job": "time_wait_inbound", "services": [list(s) for s in services],
                              "source_index": ns._inbound_next}])[0]
@@ -461,7 +461,7 @@ def split_address(text):
 
     ss prints ``*`` for an IPv6 socket bound to ``::`` that also takes IPv4: returned as ``::``.
     """
-    host, _, port = text.rpartition(":")
+    host, _colon, port = text.rpartition(":")
     host = "::" if host == "*" else host.strip("[]")
     if "%" in host:
         host = host.split("%", 1)[0]
@@ -495,7 +495,7 @@ def _listener(address, port, backlog):
 
 
 def _raise_nofile():
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -567,7 +567,7 @@ def _job_time_wait_inbound(job):
     index = job["source_index"]
     for address, port, count in job["services"]:
         listener = _listener(address, port, 16)
-        for _ in range(count):
+        for _connection in range(count):
             client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             client.bind(_inbound_source(index))  # a unique 4-tuple: no TIME_WAIT can be reused
@@ -585,7 +585,7 @@ def _job_established(job):
     listener = _listener(job["address"], 0, 4096)
     port = listener.getsockname()[1]
     held = []
-    for _ in range(job["pairs"]):
+    for _pair in range(job["pairs"]):
         client = socket.socket(listener.family, socket.SOCK_STREAM)
         client.connect((job["address"], port))
         held.append(client)
@@ -614,7 +614,7 @@ def _job_close_wait(job):
             listener.close()
             _set_comm(job["comm"])
             clients = []
-            for _ in range(count):
+            for _connection in range(count):
                 client = socket.socket(_family(job["address"]), socket.SOCK_STREAM)
                 client.connect((job["address"], port))
                 clients.append(client)
@@ -625,7 +625,7 @@ def _job_close_wait(job):
             os._exit(0)
     os.close(to_parent_w)
     os.close(hold_r)
-    servers = [listener.accept()[0] for _ in range(count)]
+    servers = [listener.accept()[0] for _connection in range(count)]
     listener.close()
     with os.fdopen(to_parent_r) as stream:
         local_ports = json.loads(stream.readline())
@@ -656,7 +656,7 @@ def _job_listen(job):
     for client in closing:
         client.shutdown(socket.SHUT_WR)  # the queued, never accepted, peer socket turns CLOSE_WAIT
     _wait_until(lambda: all(_tcp_info(c)[0] == TCP_FIN_WAIT2 for c in closing), "FIN_WAIT2")
-    _, queue, backlog = _tcp_info(listener)
+    queue, backlog = _tcp_info(listener)[1:]
     return {"port": job["port"], "queue": queue, "backlog": backlog}, held
 
 
