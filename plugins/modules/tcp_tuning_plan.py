@@ -208,6 +208,12 @@ errors:
   returned: always
   type: list
   elements: str
+ran_in_check_mode:
+  description:
+    - Whether this task ran in check mode, from the C(--check) flag or a C(check_mode) keyword;
+      the role skips verifying live values when it did.
+  returned: always
+  type: bool
 kernel:
   description: The kernel release.
   returned: always
@@ -252,7 +258,7 @@ def main():
         auto_min_time_wait=params["auto_min_time_wait"], auto_ignore_ports=params["auto_ignore_ports"],
         tw_recycle_why=params["tw_recycle_why"], root=params["root"], proc_root=params["proc_root"])
     plan = build_plan(given) if params["state"] == "present" else build_restore_plan(given)
-    module.exit_json(changed=False, **plan)
+    module.exit_json(changed=False, ran_in_check_mode=module.check_mode, **plan)
 
 
 if __name__ == "__main__":

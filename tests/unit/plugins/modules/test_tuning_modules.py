@@ -37,6 +37,7 @@ def test_plan_module_on_an_old_kernel(proc, tmp_path, capsys):
         "limits": ROLE_VARS["__tcp_tuning_limits"], "facts": {}, "root": str(tmp_path), "proc_root": proc,
         "_ansible_check_mode": True}, capsys)
     assert result["changed"] is False and result["errors"] == []
+    assert result["ran_in_check_mode"] is True
     assert result["rendered"] == {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_timestamps": 1,
                                   "net.ipv4.tcp_syncookies": 1, "net.ipv4.tcp_fin_timeout": 30}
     assert sorted(s["key"] for s in result["skipped"]) == ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"]
