@@ -44,3 +44,28 @@ def test_missing_proc_fails_with_what_is_missing(tmp_path, capsys):
 def test_invalid_choice_is_rejected(modern_proc, capsys):
     code, result = run_module({"proc_root": modern_proc, "backend": "ss"}, capsys)
     assert code == 1 and "backend" in result["msg"]
+
+
+def test_netlink_requested_but_refused_fails_clearly(monkeypatch, capsys):
+    from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
+
+    def refuse(tally, live_counts=None):
+        raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
+
+    monkeypatch.setattr(_sockdiag, "collect_sockets", refuse)
+    code, result = run_module({"backend": "netlink"}, capsys)
+    assert code == 1 and result["failed"] is True
+    assert result["msg"] == "backend netlink requested but not usable: netlink socket dump not allowed: Permission denied"
+
+
+def test_auto_fallback_is_a_module_warning(monkeypatch, capsys):
+    from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
+
+    def refuse(tally, live_counts=None):
+        raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
+
+    monkeypatch.setattr(_sockdiag, "collect_sockets", refuse)
+    code, result = run_module({}, capsys)
+    assert code == 0
+    assert result["ansible_facts"]["tcp_state"]["backend"] == "proc"
+    assert "netlink sock_diag not usable" in json.dumps(result["warnings"])
