@@ -37,7 +37,8 @@ system-deps:
 	scripts/install-system-deps.sh
 
 audit: collection
-	$(BIN)/ansible-playbook -i localhost, -c local tcpops.timewait.audit
+	$(BIN)/ansible-playbook -i localhost, -c local -e tcp_audit_fail_on=never \
+	    -e 'ansible_python_interpreter={{ ansible_playbook_python }}' tcpops.timewait.audit
 
 test: system-deps collection
 	$(MAKE) test-unit test-changelog test-sanity test-lint test-galaxy test-integration test-molecule
@@ -49,7 +50,7 @@ test-changelog: venv
 	$(BIN)/antsibull-changelog lint
 
 test-sanity: collection
-	scripts/sanity.sh $(BUILD)
+	scripts/sanity.sh
 
 test-lint: collection
 	$(BIN)/ansible-lint --profile production roles/ playbooks/

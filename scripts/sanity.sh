@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # ansible-test sanity needs the collection at .../ansible_collections/<ns>/<name>: run it on a copy of the tree
-# (the files git tracks plus new ones it does not ignore) so nothing outside the collection leaks in.
+# (the files git tracks plus new ones it does not ignore). The copy lives outside this work tree: inside it,
+# ansible-test would ask this repo's git which files exist, find the copy ignored, and test nothing.
 set -euo pipefail
-build="${1:?usage: sanity.sh BUILD_DIR [ansible-test options]}"
-shift
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dest="$build/sanity/ansible_collections/tcpops/timewait"
-rm -rf "$dest"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tcpops-sanity.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+dest="$work/ansible_collections/tcpops/timewait"
 mkdir -p "$dest"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
@@ -26,4 +26,8 @@ mkdir -p "$(dirname "$cache")"
 cp "$root/tests/sanity/pip-bootstrap.py" "$cache"
 cd "$dest"
 python_version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-ansible-test sanity --venv --python "$python_version" --color no "$@"
+ansible-test sanity --venv --python "$python_version" --color no "$@" 2>&1 | tee "$work/sanity.log"
+if grep -q "All targets skipped" "$work/sanity.log"; then
+    echo "sanity: ansible-test found nothing to test in $dest" >&2
+    exit 1
+fi
