@@ -83,7 +83,8 @@ What each call leaves in the namespace (each returns a dict describing what it d
 Command line (root)
 -------------------
 ``python3 tests/support/plant.py --time-wait 127.0.0.2:8080:50000 --inbound 127.0.0.1:80:500
---established 1000 --close-wait 20 --listen 443:128:5 --hold 30`` plants, prints a JSON summary
+--established 1000 --close-wait 20 --listen 443:128:5 [--reserve 8443 --listen 8443:64:0]
+--hold 30`` plants, prints a JSON summary
 (namespace name, rates, ``ss`` counts, sockstat), keeps the sockets for ``--hold`` seconds (or
 until Ctrl-C), then cleans up. ``plant.py worker`` is the in-namespace worker (one JSON job on
 stdin, one JSON line back); it is not meant to be run by hand.
@@ -412,10 +413,9 @@ def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed
                          "net.core.somaxconn)" % (pending + pending_closed, limit))
     reply = ns.run_workers([{"job": "listen", "address": address, "port": port, "backlog": backlog,
                              "pending": pending, "pending_closed": pending_closed, "hold": True}])[0]
-    ns.planted["listen"] += 1
-    ns.planted["established"] += 2 * pending
-    ns.planted["close_wait"] += pending_closed
-    ns.planted["fin_wait2"] += pending_closed
+    ns.planted.update(listen=1, established=2 * pending, close_wait=pending_closed,
+                      fin_wait2=pending_closed)
+    ns.planted += collections.Counter()  # drop the states that got nothing
     return reply
 
 
@@ -708,10 +708,12 @@ def cli_main(argv):
     parser.add_argument("--comm", default="cw-leaker")
     parser.add_argument("--listen", action="append", default=[], metavar="PORT:BACKLOG:PENDING")
     parser.add_argument("--workers", type=int, default=None, help="TIME_WAIT planting processes (one per CPU)")
+    parser.add_argument("--reserve", default="", metavar="PORTS",
+                        help="net.ipv4.ip_local_reserved_ports, e.g. 8443,9000-9009 (listeners in the range)")
     parser.add_argument("--hold", type=float, default=0, help="seconds to keep the sockets (Ctrl-C ends)")
     args = parser.parse_args(argv)
     summary = {}
-    with Namespace() as ns:
+    with Namespace(reserved_ports=args.reserve) as ns:
         summary["namespace"] = ns.name
         if args.time_wait:
             summary["time_wait"] = plant_time_wait(ns, args.time_wait, workers=args.workers)
