@@ -69,6 +69,7 @@ def mix(planter, run_engine):
         snap.root = {backend: run_engine(ns, backend) for backend in BACKENDS}
         snap.nobody = {backend: run_engine(ns, backend, as_nobody=True) for backend in BACKENDS}
         snap.summary = run_engine(ns, mode="summary")
+        snap.top2 = run_engine(ns, top=2)
         snap.ss = planter.ss_view(ns)
         snap.sockstat = ns.sockstat()
         snap.age = time.monotonic() - ns.planted_at
@@ -148,7 +149,19 @@ def test_outbound_and_inbound_time_wait(mix, backend):
     assert time_wait["outbound"] == _total(MERGED)
     assert time_wait["inbound"] == _total(INBOUND)
     assert time_wait["top_local_ports"][0] == {"port": 80, "count": 400}
-    assert time_wait["top_local_ports"][0]["count"] == mix.ss.time_wait_by_local_port[80]
+    for entry in time_wait["top_local_ports"]:
+        assert entry["count"] == mix.ss.time_wait_by_local_port[entry["port"]], entry
+    ranked = sorted(mix.ss.time_wait_by_local_port.values(), reverse=True)
+    assert [entry["count"] for entry in time_wait["top_local_ports"]] == ranked[:10]
+
+
+def test_top_limits_every_list(mix):
+    facts = mix.top2
+    assert [(d["address"], d["port"], d["count"]) for d in facts["time_wait"]["top_destinations"]] == MERGED[:2]
+    assert len(facts["time_wait"]["top_local_ports"]) == 2
+    assert len(facts["close_wait"]["top_local_ports"]) == 2
+    assert facts["time_wait"]["top_local_ports"] == mix.root["netlink"]["time_wait"]["top_local_ports"][:2]
+    assert facts["counts"] == mix.root["netlink"]["counts"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
