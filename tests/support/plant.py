@@ -33,9 +33,8 @@ Attributes and helpers: ``name``; ``exec_argv(argv)`` (``["ip", "netns", "exec",
 ``sysctl(name)`` (value with white space folded); ``write_sysctl(name, value)``; ``sockstat()``
 (the TCP line of /proc/net/sockstat in the namespace); ``netstat(name)`` (a TcpExt counter);
 ``check_time_wait()`` (raises PlantError unless sockstat's ``tw`` equals the TIME_WAIT planted);
-``usable_ports`` (range size minus the
-reserved ports inside it: the most TIME_WAIT toward one destination); ``planted`` (Counter:
-state name -> sockets planted so far); ``planted_at`` (monotonic start of the first TIME_WAIT
+``usable_ports`` (range size minus the reserved ports inside it: the most TIME_WAIT toward one
+destination); ``planted`` (Counter: state name -> sockets planted so far); ``planted_at`` (monotonic start of the first TIME_WAIT
 planting) and ``time_wait_seconds_left`` (TIME_WAIT lasts 60 s); ``worker_timeout`` (s, 300).
 Every socket lives in a worker process started with ``ip netns exec``; ``close()`` closes their
 stdin (they exit), kills what is left in the namespace by pid, then ``ip netns del``.
@@ -50,15 +49,16 @@ What each call leaves in the namespace (each returns a dict describing what it d
   server sides end CLOSED and the listeners are closed. ``count`` may not exceed
   ``ns.usable_ports``, so 200k needs at least 4 destinations. Use destination addresses other
   than 127.0.0.1/::1 (the clients' own) when the port lies in the ephemeral range, or the bind
-  may meet a planted client holding that port. Destinations are spread over
-  ``workers`` processes (default: one per CPU; a destination stays in one process). With
+  may meet a planted client holding that port. Destinations are spread over ``workers``
+  processes (default: one per CPU; a destination stays in one process). With
   ``verify``, ``ns.check_time_wait()`` runs afterwards. Result keys: ``total``, ``seconds``,
   ``rate`` (sockets per second), ``workers``, ``destinations``. Measured on the 2-core test
   machine while other jobs ran: 200k toward 4 destinations in 8-9 s (21-26k per second).
 - ``plant_time_wait_inbound(ns, services, verify=False)``: for each IPv4 ``(address, port, count)``
   a listener on ``address:port``; clients bound to unique source addresses in 127.200.0.0/16
-  connect and the SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port ``port`` (choose a port
-  outside the ephemeral range so that it counts as inbound); the client sides end CLOSED.
+  connect and the SERVER closes first. Result: exactly ``count`` TIME_WAIT with local port
+  ``port`` (choose a port outside the ephemeral range so that it counts as inbound); the client
+  sides end CLOSED.
 - ``plant_established(ns, n, address="127.0.0.1")``: ``n`` connections held open by worker
   processes (``fd_budget() // 2`` per process, 9872 here): ``2 * n`` ESTABLISHED sockets, both
   ends in the namespace.
@@ -84,9 +84,8 @@ Command line (root)
 -------------------
 ``python3 tests/support/plant.py --time-wait 127.0.0.2:8080:50000 --inbound 127.0.0.1:80:500
 --established 1000 --close-wait 20 --listen 443:128:5 [--reserve 8443 --listen 8443:64:0]
---hold 30`` plants, prints a JSON summary
-(namespace name, rates, ``ss`` counts, sockstat), keeps the sockets for ``--hold`` seconds (or
-until Ctrl-C), then cleans up. ``plant.py worker`` is the in-namespace worker (one JSON job on
+--hold 30`` plants, prints a JSON summary (namespace name, rates, ``ss`` counts, sockstat),
+keeps the sockets for ``--hold`` seconds (or until Ctrl-C), then cleans up. ``plant.py worker`` is the in-namespace worker (one JSON job on
 stdin, one JSON line back); it is not meant to be run by hand.
 """
 
