@@ -136,7 +136,7 @@ def test_listening_ports_inside_the_widened_range_are_reserved(state, case):
     if result_of(state)["profile"] not in ("client", "proxy"):
         assert state["live"]["net.ipv4.ip_local_reserved_ports"] == ""
         return
-    reserved = state["live"]["net.ipv4.ip_local_reserved_ports"].split(",")
+    reserved = [port for port in state["live"]["net.ipv4.ip_local_reserved_ports"].split(",") if port]
     for port in case["listen"]:
         assert (str(port) in reserved) == (10240 <= port <= 65535), port
     assert reserved == [str(port) for port in sorted(case["listen"]) if port >= 10240]
@@ -195,16 +195,17 @@ def test_conntrack_tuned_only_on_the_nat_gateway(state, case):
     assert "net.netfilter.nf_conntrack_max" not in settings
 
 
-def test_auto_reports_its_choice_and_reason(state, case):
+def test_profile_and_reason(state, case):
     outcome = result_of(state)
     assert outcome["profile_requested"] == case["profile"]
+    assert outcome["profile"] == case["expect"]
     header = state["files"][FILE].splitlines()[3]
     if case["profile"] != "auto":
-        assert outcome["profile"] == case["profile"] and "(chosen by auto)" not in header
+        assert outcome["reason"] == "requested by tcp_tuning_profile"
+        assert "(chosen by auto)" not in header
         return
-    # an idle container: no TIME_WAIT pressure, no service listener
-    assert outcome["profile"] == "server"
-    assert "no TIME_WAIT pressure and no service listener" in outcome["reason"]
+    # the loopback client keeps about 1200 outbound TIME_WAIT; its server listens on loopback only
+    assert "outbound >= 100" in outcome["reason"] and "no service listener" in outcome["reason"]
     assert "(chosen by auto)" in header
 
 
