@@ -221,7 +221,7 @@ class _Planner:
         return values.parse_port_range(live) if live else (32768, 60999)
 
     # -- combinations -----------------------------------------------------------------------------------
-    def check_combinations(self, files):
+    def check_combinations(self):
         rendered = self.values()
         reuse = rendered.get(TW_REUSE, self.kernel.read(TW_REUSE))
         stamps = rendered.get(TIMESTAMPS, self.kernel.read(TIMESTAMPS))
@@ -241,12 +241,19 @@ class _Planner:
                 self.errors.append("net.ipv4.tcp_max_tw_buckets = %s is below %d, the value before this role: the "
                                    "kernel destroys TIME_WAIT sockets early past it and its docs say never to lower "
                                    "it. Use %d or more" % (rendered[MAX_TW_BUCKETS], floor, floor))
-        if not self.given.fix_conflicts and str(rendered.get(TW_REUSE)) == "1":
-            boot_stamps = files.boot_value(TIMESTAMPS, rendered)
-            if boot_stamps == "0":
-                self.errors.append("a sysctl file applied after %s sets net.ipv4.tcp_timestamps = 0: after a reboot "
-                                   "tcp_tw_reuse = 1 would run without timestamps. Set tcp_tuning_fix_conflicts: true "
-                                   "or remove that line" % self.given.sysctl_file)
+
+    def check_boot_timestamps(self, conflicts):
+        """tw_reuse = 1 from the role while a later file turns timestamps off at boot, and nothing fixes it."""
+        if str(self.values().get(TW_REUSE)) != "1":
+            return
+        for conflict in conflicts:
+            if conflict["key"] == TIMESTAMPS and str(conflict["value"]) == "0" and not conflict["fixed"]:
+                self.errors.append("%s:%d sets net.ipv4.tcp_timestamps = 0 after %s: after a reboot tcp_tw_reuse = 1 "
+                                   "would run without timestamps. %s"
+                                   % (conflict["path"], conflict["line"], self.given.sysctl_file,
+                                      "Set tcp_tuning_fix_conflicts: true or remove that line" if conflict["fixable"]
+                                      else "Mask that package file with an empty /etc/sysctl.d/%s"
+                                      % os.path.basename(conflict["path"])))
 
     def values(self):
         return dict((setting["key"], setting["value"]) for setting in self.settings)
@@ -285,15 +292,16 @@ def build_plan(given):
     planner.render(profile)
     if planner.errors:
         return plan
-    files = SysctlFiles(given.root, given.sysctl_file)
-    planner.check_combinations(files)
+    planner.check_combinations()
     rendered = planner.values()
+    files = SysctlFiles(given.root, given.sysctl_file)
     conflicts = find_conflicts(
         files, rendered,
         lambda key, left, right: values.same_value(_kind(given.limits, key), left, right),
         planner.kernel.exists)
     for conflict in conflicts:
         conflict["fixed"] = bool(given.fix_conflicts and conflict["fixable"])
+    planner.check_boot_timestamps(conflicts)
     plan.update({
         "settings": planner.settings,
         "rendered": rendered,

@@ -124,21 +124,6 @@ class SysctlFiles:
     def after_own(self, assignment):
         return self.position(assignment.path) > self.position(self.own_path)
 
-    def boot_value(self, key, own_values):
-        """The value boot leaves for ``key`` once the role's file holds ``own_values``."""
-        value = None
-        own_position = self.position(self.own_path)
-        own_applied = False
-        for assignment in self.assignments:
-            if not own_applied and self.position(assignment.path) > own_position:
-                own_applied = True
-                value = own_values.get(key, value)
-            if assignment.matches(key):
-                value = assignment.value
-        if not own_applied:
-            value = own_values.get(key, value)
-        return value
-
     def fixable(self, path):
         real = os.path.realpath(os.path.join(self.root, path.lstrip("/")))
         return real.startswith(os.path.realpath(os.path.join(self.root, "etc")) + os.sep)

@@ -159,6 +159,15 @@ def test_tw_reuse_without_timestamps_after_reboot_is_refused_unless_fixed(host):
     assert all(c["fixed"] == c["fixable"] for c in fixed["conflicts"])
 
 
+def test_timestamps_off_in_a_package_file_is_refused_even_with_fix_conflicts(host):
+    given = host(etc="etc-folk", fix_conflicts=True)
+    pathlib.Path(given.root, "usr/lib/sysctl.d/98-vendor.conf").write_text("net.ipv4.tcp_timestamps = 0\n")
+    errors = build_plan(given)["errors"]
+    assert len(errors) == 1
+    assert errors[0].startswith("/usr/lib/sysctl.d/98-vendor.conf:1 sets net.ipv4.tcp_timestamps = 0")
+    assert "Mask that package file with an empty /etc/sysctl.d/98-vendor.conf" in errors[0]
+
+
 def test_lowering_max_tw_buckets_is_refused(host):
     plan = build_plan(host(overrides={"net.ipv4.tcp_max_tw_buckets": 16384}))
     assert any("below 65536, the value before this role" in error for error in plan["errors"])

@@ -85,13 +85,6 @@ def test_tw_recycle_zero_is_harmless_where_the_kernel_has_it(folk_root):
     assert "drops SYNs from clients behind NAT" in conflicts[0]["reason"]
 
 
-def test_boot_value_sees_later_files(folk_root):
-    files = SysctlFiles(folk_root, OWN)
-    assert files.boot_value("net.ipv4.tcp_timestamps", {"net.ipv4.tcp_timestamps": 1}) == "0"
-    assert files.boot_value("net.core.somaxconn", {"net.core.somaxconn": 4096}) == 4096
-    assert files.boot_value("net.core.somaxconn", {}) == "1024"
-
-
 def test_fixes_comment_out_only_the_offending_lines_once(folk_root):
     own = {"net.ipv4.tcp_timestamps": 1, "net.ipv4.tcp_tw_reuse": 1}
     files, conflicts = conflicts_for(folk_root, own)
