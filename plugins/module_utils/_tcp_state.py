@@ -6,7 +6,7 @@
 Standard library only and free of any Ansible import, so it also runs standalone:
 
     python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state \\
-        [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]
+        [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR] [--config-root DIR]
 
 prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
 Summary mode imports and reads only what needs no socket dump. The contract of the
@@ -24,6 +24,7 @@ from collections import Counter
 from itertools import compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _kernel_state as kernel_state
+from ansible_collections.tcpops.timewait.plugins.module_utils import _sysctl_files as sysctl_files
 
 STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
                "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
@@ -32,6 +33,7 @@ COUNT_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "
 MODES = ("full", "summary")
 BACKENDS = ("auto", "netlink", "proc")
 DEFAULT_PROC_ROOT = "/proc"
+DEFAULT_CONFIG_ROOT = "/"
 MAX_LOCAL_PORTS_PER_PROCESS = 20
 AF_INET6 = 10
 
@@ -183,7 +185,7 @@ def _require_proc(proc_root):
         raise TcpStateError("%s is not readable: this needs Linux with %s mounted" % (marker, proc_root))
 
 
-def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT):
+def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT):
     """Return the tcp_state dict (docs/tcp_state_facts.md). Raise TcpStateError when it cannot."""
     if mode not in MODES:
         raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
@@ -212,6 +214,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT):
         "counters": kernel_state.read_counters(proc_root, warnings),
         "sockstat": kernel_state.read_sockstat(proc_root, warnings),
         "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
+        "sysctl_config": sysctl_files.collect(config_root, proc_root),
     }
     if mode == "full":
         tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings)
@@ -231,13 +234,16 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT):
     return result
 
 
-USAGE = "usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
+USAGE = ("usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
+         " [--config-root DIR]")
 
 
 def _parse_arguments(argv):
     """Return (options, None) or (None, (exit code, text for the user))."""
-    options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT}
-    names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root"}
+    options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT,
+               "config_root": DEFAULT_CONFIG_ROOT}
+    names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root",
+             "--config-root": "config_root"}
     items = list(argv)
     while items:
         flag = items.pop(0)

@@ -17,6 +17,9 @@ description:
     and local port (outbound against the ephemeral port range, inbound otherwise), names the
     processes holding CLOSE_WAIT sockets, lists listening sockets with their accept queues, and
     reads the sysctls, kernel counters and per-namespace C(sockstat) that matter for TIME_WAIT.
+  - Reads the sysctl configuration files in the order C(sysctl --system) applies them, with the
+    line that sets each key and its live value, in both modes (a handful of small files), so one
+    call gives an audit everything it needs from a host.
   - Sets one fact, C(ansible_facts.tcp_state); its full contract is C(docs/tcp_state_facts.md)
     in the collection.
   - Lists sockets through netlink C(SOCK_DIAG_BY_FAMILY) (what C(ss) uses) and falls back to
@@ -31,8 +34,8 @@ options:
   mode:
     description:
       - V(full) lists every socket for the per-state, per-destination, owner and listener breakdowns.
-      - V(summary) reads only C(sockstat), the kernel counters and the sysctls, which costs the same
-        whatever the number of sockets; the socket breakdown keys are then V(null).
+      - V(summary) reads only C(sockstat), the kernel counters, the sysctls and the sysctl configuration
+        files, which costs the same whatever the number of sockets; the socket breakdown keys are then V(null).
     type: str
     choices: [full, summary]
     default: full
@@ -58,6 +61,13 @@ options:
       - Useful to read a host's C(/proc) mounted elsewhere, and for tests.
     type: path
     default: /proc
+  config_root:
+    description:
+      - Directory that stands for C(/) when reading the sysctl configuration files
+        (C(/etc/sysctl.d), C(/etc/sysctl.conf), ...) into RV(ansible_facts.tcp_state.sysctl_config).
+      - For tests, and to read a host tree mounted elsewhere (links are followed inside it, as in a chroot).
+    type: path
+    default: /
 attributes:
   check_mode:
     support: full
@@ -96,6 +106,10 @@ EXAMPLES = r"""
 - name: Cheap poll of sockstat, counters and sysctls only
   tcpops.timewait.tcp_state_facts:
     mode: summary
+
+- name: Show which file sets tcp_tw_recycle, if any
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.tcp_state.sysctl_config.effective['net.ipv4.tcp_tw_recycle'] | default('not set') }}"
 
 - name: Insist on netlink and keep the five biggest entries per list
   tcpops.timewait.tcp_state_facts:
@@ -196,6 +210,48 @@ ansible_facts:
           type: dict
           returned: always
           sample: {"conntrack_loaded": false, "conntrack_count": null, "nat_loaded": false}
+        sysctl_config:
+          description:
+            - The sysctl configuration files below O(config_root), read in the order C(sysctl --system) and
+              systemd-sysctl apply them. Every C(*.conf) in C(/etc/sysctl.d), C(/run/sysctl.d),
+              C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d) and C(/lib/sysctl.d), sorted by file name,
+              the first directory holding a name hiding that name in the others, a link to C(/dev/null)
+              masking the name; then C(/etc/sysctl.conf), counted once even when C(99-sysctl.conf) links to it.
+            - Keys are dotted names (C(net/ipv4/tcp_tw_reuse) is read as C(net.ipv4.tcp_tw_reuse), a leading
+              C(-) is dropped); a glob key such as C(net.ipv4.conf.*.rp_filter) is kept as written.
+          type: complex
+          returned: always
+          contains:
+            files:
+              description:
+                - The files in the order they are applied, each with C(path) (host path), C(settings)
+                  (key to value, white space folded, the last assignment in the file winning) and
+                  C(lines) (key to the line number of that assignment).
+              type: list
+              elements: dict
+              returned: always
+              sample:
+                - path: /etc/sysctl.conf
+                  settings: {net.ipv4.tcp_tw_recycle: "1"}
+                  lines: {net.ipv4.tcp_tw_recycle: 31}
+            effective:
+              description: For each key, the C(value) that applying every file leaves, and the C(path) and C(line) that set it.
+              type: dict
+              returned: always
+              sample: {net.ipv4.tcp_fin_timeout: {value: "30", path: /etc/sysctl.conf, line: 32}}
+            live:
+              description:
+                - For each key of RV(ansible_facts.tcp_state.sysctl_config.effective), its live value from
+                  C(<proc_root>/sys) with white space folded; V(null) when this kernel has no such key, and for glob keys.
+              type: dict
+              returned: always
+              sample: {net.ipv4.tcp_fin_timeout: "60", net.ipv4.tcp_tw_recycle: null}
+            errors:
+              description: Files that could not be read and lines that could not be parsed, each with its path.
+              type: list
+              elements: str
+              returned: always
+              sample: ["/etc/sysctl.d/60-app.conf line 3: no '=' in 'tcp_fin_timeout 30'"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -214,6 +270,7 @@ def build_module():
             top=dict(type="int", default=10),
             backend=dict(type="str", choices=list(BACKENDS), default="auto"),
             proc_root=dict(type="path", default="/proc"),
+            config_root=dict(type="path", default="/"),
         ),
         supports_check_mode=True,
     )
@@ -224,7 +281,8 @@ def main():
     params = module.params
     try:
         tcp_state = collect(mode=params["mode"], backend=params["backend"],
-                            top=params["top"], proc_root=params["proc_root"])
+                            top=params["top"], proc_root=params["proc_root"],
+                            config_root=params["config_root"])
     except TcpStateError as exc:
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:

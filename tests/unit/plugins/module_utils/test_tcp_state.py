@@ -12,10 +12,35 @@ import pytest
 from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
 
 TOP_KEYS = {"kernel", "mode", "backend", "duration_ms", "warnings", "counts", "by_family", "time_wait",
-            "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter"}
+            "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter",
+            "sysctl_config"}
 STATE_KEYS = {"established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
               "close_wait", "last_ack", "listen", "closing", "total"}
 ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+FOLK_CONFIG_ROOT = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "config_root", "folk")
+FOLK_SYSCTL_CONFIG = {
+    "files": [
+        {"path": "/usr/lib/sysctl.d/50-default.conf",
+         "settings": {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.conf.*.rp_filter": "2"},
+         "lines": {"net.ipv4.tcp_fin_timeout": 1, "net.ipv4.conf.*.rp_filter": 2}},
+        {"path": "/etc/sysctl.conf",
+         "settings": {"net.ipv4.tcp_syncookies": "1", "net.ipv4.tcp_tw_reuse": "1",
+                      "net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_fin_timeout": "30"},
+         "lines": {"net.ipv4.tcp_syncookies": 2, "net.ipv4.tcp_tw_reuse": 3,
+                   "net.ipv4.tcp_tw_recycle": 4, "net.ipv4.tcp_fin_timeout": 5}},
+    ],
+    "effective": {
+        "net.ipv4.tcp_fin_timeout": {"value": "30", "path": "/etc/sysctl.conf", "line": 5},
+        "net.ipv4.conf.*.rp_filter": {"value": "2", "path": "/usr/lib/sysctl.d/50-default.conf", "line": 2},
+        "net.ipv4.tcp_syncookies": {"value": "1", "path": "/etc/sysctl.conf", "line": 2},
+        "net.ipv4.tcp_tw_reuse": {"value": "1", "path": "/etc/sysctl.conf", "line": 3},
+        "net.ipv4.tcp_tw_recycle": {"value": "1", "path": "/etc/sysctl.conf", "line": 4},
+    },
+    # live values come from the modern fixture /proc: no tcp_tw_recycle there, globs have none
+    "live": {"net.ipv4.conf.*.rp_filter": None, "net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_syncookies": "1",
+             "net.ipv4.tcp_tw_recycle": None, "net.ipv4.tcp_tw_reuse": "2"},
+    "errors": [],
+}
 
 
 def test_full_from_fixture_proc(make_proc_tree):
@@ -80,6 +105,17 @@ def test_summary_reads_no_socket_table(tmp_path, modern_proc):
     assert state["ephemeral_ports"]["usable"] == 28229
 
 
+@pytest.mark.parametrize("mode", ["full", "summary"])
+def test_sysctl_config_from_config_root_in_both_modes(modern_proc, mode):
+    state = _tcp_state.collect(mode=mode, backend="proc", proc_root=modern_proc, config_root=FOLK_CONFIG_ROOT)
+    assert state["sysctl_config"] == FOLK_SYSCTL_CONFIG
+
+
+def test_sysctl_config_of_an_empty_config_root(tmp_path, modern_proc):
+    state = _tcp_state.collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
+    assert state["sysctl_config"] == {"files": [], "effective": {}, "live": {}, "errors": []}
+
+
 def test_old_kernel_tree(old_kernel_proc):
     state = _tcp_state.collect(backend="proc", proc_root=old_kernel_proc)
     assert state["sysctl"]["net.ipv4.tcp_tw_recycle"] == 1
@@ -127,6 +163,13 @@ def test_command_line_module_run(modern_proc):
     state = json.loads(completed.stdout)
     assert state["counts"]["total"] == 28
     assert len(state["time_wait"]["top_destinations"]) == 1
+
+
+def test_command_line_config_root(modern_proc):
+    completed = subprocess.run([sys.executable, "-m", ENGINE, "--mode", "summary", "--proc-root", modern_proc,
+                                "--config-root=" + FOLK_CONFIG_ROOT], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["sysctl_config"] == FOLK_SYSCTL_CONFIG
 
 
 def test_command_line_error_exit(tmp_path):

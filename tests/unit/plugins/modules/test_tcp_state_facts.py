@@ -1,6 +1,7 @@
 """The module end to end: main() with arguments, the JSON it exits with."""
 
 import json
+import os
 
 import pytest
 
@@ -33,6 +34,16 @@ def test_summary_in_check_mode(modern_proc, capsys):
     state = result["ansible_facts"]["tcp_state"]
     assert state["mode"] == "summary" and state["counts"] is None
     assert state["sockstat"]["tw"] == 11
+
+
+def test_config_root_option_reads_the_sysctl_files_there(modern_proc, capsys):
+    config_root = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "config_root", "folk")
+    code, result = run_module({"proc_root": modern_proc, "mode": "summary", "config_root": config_root}, capsys)
+    assert code == 0
+    config = result["ansible_facts"]["tcp_state"]["sysctl_config"]
+    assert [entry["path"] for entry in config["files"]] == ["/usr/lib/sysctl.d/50-default.conf", "/etc/sysctl.conf"]
+    assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {"value": "1", "path": "/etc/sysctl.conf", "line": 4}
+    assert config["live"]["net.ipv4.tcp_tw_recycle"] is None
 
 
 def test_missing_proc_fails_with_what_is_missing(tmp_path, capsys):
