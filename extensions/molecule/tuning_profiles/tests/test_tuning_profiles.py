@@ -1,7 +1,7 @@
 """Inside each converged container: the file, the live values, the conflicts, the reserved ports.
 
-Every fact about a container is collected by one command (testinfra's ansible backend costs an
-ansible run per command), then the tests assert on it.
+Every fact about a container is collected by one command through ``podman exec`` (the shared
+``container`` fixture), then the tests assert on it.
 """
 
 import json
@@ -10,7 +10,7 @@ import pathlib
 import pytest
 import yaml
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parents[1] / "cases.yml").read_text())["tuning_cases"]
+CASES = yaml.safe_load((pathlib.Path(__file__).parents[1] / "vars" / "cases.yml").read_text())["tuning_cases"]
 FILE = "/etc/sysctl.d/90-tcpops-timewait.conf"
 
 COLLECT = r"""
@@ -76,10 +76,10 @@ def case(host):
 
 
 @pytest.fixture
-def state(host):
+def state(host, container):
     name = host.backend.get_hostname()
     if name not in _STATES:
-        _STATES[name] = json.loads(host.check_output("python3 -c %s", COLLECT))
+        _STATES[name] = json.loads(container.check_output("python3 -c %s", COLLECT))
     return _STATES[name]
 
 

@@ -1,7 +1,7 @@
 """Refusals change nothing; absent brings back the live values from before the role, exactly.
 
-One command per container collects everything (testinfra's ansible backend costs an ansible
-run per command); the snapshot is the same one prepare.yml wrote to /root/before.txt.
+One command per container, through ``podman exec`` (the shared ``container`` fixture), collects
+everything; the snapshot is the same one prepare.yml wrote to /root/before.txt.
 """
 
 import difflib
@@ -35,10 +35,10 @@ _STATES = {}
 
 
 @pytest.fixture
-def state(host):
+def state(host, container):
     name = host.backend.get_hostname()
     if name not in _STATES:
-        _STATES[name] = json.loads(host.check_output("bash -c %s", COLLECT))
+        _STATES[name] = json.loads(container.check_output("bash -c %s", COLLECT))
         _STATES[name]["name"] = name
     return _STATES[name]
 
@@ -55,11 +55,11 @@ def test_no_file_and_no_saved_state_left(state):
     assert not state["paths"]["/etc/sysctl.d/90-tcpops-timewait.conf"]
     assert not state["paths"]["/var/lib/tcpops-timewait/tcp_tuning.json"]
     # refused hosts never got as far as creating the directory
-    assert state["paths"]["/var/lib/tcpops-timewait"] == (state["name"] == "tuning-restore-d13")
+    assert state["paths"]["/var/lib/tcpops-timewait"] == (state["name"] == "tuning_safety-restore-d13")
 
 
 def test_restore_brought_back_the_non_default_values(state):
-    if state["name"] != "tuning-restore-d13":
+    if state["name"] != "tuning_safety-restore-d13":
         assert state["absent"] is None
         return
     now = state["now"]
@@ -75,4 +75,4 @@ def test_restore_brought_back_the_non_default_values(state):
 
 def test_only_the_unprivileged_container_is_read_only(state):
     # writing the value it already has: a no-op where allowed, EACCES/EROFS where not
-    assert (state["write_rc"] != 0) == (state["name"] == "tuning-unprivileged-d13")
+    assert (state["write_rc"] != 0) == (state["name"] == "tuning_safety-unprivileged-d13")
