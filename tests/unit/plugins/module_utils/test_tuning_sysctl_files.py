@@ -74,13 +74,13 @@ def test_folk_block_and_hardening_baseline_are_flagged(folk_root):
 
 
 def test_a_different_value_in_sysctl_conf_overrides_the_role(folk_root):
-    _, conflicts = conflicts_for(folk_root, {"net.ipv4.tcp_fin_timeout": 60})
+    conflicts = conflicts_for(folk_root, {"net.ipv4.tcp_fin_timeout": 60})[1]
     assert [(c["path"], c["value"], c["ours"]) for c in conflicts if c["kind"] == "overrides"] == [
         ("/etc/sysctl.conf", "30", 60)]
 
 
 def test_tw_recycle_zero_is_harmless_where_the_kernel_has_it(folk_root):
-    _, conflicts = conflicts_for(folk_root, {}, kernel_keys=("net.ipv4.tcp_tw_recycle",))
+    conflicts = conflicts_for(folk_root, {}, kernel_keys=("net.ipv4.tcp_tw_recycle",))[1]
     assert [(c["path"], c["value"]) for c in conflicts] == [("/etc/sysctl.conf", "1")]
     assert "drops SYNs from clients behind NAT" in conflicts[0]["reason"]
 
@@ -103,5 +103,5 @@ def test_fixes_comment_out_only_the_offending_lines_once(folk_root):
     assert "# net.ipv4.tcp_tw_recycle = 1  # disabled" in pathlib.Path(folk_root, "etc/sysctl.conf").read_text()
     assert "# net/ipv4/tcp_timestamps = 0  # disabled" in pathlib.Path(
         folk_root, "etc/sysctl.d/99-hardening.conf").read_text()
-    _, left = conflicts_for(folk_root, own)
+    left = conflicts_for(folk_root, own)[1]
     assert [c["path"] for c in left] == ["/run/sysctl.d/97-runtime.conf"]
