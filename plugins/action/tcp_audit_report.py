@@ -4,7 +4,7 @@
 """Controller side of the audit: evaluate the rules for every host and write the fleet reports.
 
 Runs entirely on the controller (it never contacts a host): it reads each host's registered
-``tcp_state_facts`` / ``sysctl_config_facts`` results and ``tcp_audit_thresholds`` from hostvars.
+``tcp_state_facts`` result (facts and sysctl files) and ``tcp_audit_thresholds`` from hostvars.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +25,6 @@ ARGUMENT_SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
     dest=dict(type="path", required=True),
     facts_var=dict(type="str", default="tcp_audit_gathered"),
-    sysctl_var=dict(type="str", default="tcp_audit_gathered_sysctl"),
     thresholds_var=dict(type="str", default="tcp_audit_thresholds"),
     fail_on=dict(type="str", default="fail", choices=["fail", "warn", "never"]),
     history=dict(type="bool", default=False),
@@ -69,7 +68,6 @@ class ActionModule(ActionBase):
             host_vars = hostvars.get(name) or {}
             hosts[name] = fleet.host_entry(
                 plain(host_vars.get(args["facts_var"])),
-                plain(host_vars.get(args["sysctl_var"])),
                 plain(host_vars.get(args["thresholds_var"])),
             )
             if args["remediation_var"]:

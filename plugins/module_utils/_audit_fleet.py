@@ -31,8 +31,12 @@ def _reason(result):
     return "no reason given"
 
 
-def host_entry(facts_result, sysctl_result=None, threshold_overrides=None):
-    """One host's entry from its registered module results (``tcp_state_facts`` and ``sysctl_config_facts``)."""
+def host_entry(facts_result, threshold_overrides=None):
+    """One host's entry from its registered ``tcp_state_facts`` result (the only call that touched the host).
+
+    The sysctl files come inside the facts (``tcp_state.sysctl_config``); the entry carries them
+    as its own ``sysctl_config`` and ``facts`` holds the rest of ``tcp_state``.
+    """
     if not facts_result:
         return {"status": "error", "reason": "tcp_state_facts did not run on this host", "findings": [],
                 "facts": None, "sysctl_config": None}
@@ -46,14 +50,12 @@ def host_entry(facts_result, sysctl_result=None, threshold_overrides=None):
     if not isinstance(facts, dict):
         return {"status": "error", "reason": "tcp_state_facts returned no tcp_state fact", "findings": [],
                 "facts": None, "sysctl_config": None}
+    facts = dict(facts)
+    sysctl_config = facts.pop("sysctl_config", None)
     notes = []
-    # When tcp_state_facts itself returns the sysctl files (one round trip), use them.
-    sysctl_config = facts.get("sysctl_config")
-    if sysctl_config is None and sysctl_result:
-        if any(sysctl_result.get(key) for key in ("failed", "unreachable", "skipped")):
-            notes.append("sysctl_config_facts: %s" % _reason(sysctl_result))
-        else:
-            sysctl_config = (sysctl_result.get("ansible_facts") or {}).get("sysctl_config")
+    if not isinstance(sysctl_config, dict):
+        sysctl_config = None
+        notes.append("tcp_state_facts returned no sysctl_config (the rules on the sysctl files are skipped)")
     try:
         thresholds = rules.merge_thresholds(threshold_overrides)
     except rules.ThresholdError as exc:

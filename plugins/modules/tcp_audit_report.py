@@ -15,8 +15,8 @@ version_added: "0.1.0"
 description:
   - Runs on the controller only (an action plugin); it never contacts a managed host.
   - For every host in O(hosts), reads from hostvars the registered results of
-    M(tcpops.timewait.tcp_state_facts) (O(facts_var)) and M(tcpops.timewait.sysctl_config_facts)
-    (O(sysctl_var)) and the threshold overrides (O(thresholds_var)), evaluates every audit rule
+    M(tcpops.timewait.tcp_state_facts) (O(facts_var)), which includes the sysctl configuration files
+    as C(tcp_state.sysctl_config), and the threshold overrides (O(thresholds_var)), evaluates every audit rule
     and sets the host status to its worst finding, or to C(unreachable) / C(error) with the reason
     when the facts could not be gathered.
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
@@ -39,10 +39,6 @@ options:
     description: Name of the host variable holding the registered result of M(tcpops.timewait.tcp_state_facts).
     type: str
     default: tcp_audit_gathered
-  sysctl_var:
-    description: Name of the host variable holding the registered result of M(tcpops.timewait.sysctl_config_facts).
-    type: str
-    default: tcp_audit_gathered_sysctl
   thresholds_var:
     description: Name of the host variable holding threshold overrides (a dict; see C(docs/audit.md)).
     type: str

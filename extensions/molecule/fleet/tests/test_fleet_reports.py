@@ -48,6 +48,14 @@ def test_audit_names_the_leaking_process_and_the_destination(audit):
     assert (worst["address"], worst["port"]) == ("127.0.0.1", 40080) and worst["count"] >= 1900
 
 
+def test_sysctl_files_came_with_the_facts_of_the_one_module_call(audit):
+    folk = audit["hosts"]["fleet-folk"]
+    recycle = folk["sysctl_config"]["effective"]["net.ipv4.tcp_tw_recycle"]
+    assert recycle["path"] == "/etc/sysctl.conf" and recycle["value"] == "1"
+    assert folk["sysctl_config"]["live"]["net.ipv4.tcp_tw_recycle"] is None  # no such key on this kernel
+    assert "sysctl_config" not in folk["facts"]  # kept once per host entry
+
+
 def test_unreachable_host_has_a_reason_and_the_others_were_audited(audit):
     assert audit["hosts"]["fleet-ghost"]["reason"]
     assert audit["summary"]["by_status"] == {"unreachable": 1, "error": 0, "fail": 1, "warn": 2, "pass": 1}

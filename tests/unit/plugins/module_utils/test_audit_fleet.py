@@ -17,9 +17,11 @@ def load(name):
 
 
 def ok_result(facts, config=None):
-    facts_result = {"changed": False, "ansible_facts": {"tcp_state": facts}}
-    config_result = {"changed": False, "ansible_facts": {"sysctl_config": config}} if config else None
-    return facts_result, config_result
+    """A registered tcp_state_facts result; ``config`` replaces the sysctl files it read."""
+    facts = dict(facts)
+    if config is not None:
+        facts["sysctl_config"] = config
+    return {"changed": False, "ansible_facts": {"tcp_state": facts}}
 
 
 def test_unreachable_and_failed_hosts_keep_their_reason():
@@ -33,9 +35,9 @@ def test_unreachable_and_failed_hosts_keep_their_reason():
 
 def test_status_is_the_worst_finding():
     facts = load("tcp_state_clean.json")
-    assert fleet.host_entry(*ok_result(facts))["status"] == "pass"
+    assert fleet.host_entry(ok_result(facts))["status"] == "pass"
     facts["close_wait"]["total"] = 60
-    entry = fleet.host_entry(*ok_result(facts, load("sysctl_config_folk.json")))
+    entry = fleet.host_entry(ok_result(facts, load("sysctl_config_folk.json")))
     assert entry["status"] == "fail"  # tw_recycle_configured fails, close_wait warns
     assert {f["id"] for f in fleet.problems(entry)} == {"close_wait_leak", "tw_recycle_configured", "config_drift"}
     assert fleet.is_fixable_by_tunable(entry)
@@ -44,21 +46,29 @@ def test_status_is_the_worst_finding():
 def test_application_only_problem_is_not_fixable_by_tuning():
     facts = load("tcp_state_clean.json")
     facts["close_wait"]["total"] = 60
-    entry = fleet.host_entry(*ok_result(facts))
+    entry = fleet.host_entry(ok_result(facts))
     assert entry["status"] == "warn" and not fleet.is_fixable_by_tunable(entry)
 
 
 def test_bad_thresholds_make_an_error_entry_with_the_reason():
-    entry = fleet.host_entry(*ok_result(load("tcp_state_clean.json")), threshold_overrides={"typo": 1})
+    entry = fleet.host_entry(ok_result(load("tcp_state_clean.json")), threshold_overrides={"typo": 1})
     assert entry["status"] == "error" and "unknown threshold 'typo'" in entry["reason"]
 
 
-def test_failed_sysctl_read_is_noted_and_file_rules_skipped():
-    facts_result = ok_result(load("tcp_state_clean.json"))[0]
-    entry = fleet.host_entry(facts_result, {"failed": True, "msg": "permission denied"})
-    assert entry["reason"] == "sysctl_config_facts: permission denied"
+def test_facts_without_sysctl_config_are_noted_and_file_rules_skipped():
+    facts = load("tcp_state_clean.json")
+    del facts["sysctl_config"]  # facts from a version of the module that did not read the files
+    entry = fleet.host_entry(ok_result(facts))
+    assert entry["reason"] == "tcp_state_facts returned no sysctl_config (the rules on the sysctl files are skipped)"
+    assert entry["sysctl_config"] is None
     skipped = {f["id"] for f in entry["findings"] if f["skipped"]}
     assert skipped == {"tw_recycle_configured", "config_drift"}
+
+
+def test_sysctl_files_are_read_not_skipped_when_there_are_none():
+    entry = fleet.host_entry(ok_result(load("tcp_state_clean.json")))
+    assert entry["reason"] is None and entry["status"] == "pass"
+    assert not [f["id"] for f in entry["findings"] if f["skipped"]]
 
 
 def make_hosts():
@@ -66,9 +76,9 @@ def make_hosts():
     leaky = load("tcp_state_clean.json")
     leaky["close_wait"]["total"] = 700
     return {
-        "b-clean": fleet.host_entry(*ok_result(clean)),
-        "a-leaky": fleet.host_entry(*ok_result(leaky)),
-        "c-folk": fleet.host_entry(*ok_result(clean, load("sysctl_config_folk.json"))),
+        "b-clean": fleet.host_entry(ok_result(clean)),
+        "a-leaky": fleet.host_entry(ok_result(leaky)),
+        "c-folk": fleet.host_entry(ok_result(clean, load("sysctl_config_folk.json"))),
         "d-gone": fleet.host_entry({"unreachable": True, "msg": "no such container"}),
     }
 
@@ -97,10 +107,10 @@ def test_fail_on_rejects_unknown_values():
 def test_comparison_new_resolved_persisting():
     before = fleet.build_document(make_hosts(), "2026-01-01T00:00:00Z")
     hosts = make_hosts()
-    hosts["c-folk"] = fleet.host_entry(*ok_result(load("tcp_state_clean.json")))  # remediated
+    hosts["c-folk"] = fleet.host_entry(ok_result(load("tcp_state_clean.json")))  # remediated
     newly = load("tcp_state_clean.json")
     newly["counts"]["fin_wait2"] = 600
-    hosts["b-clean"] = fleet.host_entry(*ok_result(newly))
+    hosts["b-clean"] = fleet.host_entry(ok_result(newly))
     hosts["e-new"] = hosts.pop("a-leaky")
     doc = fleet.build_document(hosts, "2026-01-02T00:00:00Z", before)
     comparison = doc["comparison"]["hosts"]
@@ -125,9 +135,11 @@ def test_summary_table_lists_every_host():
     assert table[5] == "4 hosts: 2 fail, 1 pass, 1 unreachable"
 
 
-def test_sysctl_files_inside_tcp_state_are_used_without_a_second_module():
+def test_sysctl_files_inside_tcp_state_are_used_and_kept_once_in_the_entry():
     facts = load("tcp_state_clean.json")
     facts["sysctl_config"] = load("sysctl_config_folk.json")
-    entry = fleet.host_entry({"ansible_facts": {"tcp_state": facts}}, None)
+    entry = fleet.host_entry({"ansible_facts": {"tcp_state": facts}})
     assert {f["id"] for f in fleet.problems(entry)} == {"tw_recycle_configured", "config_drift"}
     assert entry["sysctl_config"]["effective"]["net.ipv4.tcp_tw_recycle"]["line"] == 62
+    assert "sysctl_config" not in entry["facts"]
+    assert "sysctl_config" in facts  # the registered result is not modified

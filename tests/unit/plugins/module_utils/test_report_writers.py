@@ -35,9 +35,9 @@ def hostile_doc(previous=None):
         {"pid": 66, "comm": SCRIPT, "count": 100, "local_ports": [8080]},
         {"pid": 67, "comm": FORMULA, "count": 20, "local_ports": [8081]}]
     facts["time_wait"]["top_destinations"][0].update(address='10.0.0.5"><img src=x>', port_usage=0.9)
+    facts["sysctl_config"] = load("sysctl_config_folk.json")
     hosts = {
-        "web-1": fleet.host_entry({"ansible_facts": {"tcp_state": facts}},
-                                  {"ansible_facts": {"sysctl_config": load("sysctl_config_folk.json")}}),
+        "web-1": fleet.host_entry({"ansible_facts": {"tcp_state": facts}}),
         "clean-1": fleet.host_entry({"ansible_facts": {"tcp_state": load("tcp_state_clean.json")}}),
         "gone-1": fleet.host_entry({"unreachable": True, "msg": "ssh: <b>no route</b>"}),
     }
