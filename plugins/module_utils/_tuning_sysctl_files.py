@@ -1,122 +1,42 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The sysctl configuration files of a host, in the order boot applies them, and what overrides what.
+"""Which lines of the host's sysctl files fight the tcp_tuning role's file, and the edits that fix them.
 
-Order (systemd-sysctl and ``sysctl --system`` agree on it): every ``*.conf`` in
-/etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d and /lib/sysctl.d;
-for one file name the first directory in that list wins and hides the others (a link to
-/dev/null masks the name); the surviving names are applied sorted by name, a later file
-overriding an earlier one. ``sysctl --system`` then applies /etc/sysctl.conf last (systemd
-reaches it through the 99-sysctl.conf link), so it overrides every file. Everything is read
-below ``root`` so unit tests can feed a fixture tree. Standard library only.
+The files, their boot order and their lines come from the collection's shared reader
+(``_sysctl_files``: systemd-sysctl / ``sysctl --system`` order, /etc/sysctl.conf last, masks,
+links, globs); this module adds what the role needs on top: the position of the role's own file,
+conflicts, and ``ansible.builtin.replace`` regexps. Everything is read below ``root`` so unit tests
+can feed a fixture tree. Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fnmatch
 import os
 
-SYSCTL_DIRS = (
-    "etc/sysctl.d",
-    "run/sysctl.d",
-    "usr/local/lib/sysctl.d",
-    "usr/lib/sysctl.d",
-    "lib/sysctl.d",
-)
-SYSCTL_CONF = "etc/sysctl.conf"
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl_files import (
+    host_target, ordered_files, parse_assignments, read_text)
+
 OBSOLETE_KEYS = ("net.ipv4.tcp_tw_recycle",)
 
 
-class Assignment:
-    """One ``key = value`` line of a sysctl file."""
-
-    __slots__ = ("path", "lineno", "key", "value", "glob")
-
-    def __init__(self, path, lineno, key, value):
-        self.path = path
-        self.lineno = lineno
-        self.key = key
-        self.value = value
-        self.glob = any(char in key for char in "*?[")
-
-    def matches(self, key):
-        return fnmatch.fnmatchcase(key, self.key) if self.glob else self.key == key
-
-
-def normalize_key(key):
-    """``net/ipv4/tcp_tw_reuse`` and ``-net.ipv4.tcp_tw_reuse`` both name ``net.ipv4.tcp_tw_reuse``."""
-    key = key.strip().lstrip("-").strip()
-    if "/" in key:
-        key = key.replace("/", ".")
-    return key
-
-
-def parse_lines(text, path):
-    assignments = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line[0] in "#;" or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        assignments.append(Assignment(path, lineno, normalize_key(key), " ".join(value.split())))
-    return assignments
-
-
-def ordered_files(root="/", extra_name=None):
-    """Host paths of the sysctl files in boot order, ``/etc/sysctl.conf`` last.
-
-    ``extra_name`` is the file name of a file the role is about to write in /etc/sysctl.d: it
-    takes its place in the order even before it exists.
-    """
-    chosen = {}
-    for directory in SYSCTL_DIRS:
-        full = os.path.join(root, directory)
-        try:
-            names = os.listdir(full)
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".conf") and name not in chosen:
-                chosen[name] = "/" + directory + "/" + name
-    if extra_name and extra_name not in chosen:
-        chosen[extra_name] = "/etc/sysctl.d/" + extra_name
-    sysctl_conf = os.path.realpath(os.path.join(root, SYSCTL_CONF))
-    ordered = []
-    for name in sorted(chosen):
-        path = chosen[name]
-        real = os.path.realpath(os.path.join(root, path.lstrip("/")))
-        if real == os.devnull or real == sysctl_conf:
-            continue
-        ordered.append(path)
-    if os.path.isfile(os.path.join(root, SYSCTL_CONF)):
-        ordered.append("/" + SYSCTL_CONF)
-    return ordered
-
-
-def read_assignments(root, path):
-    try:
-        with open(os.path.join(root, path.lstrip("/"))) as handle:
-            return parse_lines(handle.read(), path)
-    except (IOError, OSError, UnicodeDecodeError):
-        return []
-
-
 class SysctlFiles:
-    """Every assignment of every sysctl file, in boot order."""
+    """Every assignment of every sysctl file, in boot order, with the role's file placed among them."""
 
     def __init__(self, root="/", own_path=None):
         self.root = root
         self.own_path = own_path
-        own_name = os.path.basename(own_path) if own_path else None
-        self.paths = ordered_files(root, own_name)
+        self.paths = ordered_files(root, os.path.basename(own_path) if own_path else None)
         self.assignments = []
         for path in self.paths:
             if path == own_path:
                 continue
-            self.assignments.extend(read_assignments(root, path))
+            try:
+                self.assignments.extend(parse_assignments(read_text(root, path), path)[0])
+            except (IOError, OSError):
+                continue
 
     def position(self, path):
         return self.paths.index(path) if path in self.paths else -1
@@ -124,15 +44,12 @@ class SysctlFiles:
     def after_own(self, assignment):
         return self.position(assignment.path) > self.position(self.own_path)
 
-    def fixable(self, path):
-        real = os.path.realpath(os.path.join(self.root, path.lstrip("/")))
-        return real.startswith(os.path.realpath(os.path.join(self.root, "etc")) + os.sep)
-
     def real_host_path(self, path):
         """The host path behind ``path`` with links resolved (a link must not be replaced by a file)."""
-        real = os.path.realpath(os.path.join(self.root, path.lstrip("/")))
-        root = os.path.realpath(self.root)
-        return "/" + os.path.relpath(real, root) if root != "/" else real
+        return host_target(self.root, path)
+
+    def fixable(self, path):
+        return self.real_host_path(path).startswith("/etc/")
 
 
 def find_conflicts(files, own_values, same_value, kernel_has):

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_values as values
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_sysctl_files import (
-    SysctlFiles, find_conflicts, fixes_for, ordered_files, parse_lines)
+    SysctlFiles, find_conflicts, fixes_for)
 
 FOLK = pathlib.Path(__file__).parents[2] / "fixtures" / "tuning" / "etc-folk"
 OWN = "/etc/sysctl.d/90-tcpops-timewait.conf"
@@ -26,8 +26,8 @@ def same(key, left, right):
     return values.same_value(KINDS.get(key, "int"), left, right)
 
 
-def test_order_follows_systemd_sysctl(folk_root):
-    assert ordered_files(folk_root, "90-tcpops-timewait.conf") == [
+def test_the_role_s_file_takes_its_place_in_boot_order_before_it_exists(folk_root):
+    assert SysctlFiles(folk_root, OWN).paths == [
         "/etc/sysctl.d/10-early.conf",
         "/usr/lib/sysctl.d/50-default.conf",
         OWN,
@@ -39,16 +39,16 @@ def test_order_follows_systemd_sysctl(folk_root):
 
 
 def test_a_dev_null_link_masks_a_name(folk_root):
-    mask = pathlib.Path(folk_root, "etc", "sysctl.d", "95-vendor.conf")
-    mask.symlink_to("/dev/null")
-    assert "/usr/lib/sysctl.d/95-vendor.conf" not in ordered_files(folk_root)
-    assert "/etc/sysctl.d/95-vendor.conf" not in ordered_files(folk_root)
+    pathlib.Path(folk_root, "etc", "sysctl.d", "95-vendor.conf").symlink_to("/dev/null")
+    paths = SysctlFiles(folk_root, OWN).paths
+    assert "/usr/lib/sysctl.d/95-vendor.conf" not in paths
+    assert "/etc/sysctl.d/95-vendor.conf" not in paths
 
 
-def test_parse_handles_comments_dash_prefix_and_slashes():
-    parsed = parse_lines("# c\n; c\n\n-net/ipv4/tcp_timestamps = 0\nnet.core.somaxconn=  1024 \nnonsense\n", "/f")
-    assert [(a.key, a.value, a.lineno) for a in parsed] == [
-        ("net.ipv4.tcp_timestamps", "0", 4), ("net.core.somaxconn", "1024", 5)]
+def test_dash_prefix_and_slash_spelling_are_the_same_key(folk_root):
+    files = SysctlFiles(folk_root, OWN)
+    hardening = [(a.key, a.value) for a in files.assignments if a.path == "/etc/sysctl.d/99-hardening.conf"]
+    assert hardening == [("net.ipv4.tcp_timestamps", "0"), ("net.ipv4.tcp_syncookies", "1")]
 
 
 def conflicts_for(root, own_values, kernel_keys=()):
