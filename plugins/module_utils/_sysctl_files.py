@@ -158,13 +158,18 @@ def ordered_files(root="/", extra_name=None):
     return ordered
 
 
-config_file_order = ordered_files
-
-
 def read_text(root, path):
     """Text of the host file ``path``; a link with an absolute target is followed below ``root``."""
     with open(under(root, host_target(root, path)), "rb") as handle:
         return handle.read().decode("utf-8", "replace")
+
+
+def read_assignments(root, path):
+    """Every assignment of the host file ``path`` in line order; none when it cannot be read."""
+    try:
+        return parse_assignments(read_text(root, path), path)[0]
+    except (OSError, IOError):
+        return []
 
 
 def read_live(key, proc_root="/proc"):

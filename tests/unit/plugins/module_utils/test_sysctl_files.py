@@ -21,7 +21,7 @@ def test_order_masking_and_sysctl_conf_last(tmp_path):
     write(tmp_path, "/run/sysctl.d/70-run.conf", "net.ipv4.tcp_fin_timeout = 45\n")
     write(tmp_path, "/etc/sysctl.d/README", "not a conf file = 1\n")
     write(tmp_path, "/etc/sysctl.conf", "net.ipv4.tcp_fin_timeout = 30\n")
-    assert sf.config_file_order(str(tmp_path)) == [
+    assert sf.ordered_files(str(tmp_path)) == [
         "/etc/sysctl.d/10-masked.conf", "/usr/lib/sysctl.d/50-default.conf", "/run/sysctl.d/70-run.conf",
         "/etc/sysctl.conf"]
     config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
@@ -33,7 +33,7 @@ def test_debian_99_sysctl_conf_link_is_reported_once_as_etc_sysctl_conf(tmp_path
     write(tmp_path, "/etc/sysctl.conf", "net.ipv4.tcp_tw_recycle = 1\n")
     os.makedirs(str(tmp_path / "etc" / "sysctl.d"))
     os.symlink("../sysctl.conf", str(tmp_path / "etc" / "sysctl.d" / "99-sysctl.conf"))
-    assert sf.config_file_order(str(tmp_path)) == ["/etc/sysctl.conf"]
+    assert sf.ordered_files(str(tmp_path)) == ["/etc/sysctl.conf"]
 
 
 def test_parse_comments_dash_prefix_slashes_and_last_assignment_wins():
@@ -140,3 +140,13 @@ def test_slash_keys_swap_dots_like_sysctl():
 def test_live_value_of_a_key_with_a_dotted_interface_name(tmp_path):
     write(tmp_path, "/proc/sys/net/ipv4/conf/eth0.10/rp_filter", "1\n")
     assert sf.read_live("net.ipv4.conf.eth0/10.rp_filter", str(tmp_path / "proc")) == "1"
+
+
+def test_read_assignments_of_every_file_in_boot_order(tmp_path):
+    write(tmp_path, "/usr/lib/sysctl.d/50-default.conf", "net.ipv4.tcp_fin_timeout = 60\nno equals sign\n")
+    write(tmp_path, "/etc/sysctl.conf", "-net/ipv4/tcp_fin_timeout=30\n")
+    found = [(a.path, a.lineno, a.key, a.value, a.ignore_failure)
+             for path in sf.ordered_files(str(tmp_path)) for a in sf.read_assignments(str(tmp_path), path)]
+    assert found == [("/usr/lib/sysctl.d/50-default.conf", 1, "net.ipv4.tcp_fin_timeout", "60", False),
+                     ("/etc/sysctl.conf", 1, "net.ipv4.tcp_fin_timeout", "30", True)]
+    assert sf.read_assignments(str(tmp_path), "/etc/sysctl.d/missing.conf") == []
