@@ -151,8 +151,12 @@ def parse_sockstat(text, section):
 
 
 def read_sockstat(proc_root, warnings):
-    """Per network namespace TCP counts only: inuse, orphan, tw (IPv4) and inuse6."""
-    result = {"inuse": None, "orphan": None, "tw": None, "inuse6": None}
+    """TCP counts of this network namespace (inuse, tw for IPv4; inuse6), plus orphan.
+
+    The kernel keeps one orphan counter for the whole host, so ``orphan`` is host-wide even
+    inside a container; ``host_wide`` names it so that nobody reads it as the namespace's own.
+    """
+    result = {"inuse": None, "orphan": None, "tw": None, "inuse6": None, "host_wide": ["orphan"]}
     try:
         tcp = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")
         for key in ("inuse", "orphan", "tw"):

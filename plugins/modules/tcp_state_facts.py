@@ -201,10 +201,13 @@ ansible_facts:
           returned: always
           sample: {"TCPTimeWaitOverflow": 0, "PAWSPassive": null}
         sockstat:
-          description: Per-namespace V(inuse), V(orphan), V(tw) (TCP over IPv4) and V(inuse6).
+          description:
+            - V(inuse) and V(tw) (TCP over IPv4) and V(inuse6) (TCP over IPv6) of this network namespace.
+            - V(orphan) is host-wide, even in a container, because the kernel keeps one orphan counter
+              for all namespaces; V(host_wide) lists the keys that are host-wide.
           type: dict
           returned: always
-          sample: {"inuse": 10, "orphan": 0, "tw": 3051, "inuse6": 2}
+          sample: {"inuse": 10, "orphan": 0, "tw": 3051, "inuse6": 2, "host_wide": ["orphan"]}
         netfilter:
           description: V(conntrack_loaded), V(conntrack_count), V(nat_loaded).
           type: dict

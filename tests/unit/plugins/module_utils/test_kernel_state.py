@@ -87,15 +87,15 @@ def test_counters_missing_files_are_null_with_warnings(tmp_path):
     assert len(warnings) == 2
 
 
-def test_sockstat_is_per_namespace_only(modern_proc):
+def test_sockstat_names_its_host_wide_keys(modern_proc):
     warnings = []
-    assert _kernel_state.read_sockstat(modern_proc, warnings) == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3}
+    assert _kernel_state.read_sockstat(modern_proc, warnings) == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3, "host_wide": ["orphan"]}
     assert warnings == []
 
 
 def test_sockstat_without_ipv6(old_kernel_proc):
     warnings = []
-    assert _kernel_state.read_sockstat(old_kernel_proc, warnings) == {"inuse": 2, "orphan": 0, "tw": 1, "inuse6": None}
+    assert _kernel_state.read_sockstat(old_kernel_proc, warnings) == {"inuse": 2, "orphan": 0, "tw": 1, "inuse6": None, "host_wide": ["orphan"]}
     assert any("sockstat6" in warning for warning in warnings)
 
 

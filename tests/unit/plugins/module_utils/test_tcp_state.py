@@ -80,7 +80,7 @@ def test_full_from_fixture_proc(make_proc_tree):
         ],
     }
     assert any("backlog unavailable" in warning for warning in state["warnings"])
-    assert state["sockstat"] == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3}
+    assert state["sockstat"] == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3, "host_wide": ["orphan"]}
     assert state["netfilter"]["nat_loaded"] is True
 
 
