@@ -160,6 +160,17 @@ def state_counts(entry):
     return dict((state, counts.get(state)) for state in STATE_KEYS)
 
 
+def _owner_notes(doc):
+    """One line per host whose CLOSE_WAIT owners could not be named, with the reason."""
+    notes = []
+    for name in doc["summary"]["hosts_worst_first"]:
+        close_wait = (doc["hosts"][name].get("facts") or {}).get("close_wait") or {}
+        if close_wait and not close_wait.get("owners_available"):
+            notes.append("%s: CLOSE_WAIT owners not available: %s (run as root, become: true, to name them)"
+                         % (name, close_wait.get("owners_reason") or "unknown reason"))
+    return notes
+
+
 def summary_table(doc):
     """Plain-text table, worst hosts first, for the end of the run."""
     rows = [("HOST", "STATUS", "FAIL", "WARN", "TIME_WAIT", "CLOSE_WAIT", "FINDINGS")]
@@ -176,6 +187,7 @@ def summary_table(doc):
     status = doc["summary"]["by_status"]
     lines.append("%d hosts: %s" % (doc["summary"]["hosts"], ", ".join(
         "%d %s" % (status[s], s) for s in ("fail", "warn", "pass", "error", "unreachable") if status[s])))
+    lines.extend(_owner_notes(doc))
     comparison = doc.get("comparison")
     if comparison:
         lines.append("compared with the %s: %d new, %d resolved, %d persisting" % (

@@ -71,6 +71,22 @@ def _network_namespace(pid_dir):
         return None
 
 
+def _probe_refusal(proc_root):
+    """Why owners could not be named, probed on PID 1 (not ours unless we are root), or None.
+
+    With nothing to look up the answer is still worth having: a report that says owners are
+    available when they would not be misleads the first time a leak appears.
+    """
+    probe = os.path.join(proc_root, "1", "fd")
+    try:
+        os.listdir(probe)
+    except PermissionError:
+        return _refusal(probe)
+    except OSError:
+        pass
+    return None
+
+
 def find_owners(inodes, proc_root="/proc"):
     """Map each process holding one of ``inodes`` (socket inode numbers) to the inodes it holds.
 
@@ -79,7 +95,8 @@ def find_owners(inodes, proc_root="/proc"):
     """
     owners = {}
     if not inodes:
-        return owners, None
+        refusal = _probe_refusal(proc_root)
+        return (None, refusal) if refusal else (owners, None)
     try:
         pid_dirs = [entry.path for entry in os.scandir(proc_root) if entry.name.isdigit()]
     except OSError as exc:

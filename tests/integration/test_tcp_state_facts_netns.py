@@ -283,3 +283,14 @@ def test_port_usage_one_means_the_kernel_refuses_the_next_connect(planter, run_e
     assert facts["ephemeral_ports"]["usable"] == 1000
     assert toward_the_full_destination == "EADDRNOTAVAIL"
     assert toward_another == "ECONNREFUSED"  # a local port was free: only that destination is exhausted
+
+
+def test_without_root_owners_are_unavailable_even_with_no_close_wait(planter, run_engine):
+    with planter.Namespace() as ns:
+        facts = run_engine(ns, as_nobody=True)
+        as_root = run_engine(ns)
+    assert facts["close_wait"]["total"] == 0
+    assert facts["close_wait"]["owners_available"] is False
+    assert "not readable" in facts["close_wait"]["owners_reason"]
+    assert as_root["close_wait"]["owners_available"] is True
+    assert as_root["close_wait"]["owners_reason"] is None

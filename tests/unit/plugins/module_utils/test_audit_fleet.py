@@ -143,3 +143,15 @@ def test_sysctl_files_inside_tcp_state_are_used_and_kept_once_in_the_entry():
     assert entry["sysctl_config"]["effective"]["net.ipv4.tcp_tw_recycle"]["line"] == 62
     assert "sysctl_config" not in entry["facts"]
     assert "sysctl_config" in facts  # the registered result is not modified
+
+
+def test_summary_table_says_where_close_wait_owners_are_unknown():
+    unprivileged = load("tcp_state_clean.json")
+    unprivileged["close_wait"].update(owners_available=False, top_processes=[], unowned=None,
+                                      owners_reason="/proc/1/fd is not readable (running as uid 1000)")
+    hosts = {"as-user": fleet.host_entry(ok_result(unprivileged)),
+             "as-root": fleet.host_entry(ok_result(load("tcp_state_clean.json")))}
+    table = fleet.summary_table(fleet.build_document(hosts, "t"))
+    notes = [line for line in table if "owners not available" in line]
+    assert notes == ["as-user: CLOSE_WAIT owners not available: /proc/1/fd is not readable (running as uid 1000)"
+                     " (run as root, become: true, to name them)"]

@@ -43,10 +43,11 @@ def test_unlistable_proc_root(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root to switch to an unprivileged user with setpriv")
-def test_unreadable_fd_tables_make_owners_unavailable():
-    # as nobody, /proc/1/fd of the real /proc is not readable
+@pytest.mark.parametrize("inodes", ["{1}", "set()"], ids=["a-socket-to-look-up", "nothing-to-look-up"])
+def test_unreadable_fd_tables_make_owners_unavailable(inodes):
+    # as nobody, /proc/1/fd of the real /proc is not readable, whether or not there is a socket to look up
     code = ("import json, sys; from ansible_collections.tcpops.timewait.plugins.module_utils import _socket_owners as o;"
-            "print(json.dumps(o.find_owners({1}, '/proc')))")
+            "print(json.dumps(o.find_owners(%s, '/proc')))" % inodes)
     completed = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
         capture_output=True, text=True, env=dict(os.environ), check=True)
