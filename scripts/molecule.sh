@@ -10,7 +10,7 @@
 # and its containers are destroyed.
 #
 # Environment:
-#   TCPOPS_MOLECULE_JOBS      scenarios run at the same time (default 1)
+#   TCPOPS_MOLECULE_JOBS      scenarios run at the same time (default 2; docs/testing.md has timings)
 #   TCPOPS_MOLECULE_TIMEOUT   seconds one scenario may take before it is stopped (default 1200)
 #   TCPOPS_MOLECULE_VERBOSE   1: stream molecule's output too (best with one job)
 #
@@ -32,7 +32,7 @@ unset MOLECULE_GLOB
 scenario_root="extensions/molecule"
 base_config="$scenario_root/config.yml"
 logs="$root/build/molecule"
-jobs="${TCPOPS_MOLECULE_JOBS:-1}"
+jobs="${TCPOPS_MOLECULE_JOBS:-2}"
 timeout_s="${TCPOPS_MOLECULE_TIMEOUT:-1200}"
 verbose="${TCPOPS_MOLECULE_VERBOSE:-0}"
 
