@@ -1,5 +1,6 @@
 """Shared helpers for the unit tests: fixture locations and a builder for /proc/PID trees."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -37,6 +38,30 @@ def make_proc_tree(tmp_path):
             (root / str(pid) / "comm").write_text(comm + "\n")
             for number, target in enumerate(targets):
                 os.symlink(target, str(fd_dir / str(number)))
+        return str(root)
+
+    return build
+
+
+TUNING_KERNELS = pathlib.Path(__file__).parent / "fixtures" / "tuning" / "kernels"
+
+
+@pytest.fixture
+def tuning_kernel_proc():
+    """Build a proc_root from a kernel description in fixtures/tuning/kernels/NAME.json (release,
+    sysctl values, read-only keys) under a given directory: ``build(base, name)``."""
+
+    def build(base, name):
+        spec = json.loads((TUNING_KERNELS / (name + ".json")).read_text())
+        root = pathlib.Path(base) / "proc"
+        (root / "sys" / "kernel").mkdir(parents=True)
+        (root / "sys" / "kernel" / "osrelease").write_text(spec["release"] + "\n")
+        for key, value in spec["sysctl"].items():
+            path = root.joinpath("sys", *key.split("."))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(value + "\n")
+            if key in spec["read_only"]:
+                os.chmod(str(path), 0o444)
         return str(root)
 
     return build

@@ -1,47 +1,27 @@
 """The live sysctl tree through the proc_root seam: reads, writability, and what tcp_tw_reuse accepts."""
 
-import json
-import os
-import pathlib
-
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_kernel import KernelSysctl
 
-KERNELS = pathlib.Path(__file__).parents[2] / "fixtures" / "tuning" / "kernels"
 
-
-def build_proc(tmp_path, name):
-    spec = json.loads((KERNELS / (name + ".json")).read_text())
-    root = tmp_path / "proc"
-    (root / "sys" / "kernel").mkdir(parents=True)
-    (root / "sys" / "kernel" / "osrelease").write_text(spec["release"] + "\n")
-    for key, value in spec["sysctl"].items():
-        path = root.joinpath("sys", *key.split("."))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(value + "\n")
-        if key in spec["read_only"]:
-            os.chmod(str(path), 0o444)
-    return str(root)
-
-
-def test_read_folds_the_tab_of_the_port_range(tmp_path):
-    kernel = KernelSysctl(build_proc(tmp_path, "linux-6.12-container"))
+def test_read_folds_the_tab_of_the_port_range(tmp_path, tuning_kernel_proc):
+    kernel = KernelSysctl(tuning_kernel_proc(tmp_path, "linux-6.12-container"))
     assert kernel.read("net.ipv4.ip_local_port_range") == "32768 60999"
     assert kernel.read("net.ipv4.ip_local_reserved_ports") == ""
     assert kernel.read("net.ipv4.tcp_tw_recycle") is None
     assert kernel.release() == "6.12.48+deb13-amd64"
 
 
-def test_a_0444_key_is_not_writable_even_for_root(tmp_path):
-    kernel = KernelSysctl(build_proc(tmp_path, "linux-6.12-container"))
+def test_a_0444_key_is_not_writable_even_for_root(tmp_path, tuning_kernel_proc):
+    kernel = KernelSysctl(tuning_kernel_proc(tmp_path, "linux-6.12-container"))
     assert not kernel.writable("net.netfilter.nf_conntrack_max")
     assert kernel.writable("net.netfilter.nf_conntrack_tcp_timeout_time_wait")
     assert not kernel.writable("net.ipv4.tcp_tw_recycle")
 
 
-def test_write_then_read(tmp_path):
-    kernel = KernelSysctl(build_proc(tmp_path, "linux-6.12-container"))
+def test_write_then_read(tmp_path, tuning_kernel_proc):
+    kernel = KernelSysctl(tuning_kernel_proc(tmp_path, "linux-6.12-container"))
     kernel.write("net.ipv4.tcp_tw_reuse", 1)
     assert kernel.read("net.ipv4.tcp_tw_reuse") == "1"
 
@@ -51,5 +31,5 @@ def test_write_then_read(tmp_path):
     ("linux-4.9-tw_recycle", [0, 1]),
     ("linux-4.14-no-reuse-2", [0, 1]),
 ])
-def test_tw_reuse_values_are_proven_from_the_tree(tmp_path, name, accepted):
-    assert KernelSysctl(build_proc(tmp_path, name)).tw_reuse_values() == accepted
+def test_tw_reuse_values_are_proven_from_the_tree(tmp_path, tuning_kernel_proc, name, accepted):
+    assert KernelSysctl(tuning_kernel_proc(tmp_path, name)).tw_reuse_values() == accepted

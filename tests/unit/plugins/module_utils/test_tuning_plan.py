@@ -26,26 +26,12 @@ def role_profiles():
             "proxy": {"settings": common + server + client}, "nat_gateway": {"settings": common + nat}}
 
 
-def build_proc(base, name):
-    spec = json.loads((FIXTURES / "kernels" / (name + ".json")).read_text())
-    root = base / "proc"
-    (root / "sys" / "kernel").mkdir(parents=True)
-    (root / "sys" / "kernel" / "osrelease").write_text(spec["release"] + "\n")
-    for key, value in spec["sysctl"].items():
-        path = root.joinpath("sys", *key.split("."))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(value + "\n")
-        if key in spec["read_only"]:
-            os.chmod(str(path), 0o444)
-    return str(root)
-
-
 def facts(name):
     return json.loads((FIXTURES / "facts" / (name + ".json")).read_text())
 
 
 @pytest.fixture
-def host(tmp_path):
+def host(tmp_path, tuning_kernel_proc):
     """Build PlanInput for a fixture host: kernel tree, /etc tree (empty or the folk one), facts."""
 
     hosts = []
@@ -61,7 +47,7 @@ def host(tmp_path):
         options.setdefault("profile", "client")
         return PlanInput(role_profiles(), ROLE_VARS["__tcp_tuning_limits"], facts=facts(facts_name),
                          tw_recycle_why=ROLE_VARS["__tcp_tuning_tw_recycle_why"], root=str(root),
-                         proc_root=build_proc(base, kernel), **options)
+                         proc_root=tuning_kernel_proc(base, kernel), **options)
 
     return make
 
