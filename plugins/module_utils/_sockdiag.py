@@ -103,8 +103,6 @@ def walk_messages(data, family, tally):
     tw_local_ports = tally.tw_local_ports
     tw_destinations = tally.tw_destinations[family]
     outbound = tally.outbound_ports
-    cw_local_ports = tally.cw_local_ports
-    cw_inodes = tally.cw_inodes
     port_of = NETWORK_PORT
     unpack_socket = _SOCKET.unpack_from
     dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
@@ -282,9 +280,11 @@ def dump(sock, family, states, tally, seq=1):
         sock.sendto(build_request(family, states, seq), (0, 0))
     except OSError as exc:
         raise SockDiagUnavailable("netlink socket dump request refused: %s" % (exc.strerror or exc))
-    buffer = bytearray(RECEIVE_BUFFER)
-    view = memoryview(buffer)
-    run_state = Counter()
+    receive_dump(sock, family, tally)
+
+
+def _receive(sock, buffer, view):
+    """One datagram of the dump as bytes (hashable address slices need a copy anyway)."""
     while True:
         try:
             received = sock.recv_into(buffer)
@@ -296,10 +296,17 @@ def dump(sock, family, states, tally, seq=1):
             raise SockDiagError("netlink receive failed: %s" % (exc.strerror or exc))
         if received == 0:
             raise SockDiagError("netlink socket closed before the end of the dump")
-        # one copy of the chunk, so that address slices are hashable bytes
-        if walk_chunk(bytes(view[:received]), family, tally, run_state):
-            fold_time_wait_ports(run_state, tally)
-            return
+        return bytes(view[:received])
+
+
+def receive_dump(sock, family, tally):
+    """Aggregate the replies of the dump requested on ``sock`` until NLMSG_DONE."""
+    buffer = bytearray(RECEIVE_BUFFER)
+    view = memoryview(buffer)
+    run_state = Counter()
+    while not walk_chunk(_receive(sock, buffer, view), family, tally, run_state):
+        pass
+    fold_time_wait_ports(run_state, tally)
 
 
 def collect_sockets(tally, live_counts=None):

@@ -328,3 +328,57 @@ def test_ipv6_dumps_kept_when_the_counts_moved_during_the_dump(recorded_dumps):
 def test_ipv6_dumps_kept_when_sockstat_is_unreadable(recorded_dumps):
     _sockdiag.collect_sockets(fresh_tally(), lambda: None)
     assert len(recorded_dumps) == 6
+
+
+# --- receiving a dump over a real datagram socket pair --------------------------------------------
+
+def deliver(datagrams, close=False):
+    """A local socket from which receive_dump reads ``datagrams``, one per recv, as from netlink."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for datagram in datagrams:
+        theirs.send(datagram)
+    if close:
+        theirs.close()
+    return ours, theirs
+
+
+def looks_final(record):
+    """A CLOSE_WAIT reply whose last 20 bytes read as an NLMSG_DONE header (expires 20 ms, 3 bytes queued)."""
+    record = bytearray(record)
+    struct.pack_into("=I", record, len(record) - 20, 20)
+    return bytes(record)
+
+
+def test_a_dump_across_datagrams_is_received_whole():
+    time_wait = [diag(2, 6, "10.0.0.1", 40000 + n, "10.0.0.2", 80, attributes=PADDING) for n in range(30)]
+    sock, peer = deliver([b"".join(time_wait[:10]), b"".join(time_wait[10:20]), b"".join(time_wait[20:]) + done()])
+    tally = fresh_tally()
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    _sockdiag.receive_dump(sock, 2, tally)
+    assert tally.by_family["ipv4"][6] == 30 and sum(tally.tw_local_ports) == 30
+    peer.send(b"next")  # nothing of the dump is left unread, and no reader is left waiting
+    assert sock.recv(16) == b"next"
+    peer.close()
+
+
+def test_a_datagram_that_only_looks_final_does_not_end_the_dump():
+    first = looks_final(diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41000, rqueue=3, inode=77))
+    second = diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41001, inode=78) + done()
+    sock, peer = deliver([first, second])
+    tally = fresh_tally()
+    _sockdiag.receive_dump(sock, 2, tally)
+    assert tally.by_family["ipv4"][8] == 2 and tally.cw_inodes == {77: 5000, 78: 5000}
+    peer.close()
+
+
+def test_an_error_datagram_raises_with_the_errno():
+    sock, peer = deliver([error(errno.EACCES)])
+    with pytest.raises(_sockdiag.SockDiagError, match="Permission denied"):
+        _sockdiag.receive_dump(sock, 2, fresh_tally())
+    peer.close()
+
+
+def test_a_socket_closed_before_the_end_is_a_clear_error():
+    sock = deliver([diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2)], close=True)[0]
+    with pytest.raises(_sockdiag.SockDiagError, match="closed before the end of the dump"):
+        _sockdiag.receive_dump(sock, 2, fresh_tally())
