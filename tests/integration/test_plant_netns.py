@@ -108,3 +108,21 @@ def test_command_line_plants_reports_and_cleans_up(planter):
     assert summary["time_wait"]["rate"] > 0
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
     assert summary["namespace"] not in names
+
+
+def test_command_line_killed_while_holding_cleans_up(planter):
+    argv = [sys.executable, planter.__file__, "--time-wait", "127.0.0.2:8080:50", "--hold", "60"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or lines[-1] != "}\n":
+            lines.append(process.stdout.readline())
+        name = json.loads("".join(lines))["namespace"]
+        assert name in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert name not in names

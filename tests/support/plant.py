@@ -698,6 +698,10 @@ def _triple(text):
     return address.strip("[]"), int(port), int(count)
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def cli_main(argv):
     parser = argparse.ArgumentParser(description="Plant TCP sockets in a fresh network namespace.")
     parser.add_argument("--time-wait", action="append", type=_triple, default=[], metavar="ADDR:PORT:N")
@@ -711,6 +715,8 @@ def cli_main(argv):
                         help="net.ipv4.ip_local_reserved_ports, e.g. 8443,9000-9009 (listeners in the range)")
     parser.add_argument("--hold", type=float, default=0, help="seconds to keep the sockets (Ctrl-C ends)")
     args = parser.parse_args(argv)
+    # a plain `kill` must clean up like Ctrl-C does: leave through the with-block, not past atexit
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     summary = {}
     with Namespace(reserved_ports=args.reserve) as ns:
         summary["namespace"] = ns.name
