@@ -68,10 +68,15 @@ ANSIBLE_COLLECTIONS_PATH="$work/installed" \
 collection="$work/installed/ansible_collections/tcpops/timewait"
 [ -f "$collection/meta/execution-environment.yml" ] || fail "$tarball has no meta/execution-environment.yml"
 
+# Prints what ansible-builder introspect finds under a collections directory, as one line of JSON.
 introspect() {
-    ansible-builder introspect "$1" 2>&1 | python3 -c '
+    local out
+    out="$(ansible-builder introspect "$1" 2>&1)" || { echo "$out" >&2; fail "ansible-builder introspect failed on $1"; }
+    python3 -c '
 import json, sys, yaml
-print(json.dumps(yaml.safe_load(sys.stdin.read().split("---", 1)[1]), sort_keys=True))'
+head, sep, data = sys.stdin.read().partition("\n---\n")
+sys.exit(1) if not sep else print(json.dumps(yaml.safe_load(data), sort_keys=True))' <<<"$out" \
+        || { echo "$out" >&2; fail "ansible-builder introspect printed no dependency data for $1"; }
 }
 
 # The planted control: the same collection with one package in each of its meta files.
