@@ -4,7 +4,7 @@
 """Publish the five reports of a run as one whole: a fixed directory, or a history of runs with ``latest``.
 
 A run is written into a private directory (``.tcpops-partial-<pid>-*``) beside its final place and
-appears under its final name by one rename (history) or one exchange of two directories (fixed
+appears under its final name by one rename (history) or by one swap of a symbolic link (fixed
 directory), so a reader never sees a run with some files missing or files from two runs. A run
 directory holds the five reports and the marker ``.tcpops-run.json``; retention deletes only such
 directories.
@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ctypes
 import errno
 import json
 import os
@@ -44,8 +43,8 @@ LATEST = "latest"
 PARTIAL_PREFIX = ".tcpops-partial-"
 RUN_DIR_PATTERN = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
 REPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+CURRENT = ".tcpops-current"
+VERSION_PREFIX = ".tcpops-run-"
 
 
 class ReportDirError(Exception):
@@ -143,62 +142,61 @@ def _listdir(path):
 
 
 # --- a fixed directory (tcpops.timewait.audit, remediate) ---------------------------------------
+# <dest>/tcp-audit.json -> .tcpops-current/tcp-audit.json (and the other four), and
+# <dest>/.tcpops-current -> .tcpops-run-<id>: one swap of .tcpops-current switches all five at once,
+# and <dest> can hold other things (the remediate and report directories of the same playbooks).
 
 def check_fixed_dest(dest):
-    """Raise ReportDirError when ``dest`` cannot be replaced as a whole by this run's reports."""
+    """Raise ReportDirError when the reports cannot be published in ``dest``."""
     if os.path.lexists(dest) and not os.path.isdir(dest):
         raise ReportDirError("%s exists and is not a directory" % dest)
-    if not os.path.isdir(dest):
+    for name in sorted(REPORT_NAMES.values()) + [CURRENT]:
+        path = os.path.join(dest, name)
+        if os.path.isdir(path) and not (name == CURRENT and os.path.islink(path)):
+            raise ReportDirError("%s is a directory; move it away" % path)
+
+
+def _link(dest, name, target):
+    """Make ``dest/name`` a symbolic link to ``target`` in one rename."""
+    path = os.path.join(dest, name)
+    if os.path.islink(path) and os.readlink(path) == target:
         return
-    if os.path.ismount(dest):
-        raise ReportDirError("%s is a mount point, which cannot be swapped with a new run; "
-                             "use a directory below it" % dest)
-    foreign = sorted(set(_listdir(dest)) - RUN_FILES)
-    if foreign:
-        raise ReportDirError("%s holds files this module did not write (%s); give the reports a directory "
-                             "of their own (publish the .prom file with textfile_dir)"
-                             % (dest, ", ".join(foreign[:5])))
-
-
-def _exchange(first, second):
-    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        raise OSError(errno.ENOSYS, "renameat2 is not available")
-    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
+    tmp_link = os.path.join(dest, "%s%d-link" % (PARTIAL_PREFIX, os.getpid()))
+    if os.path.lexists(tmp_link):
+        os.unlink(tmp_link)
+    os.symlink(target, tmp_link)
+    try:
+        os.replace(tmp_link, path)
+    except BaseException:
+        os.unlink(tmp_link)
+        raise
 
 
 def write_reports(rendered, dest, marker=None):
-    """Replace the reports in ``dest`` with ``rendered`` as a whole; returns {format: path}."""
-    dest = os.path.realpath(dest)
+    """Publish ``rendered`` as the reports of ``dest`` in one step; returns {format: path}."""
+    dest = os.path.abspath(dest)
     check_fixed_dest(dest)
-    parent = os.path.dirname(dest)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
-    remove_stale_partials(parent)
-    fresh = _write_private(parent, rendered, marker or {})
+    if not os.path.isdir(dest):
+        os.makedirs(dest)
+    remove_stale_partials(dest)
+    fresh = _write_private(dest, rendered, marker or {})
+    version = os.path.join(dest, VERSION_PREFIX + os.path.basename(fresh)[len(PARTIAL_PREFIX):])
     try:
-        if not os.path.isdir(dest):
-            os.rename(fresh, dest)
-        else:
-            try:
-                _exchange(fresh, dest)
-            except OSError as exc:
-                if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-                    raise
-                # The filesystem cannot exchange: for a moment there is no dest, never a mix.
-                aside = tempfile.mkdtemp(prefix="%s%d-old-" % (PARTIAL_PREFIX, os.getpid()), dir=parent)
-                os.rename(dest, os.path.join(aside, "old"))
-                os.rename(fresh, dest)
-                fresh = aside
-            shutil.rmtree(fresh, ignore_errors=True)
+        os.rename(fresh, version)
     except BaseException:
-        if os.path.isdir(fresh) and fresh != dest:
-            shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
         raise
+    try:
+        _link(dest, CURRENT, os.path.basename(version))
+    except BaseException:
+        _withdraw(version)
+        raise
+    for name in REPORT_NAMES.values():
+        _link(dest, name, os.path.join(CURRENT, name))
+    for name in _listdir(dest):
+        path = os.path.join(dest, name)
+        if name.startswith(VERSION_PREFIX) and path != version and is_complete_run(path):
+            _withdraw(path)
     return dict((kind, os.path.join(dest, REPORT_NAMES[kind])) for kind in rendered)
 
 

@@ -24,10 +24,9 @@ description:
     (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader
     never sees a run with files missing or files from two runs. A run that fails leaves nothing but
     its error.
-  - Without O(history), the new directory takes the place of O(dest) in one exchange of the two
-    directories (Linux C(renameat2) C(RENAME_EXCHANGE)); where the filesystem cannot exchange, O(dest)
-    is renamed aside first, so for a moment it is missing, never mixed. O(dest) must hold nothing but
-    these files, and must not be a mount point.
+  - Without O(history), the run becomes C(<dest>/.tcpops-run-<id>/) and the symbolic link
+    C(<dest>/.tcpops-current) is swapped to it; the five names in O(dest) are links through
+    C(.tcpops-current), so one swap switches all five. Other entries of O(dest) are left alone.
   - The rules, their thresholds and the report formats are described in the collection's
     C(docs/audit.md) and C(docs/reports.md).
 author:
@@ -41,8 +40,8 @@ options:
   dest:
     description:
       - Directory for the reports (created when missing). With O(history=true), the runs go below it.
-      - When it exists and is not a directory, or (without O(history)) holds files this module did not
-        write, the task fails and writes nothing.
+      - When it exists and is not a directory, or (without O(history)) a report name in it is a
+        directory, the task fails and writes nothing.
     type: path
     required: true
   facts_var:

@@ -94,8 +94,8 @@ def test_disk_full_keeps_the_fixed_directory_of_the_last_complete_audit(tmpfs, p
     dest = tmpfs / "reports"
     done = playbook.run("audit", dest)
     assert done.returncode == 0, done.stdout[-3000:]
-    reportdirs.assert_complete_run(str(dest), "audit")
-    before = reportdirs.snapshot(str(tmpfs / "reports"))
+    reportdirs.assert_fixed(str(dest))
+    before = reportdirs.snapshot(str(dest))
 
     fillers = fill(tmpfs)
     for pages in (0, 4):
@@ -110,8 +110,9 @@ def test_disk_full_keeps_the_fixed_directory_of_the_last_complete_audit(tmpfs, p
     time.sleep(1)
     done = playbook.run("audit", dest)
     assert done.returncode == 0, done.stdout[-3000:]
-    doc = reportdirs.assert_complete_run(str(dest), "audit")
-    assert doc["generated_at"] != json.loads(before["tcp-audit.json"])["generated_at"]
+    doc = reportdirs.assert_fixed(str(dest))
+    old = [json.loads(content) for name, content in before.items() if name.endswith("/tcp-audit.json")]
+    assert len(old) == 1 and doc["generated_at"] != old[0]["generated_at"]
     assert sorted(os.listdir(str(tmpfs))) == ["filler", "reports"]
 
 
@@ -157,7 +158,7 @@ def test_dangling_latest_is_a_warning_and_moves_to_the_new_run(tmp_path, playboo
 
 
 @pytest.mark.parametrize("case", ["latest is a directory", "dest is a file", "keep 0", "keep -1",
-                                  "fixed dest holds other files", "read-only filesystem"])
+                                  "a report name is a directory", "read-only filesystem"])
 def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_path, playbook, reportdirs):
     base = tmp_path / "runs"
     base.mkdir()
@@ -173,10 +174,10 @@ def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_p
     elif case.startswith("keep"):
         extra = {"tcp_report_keep": case.split()[1]}
         expected = "keep must be at least 1"
-    elif case == "fixed dest holds other files":
+    elif case == "a report name is a directory":
         name = "audit"
-        (base / "node_exporter.prom").write_text("up 1\n")
-        expected = "holds files this module did not write (node_exporter.prom)"
+        (base / "tcp-audit.json").mkdir()
+        expected = "tcp-audit.json is a directory; move it away"
     else:
         subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tcpops-test-ro", str(base)], check=True)
         expected = "Read-only file system"
@@ -193,8 +194,9 @@ def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_p
 
 def start_and_kill(playbook, name, report_dir, sig, when):
     """Start a playbook in its own process group, kill the group with ``sig`` after ``when`` seconds,
-    or (``when="writing"``) as soon as a private directory of the run shows up; True if it did."""
-    parent = Path(report_dir) if name == "report" else Path(report_dir).parent
+    or (``when="writing"``) as soon as a private directory of this run shows up; True if it did."""
+    parent = Path(report_dir)
+    earlier = set(os.listdir(str(parent)))
     proc = subprocess.Popen(playbook.argv(name, report_dir), env=playbook.env(), cwd=str(parent.parent),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     seen = False
@@ -202,7 +204,7 @@ def start_and_kill(playbook, name, report_dir, sig, when):
         if when == "writing":
             deadline = time.monotonic() + 120
             while proc.poll() is None and time.monotonic() < deadline:
-                if parent.is_dir() and any(n.startswith(".tcpops-partial-") for n in os.listdir(str(parent))):
+                if any(n.startswith(".tcpops-partial-") for n in set(os.listdir(str(parent))) - earlier):
                     seen = True
                     break
         else:
@@ -222,29 +224,35 @@ def test_killed_report_runs_never_leave_a_partial_run_in_sight(tmp_path, playboo
     base = tmp_path / "runs"
     done = playbook.run("report", base)
     assert done.returncode == 0, done.stdout[-3000:]
+    caught_writing = []
     for sig, when in KILLS:
-        start_and_kill(playbook, "report", base, sig, when)
+        caught_writing.append(start_and_kill(playbook, "report", base, sig, when))
         visible = [n for n in os.listdir(str(base)) if not n.startswith(".tcpops-partial-")]
         assert set(visible) == set(reportdirs.runs_in(str(base))) | {"latest"}, visible
         assert os.readlink(str(base / "latest")) in visible
         for run in reportdirs.runs_in(str(base)):
             reportdirs.assert_complete_run(str(base / run))
         time.sleep(1)
+    assert caught_writing.count(True) >= 2, caught_writing  # killed while the reports were being written
     done = playbook.run("report", base)  # cleans what killed runs left in private directories
     assert done.returncode == 0, done.stdout[-3000:]
     reportdirs.assert_history(str(base))
 
 
 def test_killed_audit_runs_leave_the_fixed_directory_whole(tmp_path, playbook, reportdirs):
-    dest = tmp_path / "out" / "reports"
+    dest = tmp_path / "reports"
     done = playbook.run("audit", dest)
     assert done.returncode == 0, done.stdout[-3000:]
+    caught_writing = []
     for sig, when in KILLS:
-        start_and_kill(playbook, "audit", dest, sig, when)
-        assert {n for n in os.listdir(str(dest.parent)) if not n.startswith(".tcpops-partial-")} == {"reports"}
-        reportdirs.assert_complete_run(str(dest), "audit")
+        caught_writing.append(start_and_kill(playbook, "audit", dest, sig, when))
+        current = os.readlink(str(dest / ".tcpops-current"))
+        # a killed run may leave its private directory, or its complete run not yet linked: hidden
+        left = [n for n in os.listdir(str(dest)) if n.startswith(".tcpops-partial-")
+                or (n.startswith(".tcpops-run-") and n != current)]
+        reportdirs.assert_fixed(str(dest), others=left)
         time.sleep(1)
-    done = playbook.run("audit", dest)
+    assert caught_writing.count(True) >= 2, caught_writing
+    done = playbook.run("audit", dest)  # cleans what killed runs left in private directories
     assert done.returncode == 0, done.stdout[-3000:]
-    assert os.listdir(str(dest.parent)) == ["reports"]
-    reportdirs.assert_complete_run(str(dest), "audit")
+    reportdirs.assert_fixed(str(dest))

@@ -38,6 +38,16 @@ def assert_complete_run(path, report="report"):
     return doc
 
 
+def assert_fixed(dest, report="audit", others=()):
+    """The five reports of one complete run through their links, and nothing left over."""
+    for name in REPORTS:
+        assert os.readlink(os.path.join(dest, name)) == os.path.join(".tcpops-current", name)
+    version = os.readlink(os.path.join(dest, ".tcpops-current"))
+    assert version.startswith(".tcpops-run-")
+    assert sorted(os.listdir(dest)) == sorted(set(REPORTS) | {".tcpops-current", version} | set(others))
+    return assert_complete_run(os.path.join(dest, version), report)
+
+
 def snapshot(path):
     """{relative path: bytes} of everything below ``path`` (links as 'link -> target')."""
     found = {}
