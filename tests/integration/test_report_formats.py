@@ -104,8 +104,8 @@ def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(t
     for name, dest in (("audit", tmp_path / "reports"), ("report", tmp_path / "runs")):
         done = playbook.run(name, dest, {"tcp_audit_textfile_dir": textfiles})
         assert done.returncode == 0, done.stdout[-3000:]
-    done = playbook.run("audit", tmp_path / "nightly", {"tcp_audit_textfile_dir": textfiles,
-                                                         "tcp_audit_report_name": "nightly"})
+    nightly = {"tcp_audit_textfile_dir": textfiles, "tcp_audit_report_name": "nightly"}
+    done = playbook.run("audit", tmp_path / "nightly", nightly)
     assert done.returncode == 0, done.stdout[-3000:]
     assert sorted(os.listdir(str(textfiles))) == ["other.prom", "tcp-audit-audit.prom", "tcp-audit-nightly.prom",
                                                   "tcp-audit-report.prom"]
