@@ -193,9 +193,11 @@ def write_reports(rendered, dest, marker=None):
         raise
     for name in REPORT_NAMES.values():
         _link(dest, name, os.path.join(CURRENT, name))
+    # keep what .tcpops-current points to now: a run started at the same time may have swapped it since
+    linked = os.readlink(os.path.join(dest, CURRENT))
     for name in _listdir(dest):
         path = os.path.join(dest, name)
-        if name.startswith(VERSION_PREFIX) and path != version and is_complete_run(path):
+        if name.startswith(VERSION_PREFIX) and path != version and name != linked and is_complete_run(path):
             _withdraw(path)
     return dict((kind, os.path.join(dest, REPORT_NAMES[kind])) for kind in rendered)
 

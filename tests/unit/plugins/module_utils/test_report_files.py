@@ -233,3 +233,19 @@ def test_latest_that_is_not_a_link_is_refused(tmp_path):
     (tmp_path / "latest").mkdir()
     with pytest.raises(files.ReportDirError, match="latest is a directory, not the symbolic link"):
         files.check_history_base(str(tmp_path))
+
+
+def test_a_fixed_directory_never_deletes_the_run_its_link_points_to(tmp_path, monkeypatch):
+    dest = tmp_path / "reports"
+    files.write_reports(rendered(), str(dest))
+    _contents, other = published(dest)
+    real_link = files._link
+
+    def another_run_swaps_back(directory, name, target):
+        real_link(directory, name, target)
+        if name == files.CURRENT:  # an overlapping run publishes right after this one
+            real_link(directory, name, other)
+
+    monkeypatch.setattr(files, "_link", another_run_swaps_back)
+    files.write_reports(rendered("2026-01-02T00:00:00Z"), str(dest))
+    assert os.readlink(str(dest / ".tcpops-current")) == other and listing(dest / other) == RUN_FILES
