@@ -20,6 +20,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible_collections.tcpops.timewait.plugins.module_utils import _audit_fleet as fleet
 from ansible_collections.tcpops.timewait.plugins.module_utils import _audit_report_files as files
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit_report_common import prepare_write
 
 ARGUMENT_SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -33,6 +34,8 @@ ARGUMENT_SPEC = dict(
     compare_label=dict(type="str", default="previous run"),
     title=dict(type="str"),
     remediation_var=dict(type="str"),
+    report_name=dict(type="str", default="audit"),
+    textfile_dir=dict(type="path"),
 )
 
 
@@ -73,30 +76,57 @@ class ActionModule(ActionBase):
             if args["remediation_var"]:
                 hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
 
+        if args["history"] and args["keep"] < 1:
+            raise AnsibleActionFail("keep must be at least 1 (the run just written counts), got %d" % args["keep"])
+        if not files.REPORT_NAME_PATTERN.match(args["report_name"]):
+            raise AnsibleActionFail("report_name %r must be 1 to 64 letters, digits, '.', '_' or '-', starting "
+                                    "with a letter or digit" % args["report_name"])
+
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         base = os.path.abspath(os.path.expanduser(args["dest"]))
+        textfile_dir = os.path.abspath(os.path.expanduser(args["textfile_dir"])) if args["textfile_dir"] else None
+        warnings = []
         try:
-            if not os.path.isdir(base):
-                os.makedirs(base)
             if args["history"]:
-                previous = files.previous_document(base)
-                label = args["compare_label"]
-                run_dir = files.new_run_dir(base, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))
+                files.check_history_base(base)
+                previous, why_not = files.previous_document(base)
+                if why_not:
+                    warnings.append("%s; this run is compared with no previous run" % why_not)
             else:
-                previous = files.load_document(args["compare_with"]) if args["compare_with"] else None
-                if args["compare_with"] and previous is None:
-                    raise AnsibleActionFail("compare_with %s cannot be read" % args["compare_with"])
-                label = args["compare_label"]
-                run_dir = base
-            doc = fleet.build_document(hosts, generated_at, previous, label)
-            paths = files.write_reports(doc, run_dir, generated_epoch=int(now), title=args["title"])
-            pruned = []
-            if args["history"]:
-                files.point_latest(base, run_dir)
-                pruned = files.prune_runs(base, args["keep"], run_dir)
+                files.check_fixed_dest(base)
+                previous = None
+                if args["compare_with"]:
+                    previous, why_not = files.load_document(args["compare_with"])
+                    if why_not:
+                        raise AnsibleActionFail("compare_with: %s" % why_not)
+            if textfile_dir and not os.path.isdir(textfile_dir):
+                raise files.ReportDirError("textfile_dir %s is not a directory" % textfile_dir)
+        except files.ReportDirError as exc:
+            raise AnsibleActionFail("cannot write the audit reports: %s" % exc)
+
+        doc = fleet.build_document(hosts, generated_at, previous, args["compare_label"])
+        rendered = files.render_reports(doc, generated_epoch=int(now), title=args["title"],
+                                        report=args["report_name"])
+        marker = {"report": args["report_name"], "generated_at": generated_at}
+        try:
+            run_dir = self._publish(args, base, rendered, marker, now, textfile_dir)
+        except files.ReportDirError as exc:
+            raise AnsibleActionFail("cannot write the audit reports: %s" % exc)
         except (IOError, OSError) as exc:
-            raise AnsibleActionFail("cannot write the audit reports into %s: %s" % (base, to_native(exc)))
+            raise AnsibleActionFail("cannot write the audit reports into %s (nothing was published): %s"
+                                    % (base, to_native(exc)))
+        pruned = []
+        if args["history"]:
+            try:
+                pruned = files.prune_runs(base, args["keep"], run_dir)
+            except (IOError, OSError) as exc:
+                warnings.append("retention could not delete old runs in %s: %s" % (base, to_native(exc)))
+        paths = dict((kind, os.path.join(run_dir, files.REPORT_NAMES[kind])) for kind in rendered)
+        if textfile_dir:
+            paths["textfile"] = os.path.join(textfile_dir, files.textfile_name(args["report_name"]))
+        if warnings:
+            result["warnings"] = warnings
 
         result.update(
             changed=True,
@@ -116,3 +146,32 @@ class ActionModule(ActionBase):
             fail_on_reached=fleet.fail_on_reached(doc, args["fail_on"]),
         )
         return result
+
+    @staticmethod
+    def _publish(args, base, rendered, marker, now, textfile_dir):
+        """Publish the run as a whole (and its textfile copy); on failure undo what was done."""
+        textfile = os.path.join(textfile_dir, files.textfile_name(args["report_name"])) if textfile_dir else None
+        textfile_tmp = prepare_write(textfile, rendered["prom"]) if textfile else None
+        try:
+            if not args["history"]:
+                run_dir = os.path.dirname(files.write_reports(rendered, base, marker)["json"])
+                if textfile:
+                    os.replace(textfile_tmp, textfile)
+                return run_dir
+            if not os.path.isdir(base):
+                os.makedirs(base)
+            files.remove_stale_partials(base)
+            before = files.latest_target(base)
+            run_dir = files.publish_run(rendered, base, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)), marker)
+            try:
+                files.point_latest(base, run_dir)
+                if textfile:
+                    os.replace(textfile_tmp, textfile)
+            except BaseException:
+                files.restore_latest(base, before)
+                files.withdraw_run(run_dir)
+                raise
+            return run_dir
+        finally:
+            if textfile_tmp and os.path.exists(textfile_tmp):
+                os.unlink(textfile_tmp)

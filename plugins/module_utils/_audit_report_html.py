@@ -4,7 +4,8 @@
 """tcp-audit.html: one self-contained page (inline CSS and SVG, no script, nothing fetched).
 
 Every piece of text passes through ``esc``: process names, addresses and messages come from hosts
-and may contain anything, markup included.
+and may contain anything, markup included (escaped), control and bidi characters too (shown in
+backslash notation by ``visible``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,7 @@ import json
 import math
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit_fleet import problems, state_counts
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit_report_common import visible
 
 CHART_STATES = (
     ("established", "#4e79a7"),
@@ -50,7 +52,7 @@ td:first-child{white-space:nowrap}
 
 
 def esc(value):
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(visible(value), quote=True)
 
 
 def _badge(status):

@@ -6,6 +6,9 @@
 ``fail`` findings are failures; ``warn`` findings pass with the message in system-out (a CI can
 still gate on warnings through tcp_audit_fail_on); a host that could not be audited gets one
 ``reachability`` testcase with an error.
+
+Every text from a host passes through ``visible``: ElementTree writes control characters as they
+are, and XML 1.0 forbids most of them (a JUnit parser rejects the whole file).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,9 +18,18 @@ __metaclass__ = type
 import json
 import xml.etree.ElementTree as ET
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit_report_common import visible
+
+
+def _element(parent, tag, text=None, **attributes):
+    node = ET.SubElement(parent, tag, dict((key, visible(value)) for key, value in attributes.items()))
+    if text is not None:
+        node.text = visible(text)
+    return node
+
 
 def _testcase(suite, host, name):
-    return ET.SubElement(suite, "testcase", {"classname": "tcp_audit.%s" % host, "name": name})
+    return _element(suite, "testcase", classname="tcp_audit.%s" % host, name=name)
 
 
 def render(doc):
@@ -25,12 +37,11 @@ def render(doc):
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for host in doc["summary"]["hosts_worst_first"]:
         entry = doc["hosts"][host]
-        suite = ET.SubElement(root, "testsuite", {"name": host, "timestamp": str(doc.get("generated_at") or "")})
+        suite = _element(root, "testsuite", name=host, timestamp=doc.get("generated_at"))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         if entry["status"] in ("unreachable", "error"):
             case = _testcase(suite, host, "reachability")
-            error = ET.SubElement(case, "error", {"type": entry["status"], "message": entry.get("reason") or ""})
-            error.text = entry.get("reason") or ""
+            _element(case, "error", entry.get("reason") or "", type=entry["status"], message=entry.get("reason"))
             counts["tests"] += 1
             counts["errors"] += 1
         for finding in entry.get("findings") or []:
@@ -40,14 +51,13 @@ def render(doc):
                 finding["message"], json.dumps(finding["evidence"], sort_keys=True, default=str),
                 finding["remediation"])
             if finding.get("skipped"):
-                ET.SubElement(case, "skipped", {"message": finding["message"]})
+                _element(case, "skipped", message=finding["message"])
                 counts["skipped"] += 1
             elif finding["severity"] == "fail":
-                failure = ET.SubElement(case, "failure", {"type": "fail", "message": finding["message"]})
-                failure.text = detail
+                _element(case, "failure", detail, type="fail", message=finding["message"])
                 counts["failures"] += 1
             elif finding["severity"] == "warn":
-                ET.SubElement(case, "system-out").text = "WARN: " + detail
+                _element(case, "system-out", "WARN: " + detail)
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value

@@ -20,7 +20,13 @@ description:
     and sets the host status to its worst finding, or to C(unreachable) / C(error) with the reason
     when the facts could not be gathered.
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
-    C(tcp-audit.prom) into O(dest), each atomically (temporary file and rename).
+    C(tcp-audit.prom), with the marker C(.tcpops-run.json), into a private directory
+    (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader
+    never sees a run with files missing or files from two runs. A run that fails leaves nothing but
+    its error.
+  - Without O(history), the run becomes C(<dest>/.tcpops-run-<id>/) and the symbolic link
+    C(<dest>/.tcpops-current) is swapped to it; the five names in O(dest) are links through
+    C(.tcpops-current), so one swap switches all five. Other entries of O(dest) are left alone.
   - The rules, their thresholds and the report formats are described in the collection's
     C(docs/audit.md) and C(docs/reports.md).
 author:
@@ -32,7 +38,10 @@ options:
     elements: str
     required: true
   dest:
-    description: Directory for the reports (created when missing). With O(history=true), the runs go below it.
+    description:
+      - Directory for the reports (created when missing). With O(history=true), the runs go below it.
+      - When it exists and is not a directory, or (without O(history)) a report name in it is a
+        directory, the task fails and writes nothing.
     type: path
     required: true
   facts_var:
@@ -53,16 +62,24 @@ options:
     default: fail
   history:
     description:
-      - Write into a new C(<dest>/<YYYYmmddTHHMMSSZ>/) directory, compare with C(<dest>/latest/tcp-audit.json),
-        then point C(<dest>/latest) at the new run and delete the oldest runs beyond O(keep).
+      - Write a new run C(<dest>/<YYYYmmddTHHMMSSZ>/) (C(-1), C(-2)... when the name is taken), compare
+        with C(<dest>/latest/tcp-audit.json), then point C(<dest>/latest) at the new run and delete the
+        oldest runs beyond O(keep).
+      - A previous run that cannot be read or is not a fleet document is named in a warning and the
+        run is compared with nothing; a C(latest) that is not a symbolic link fails the task.
+      - Retention counts and deletes only complete runs this module wrote (a directory named like a
+        run holding exactly the five reports and the marker), never the run just written nor the run
+        C(latest) points to.
     type: bool
     default: false
   keep:
-    description: With O(history=true), how many run directories to keep.
+    description: With O(history=true), how many complete runs to keep (at least 1).
     type: int
     default: 30
   compare_with:
-    description: Without O(history), a C(tcp-audit.json) written earlier to compare this run with.
+    description:
+      - Without O(history), a C(tcp-audit.json) written earlier to compare this run with.
+      - When it cannot be read or is not a fleet document, the task fails and writes nothing.
     type: path
   compare_label:
     description: How the reports name the run compared with.
@@ -77,6 +94,19 @@ options:
         of the tcp_tuning role). When set, each host entry carries it as C(remediation) (null for hosts
         the role did not run on) and the HTML report shows the profile, the reason and the conflicts.
     type: str
+  report_name:
+    description:
+      - Name of this fleet report, the value of the C(report) label on every series of C(tcp-audit.prom),
+        and the name of the file in O(textfile_dir). Letters, digits, C(.), C(_), C(-), at most 64.
+      - Give every report that shares a textfile directory its own name.
+    type: str
+    default: audit
+  textfile_dir:
+    description:
+      - node_exporter's C(--collector.textfile.directory). When set, the Prometheus report is also
+        written there as C(tcp-audit-<report_name>.prom) (temporary file and rename in that directory),
+        once the run is published. The directory must exist.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -107,10 +137,10 @@ report_dir:
   type: str
   sample: /srv/audit/20260101T020000Z
 files:
-  description: Path of each report by format (json, csv, html, junit, prom).
+  description: Path of each report by format (json, csv, html, junit, prom), and C(textfile) with O(textfile_dir).
   returned: success
   type: dict
-  sample: {json: ./reports/tcp-audit.json, html: ./reports/tcp-audit.html}
+  sample: {json: /srv/audit/reports/tcp-audit.json, html: /srv/audit/reports/tcp-audit.html}
 summary:
   description: Fleet summary, as in the JSON report (C(hosts), C(by_status), C(by_rule), C(worst_status), C(hosts_worst_first)).
   returned: success
@@ -131,7 +161,7 @@ comparison:
   returned: success
   type: dict
 pruned_runs:
-  description: Run directories deleted by the retention.
+  description: Run directories deleted by the retention (empty without O(history)).
   returned: success
   type: list
   elements: str

@@ -125,3 +125,51 @@ def run_engine():
 def run_module_with_ansible():
     """``run_module_with_ansible(ns, module_args)`` -> the ad-hoc task result (with ansible_facts)."""
     return _run_module_with_ansible
+
+
+def _playbook_argv(playbook, report_dir, extra_vars=None, inventory="localhost,"):
+    binary = Path(sys.executable).parent / "ansible-playbook"
+    argv = [str(binary) if binary.exists() else shutil.which("ansible-playbook"),
+            "-i", inventory, "-c", "local", "-e", "ansible_python_interpreter=" + HOST_PYTHON,
+            "-e", "tcp_audit_report_dir=%s" % report_dir, "-e", "tcp_audit_fail_on=never"]
+    for key, value in sorted((extra_vars or {}).items()):
+        argv += ["-e", "%s=%s" % (key, value)]
+    return argv + ["tcpops.timewait.%s" % playbook]
+
+
+def _playbook_env():
+    env = dict(os.environ)
+    env.update({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+                "ANSIBLE_NOCOLOR": "1"})
+    return env
+
+
+@pytest.fixture(scope="session")
+def playbook():
+    """``playbook.argv(name, report_dir, extra_vars)`` and ``playbook.env()`` to start one yourself;
+    ``playbook.run(name, report_dir, extra_vars, ns=None)`` runs it against localhost (``-c local``)
+    and returns the CompletedProcess (stdout and stderr together in ``stdout``)."""
+    class Runner:
+        argv = staticmethod(_playbook_argv)
+        env = staticmethod(_playbook_env)
+
+        @staticmethod
+        def run(name, report_dir, extra_vars=None, ns=None):
+            argv = _playbook_argv(name, report_dir, extra_vars)
+            if ns is not None:
+                argv = ns.exec_argv(argv)
+            cwd = Path(report_dir).parent
+            while not cwd.is_dir():
+                cwd = cwd.parent
+            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  env=_playbook_env(), check=False, cwd=str(cwd))
+    return Runner
+
+
+@pytest.fixture(scope="session")
+def reportdirs():
+    """The tests/support/reportdirs.py module: checks of a report directory, file by file."""
+    spec = importlib.util.spec_from_file_location("tcpops_reportdirs", REPO / "tests" / "support" / "reportdirs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -117,16 +117,16 @@ def test_prometheus_textfile_format():
     sample = re.compile(r'^[a-z_]+(\{([a-z]+="([^"\\\n]|\\.)*",?)*\})? -?[0-9.e+]+$')
     for line in text.splitlines():
         assert line.startswith("# HELP ") or line.startswith("# TYPE ") or sample.match(line), line
-    assert 'tcp_audit_host_status{host="gone-1"} 4' in text
-    assert 'tcp_audit_host_status{host="web-1"} 2' in text
-    assert 'tcp_audit_finding_severity{host="web-1",rule="close_wait_leak"} 1' in text
-    assert 'tcp_audit_tcp_sockets{host="clean-1",state="time_wait"} 40' in text
-    assert "tcp_audit_last_run_timestamp_seconds 1767225600" in text
+    assert 'tcp_audit_host_status{host="gone-1",report="audit"} 4' in text
+    assert 'tcp_audit_host_status{host="web-1",report="audit"} 2' in text
+    assert 'tcp_audit_finding_severity{host="web-1",report="audit",rule="close_wait_leak"} 1' in text
+    assert 'tcp_audit_tcp_sockets{host="clean-1",report="audit",state="time_wait"} 40' in text
+    assert 'tcp_audit_last_run_timestamp_seconds{report="audit"} 1767225600' in text
     assert report_prom.label_value('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
 
 
 def test_json_round_trips_with_hosts_findings_facts_and_summary(tmp_path):
-    paths = files.write_reports(hostile_doc(), str(tmp_path))
+    paths = files.write_reports(files.render_reports(hostile_doc()), str(tmp_path / "reports"))
     assert sorted(os.path.basename(p) for p in paths.values()) == sorted(files.REPORT_NAMES.values())
     with open(paths["json"]) as handle:
         doc = json.load(handle)
@@ -158,11 +158,12 @@ def test_atomic_write_replaces_and_sets_mode(tmp_path):
 
 def test_history_latest_link_comparison_and_retention(tmp_path):
     base = str(tmp_path)
-    assert files.previous_document(base) is None
+    assert files.previous_document(base) == (None, None)
     run_dirs = []
     for stamp in ("20260101T000000Z", "20260102T000000Z", "20260102T000000Z", "20260103T000000Z"):
-        run_dir = files.new_run_dir(base, stamp)
-        files.write_reports(hostile_doc(files.previous_document(base)), run_dir)
+        previous, why_not = files.previous_document(base)
+        assert why_not is None
+        run_dir = files.publish_run(files.render_reports(hostile_doc(previous)), base, stamp)
         files.point_latest(base, run_dir)
         run_dirs.append(run_dir)
         removed = files.prune_runs(base, 3, run_dir)
@@ -178,8 +179,8 @@ def test_history_latest_link_comparison_and_retention(tmp_path):
 
 def test_prune_never_removes_the_current_run(tmp_path):
     base = str(tmp_path)
-    current = files.new_run_dir(base, "20260101T000000Z")
-    files.new_run_dir(base, "20260105T000000Z")
+    current = files.publish_run(files.render_reports(hostile_doc()), base, "20260101T000000Z")
+    files.publish_run(files.render_reports(hostile_doc()), base, "20260105T000000Z")
     assert files.prune_runs(base, 1, current) == ["20260105T000000Z"]
     assert os.path.isdir(current)
 
