@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need. Installs only what is missing; needs root (or sudo).
 set -euo pipefail
-packages=(podman runc debootstrap iproute2 procps net-tools chromium prometheus-node-exporter git shellcheck)
+packages=(podman runc debootstrap iproute2 procps net-tools chromium prometheus-node-exporter prometheus git shellcheck)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
