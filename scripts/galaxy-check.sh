@@ -18,7 +18,7 @@ tarball="$(ls "$out"/tcpops-timewait-*.tar.gz)"
 
 # What the tarball holds: exactly the files of these top-level entries that are in the work tree
 # (tracked, or new and not ignored), less those kept out on purpose, plus the two manifests.
-shipped_top_level='README.md COPYING changelogs docs extensions meta playbooks plugins roles'
+shipped_top_level='README.md COPYING changelogs docs extensions meta monitoring playbooks plugins roles'
 kept_out='docs/examples/execution-environment.yml'
 (cd "$root" && git ls-files -z --cached --others --exclude-standard) | python3 -c '
 import os, subprocess, sys
