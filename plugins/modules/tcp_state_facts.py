@@ -290,6 +290,9 @@ def main():
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:
         module.warn(warning)
+    omitted = tcp_state["warnings_total"] - len(tcp_state["warnings"])
+    if omitted:
+        module.warn("%d more warnings not listed (tcp_state.warnings_total)" % omitted)
     module.exit_json(changed=False, ansible_facts={"tcp_state": tcp_state})
 
 

@@ -40,7 +40,7 @@ def test_ephemeral_ports_with_reserved(modern_proc):
     warnings = []
     ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)
     assert ports == {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
-                     "reserved_in_range": 3, "usable": 28229}
+                     "reserved_total": 3, "reserved_in_range": 3, "usable": 28229}
 
 
 def test_ephemeral_ports_reserved_outside_range_do_not_count():

@@ -67,7 +67,7 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path):
 
 
 def test_empty_tree(tmp_path):
-    empty = {"files": [], "effective": {}, "live": {}, "errors": []}
+    empty = {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [], "errors_total": 0}
     assert sf.collect(str(tmp_path), proc_root=str(tmp_path)) == empty
 
 

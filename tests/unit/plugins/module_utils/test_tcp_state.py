@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
 
-TOP_KEYS = {"kernel", "mode", "backend", "duration_ms", "warnings", "counts", "by_family", "time_wait",
+TOP_KEYS = {"kernel", "mode", "collected_at", "backend", "duration_ms", "warnings", "warnings_total", "errors",
+            "errors_total", "counts", "by_family", "time_wait",
             "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter",
             "sysctl_config"}
 STATE_KEYS = {"established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
@@ -40,6 +41,8 @@ FOLK_SYSCTL_CONFIG = {
     "live": {"net.ipv4.conf.*.rp_filter": None, "net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_syncookies": "1",
              "net.ipv4.tcp_tw_recycle": None, "net.ipv4.tcp_tw_reuse": "2"},
     "errors": [],
+    "files_total": 2,
+    "errors_total": 0,
 }
 
 
@@ -70,7 +73,16 @@ def test_full_from_fixture_proc(make_proc_tree):
     ]
     assert close_wait["unowned"] == 1
     assert close_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 22, "count": 1}]
+    # top=2 keeps the two fullest accept queues (80 with 3 waiting, then the lowest port); every port stays
     assert state["listen"] == {
+        "total": 3,
+        "ports": [22, 80, 40005],
+        "sockets": [
+            {"address": "::", "port": 22, "family": "ipv6", "queue": 0, "backlog": None},
+            {"address": "0.0.0.0", "port": 80, "family": "ipv4", "queue": 3, "backlog": None},
+        ],
+    }
+    assert _tcp_state.collect(mode="full", backend="proc", top=3, proc_root=proc)["listen"] == {
         "total": 3,
         "ports": [22, 80, 40005],
         "sockets": [
@@ -113,7 +125,8 @@ def test_sysctl_config_from_config_root_in_both_modes(modern_proc, mode):
 
 def test_sysctl_config_of_an_empty_config_root(tmp_path, modern_proc):
     state = _tcp_state.collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
-    assert state["sysctl_config"] == {"files": [], "effective": {}, "live": {}, "errors": []}
+    assert state["sysctl_config"] == {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [],
+                                      "errors_total": 0}
 
 
 def test_old_kernel_tree(old_kernel_proc):
