@@ -42,7 +42,7 @@ def read_comm(pid_dir):
     try:
         raw = read_bytes(path, COMM_CAP)
     except OSError as exc:
-        return None, None if getattr(exc, "errno", None) in _GONE else "%s: %s" % (path, exc)
+        return None, None if getattr(exc, "errno", None) in _GONE else str(exc)
     raw = raw[:-1] if raw.endswith(b"\n") else raw
     text = raw.decode("utf-8", "replace")
     shown = printable(text, COMM_CAP)

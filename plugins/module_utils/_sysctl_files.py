@@ -47,6 +47,7 @@ MAX_KEY_LENGTH = 256
 MAX_VALUE_LENGTH = 1024
 MAX_FILES = 64             # files listed in sysctl_config.files
 MAX_SETTINGS = 2048        # assignments kept over all files
+MAX_SETTINGS_CHARS = 1 << 14  # characters of keys and values kept over all files
 MAX_PROBLEMS_PER_FILE = 5
 MAX_ERRORS = 20
 
@@ -117,7 +118,7 @@ def _key_problem(key):
         return "empty key"
     if len(key) > MAX_KEY_LENGTH:
         return "key longer than %d characters" % MAX_KEY_LENGTH
-    if not key.isprintable() or " " in key:
+    if not key.isprintable() or " " in key or u"\ufffd" in key:
         return "key '%s' holds a control character, a NUL byte, a space or invalid UTF-8" % printable(key)
     return None
 
@@ -143,7 +144,7 @@ def parse_assignments(text, path=None, problem_limit=None):
         key = key.strip()
         ignore_failure = key.startswith("-")
         key = normalise_key(key[1:] if ignore_failure else key)
-        problem = _key_problem(key.replace("\ufffd", "\x00"))
+        problem = _key_problem(key)
         if problem is None and len(value) > MAX_VALUE_LENGTH:
             problem = "value longer than %d characters" % MAX_VALUE_LENGTH
         if problem:
@@ -253,6 +254,7 @@ def collect(root="/", proc_root="/proc"):
     for message in name_errors:
         errors.add(message)
     budget = MAX_SETTINGS
+    chars = MAX_SETTINGS_CHARS
     if len(paths) > MAX_FILES:
         errors.add("%d sysctl files: only the first %d in order are read, %s and the %d after it are not"
                    % (len(paths), MAX_FILES, paths[MAX_FILES], len(paths) - MAX_FILES - 1))
@@ -265,11 +267,18 @@ def collect(root="/", proc_root="/proc"):
         assignments, problems = parse_assignments(text, path, MAX_PROBLEMS_PER_FILE)
         for problem in problems:
             errors.add("%s %s" % (path, problem))
-        if len(assignments) > budget:
-            errors.add("%s: more than %d settings in all files, %d of its lines not read"
-                       % (path, MAX_SETTINGS, len(assignments) - budget))
-            assignments = assignments[:budget]
-        budget -= len(assignments)
+        kept = 0
+        for assignment in assignments[:budget]:
+            size = len(assignment.key) + len(assignment.value)
+            if size > chars:
+                break
+            chars -= size
+            kept += 1
+        if kept < len(assignments):
+            errors.add("%s: more than %d settings or %d characters of keys and values in all files, %d of its"
+                       " settings not read" % (path, MAX_SETTINGS, MAX_SETTINGS_CHARS, len(assignments) - kept))
+            assignments = assignments[:kept]
+        budget -= kept
         settings = {}
         lines = {}
         for assignment in assignments:

@@ -41,6 +41,9 @@ DEFAULT_PROC_ROOT = "/proc"
 DEFAULT_CONFIG_ROOT = "/"
 MAX_LOCAL_PORTS_PER_PROCESS = 20
 MAX_MESSAGES = 50
+# JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
+# port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
+RESULT_SIZE_BOUND = 96 * 1024
 AF_INET6 = 10
 
 
@@ -127,7 +130,10 @@ def _close_wait(tally, proc_root, top, warnings, errors):
         "unowned": None,
         "top_local_ports": _top_ports(tally.cw_local_ports, top),
     }
-    owners, reason = find_owners(set(tally.cw_inodes), proc_root, errors)
+    process_errors = []
+    owners, reason = find_owners(set(tally.cw_inodes), proc_root, process_errors)
+    warnings.extend(process_errors)
+    errors.extend(process_errors)
     if owners is None:
         result["owners_reason"] = reason
         warnings.append("CLOSE_WAIT owners unavailable: %s" % reason)
