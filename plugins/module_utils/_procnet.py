@@ -118,7 +118,6 @@ def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp"):
         counts[state] += 1
 
 
-
 def collect_sockets(tally, proc_root="/proc", warnings=None, errors=None):
     """Read /proc/net/tcp and tcp6 into ``tally``. Raise ProcNetError only when /proc/net/tcp is
     missing or refused; a bad line or a bad tcp6 becomes an entry of ``errors`` (and ``warnings``)."""

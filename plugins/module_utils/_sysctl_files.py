@@ -17,8 +17,9 @@ Lines: ``#`` and ``;`` start comments; ``-key = value`` means "ignore a failure 
 Everything is read below ``root`` and live values below ``proc_root``, so unit tests feed fixture
 trees. Any local user may have shaped these files: every read goes through ``_host_files`` (regular
 files only, at most ``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a
-file, line or name that cannot be used is an entry in ``errors`` naming it, never a failure. Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine
-loads it in summary mode too.
+file, line or name that cannot be used is an entry in ``errors`` naming it, never a failure.
+Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine loads it
+in summary mode too.
 """
 
 from __future__ import absolute_import, division, print_function
