@@ -237,6 +237,8 @@ def _read_sockstat_file(path, section, warnings, errors):
     if bad:
         _problem(warnings, errors, "%s: %s fields not integers (%s): read as null"
                  % (path, section, printable(", ".join(bad[:5]))))
+    elif not fields:
+        _problem(warnings, errors, "%s: no %s line: read as null" % (path, section))
     return fields
 
 

@@ -96,7 +96,8 @@ def _top_destinations(tally, format_destination, usable, top):
         for key, count in destinations.items():
             endpoint = format_destination(family, key)
             merged[endpoint] = merged.get(endpoint, 0) + count
-    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:top]
+    # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0][0], -1 if item[0][1] is None else item[0][1]))[:top]
     return [{"address": address, "port": port, "count": count,
              "port_usage": round(count / usable, 4) if usable else None}
             for (address, port), count in ranked]

@@ -210,3 +210,13 @@ def test_kernel_release_with_control_characters_is_escaped(tmp_path):
     with open(str(tmp_path / "sys" / "kernel" / "osrelease"), "wb") as handle:
         handle.write(b"6.1\x1b[31m\xff\n")
     assert _kernel_state.read_kernel_release(str(tmp_path), []) == u"6.1\\x1b[31m\ufffd"
+
+
+def test_sockstat_without_a_tcp_line_is_an_error(tmp_path):
+    os.makedirs(str(tmp_path / "net"))
+    with open(str(tmp_path / "net" / "sockstat"), "wb") as handle:
+        handle.write(b"\x00\xff\xfe binary\n")
+    warnings, errors = [], []
+    sockstat = _kernel_state.read_sockstat(str(tmp_path), warnings, errors)
+    assert sockstat["inuse"] is None and sockstat["tw"] is None
+    assert errors == ["%s/net/sockstat: no TCP line: read as null" % tmp_path]

@@ -456,3 +456,15 @@ def test_collected_at_is_utc():
     before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     stamp = _tcp_state.collect(mode="summary")["collected_at"]
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", stamp) and stamp >= before
+
+
+def test_time_wait_destination_no_kernel_writes_is_ranked_not_fatal(modern_proc, tmp_path):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/net/tcp", "a") as handle:
+        for number in range(5):
+            handle.write("  %d: 0100007F:9C50 ZZ:XX 06 00000000:00000000 03:00000000 00000000 0 0 0 1\n" % (80 + number))
+    destinations = _tcp_state.collect(mode="full", backend="proc", top=10, proc_root=proc)["time_wait"]["top_destinations"]
+    assert destinations[0] == {"address": "ZZ:XX", "port": None, "count": 5, "port_usage": round(5 / 28229, 4)}
