@@ -98,3 +98,19 @@ def test_odd_host_data_is_reported_and_the_facts_still_returned(modern_proc, tmp
         " control character, a NUL byte, a space or invalid UTF-8"]
     assert state["errors_total"] == 2
     assert "82-fifo.conf: a FIFO" in json.dumps(result["warnings"])
+
+
+def test_warnings_beyond_the_bound_are_counted_in_one_module_warning(make_proc_tree, capsys):
+    from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
+
+    processes = dict((1000 + number, ("x", ["socket:[1001]"])) for number in range(_tcp_state.MAX_MESSAGES + 30))
+    proc = make_proc_tree(processes, base="modern")
+    for pid in processes:
+        with open(os.path.join(proc, str(pid), "comm"), "wb") as handle:
+            handle.write(b"\xff\n")
+    code, result = run_module({"proc_root": proc, "backend": "proc"}, capsys)
+    state = result["ansible_facts"]["tcp_state"]
+    assert code == 0 and len(state["warnings"]) == _tcp_state.MAX_MESSAGES
+    omitted = state["warnings_total"] - _tcp_state.MAX_MESSAGES
+    assert omitted >= 30
+    assert "%d more warnings not listed (tcp_state.warnings_total)" % omitted in json.dumps(result["warnings"])
