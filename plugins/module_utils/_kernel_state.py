@@ -6,7 +6,9 @@ sockstat, netfilter state, the ephemeral port range, the kernel release.
 
 Every path is built from ``proc_root`` so tests can point it at a fixture tree.
 Each reader returns plain data and appends to ``warnings`` what it could not read;
-a missing value is None, never a guess. Standard library only.
+a missing value is None, never a guess. Every file goes through ``_host_files`` (regular files
+only, a capped read, invalid UTF-8 replaced); a file or field that is there but unusable is also
+appended to ``errors`` when the caller passes that list, naming the file. Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +16,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
+    HostFileError, is_absent, printable, read_text)
 
 SYSCTL_KEYS = (
     "net.ipv4.tcp_tw_reuse",
@@ -53,9 +58,24 @@ NAT_MODULES = frozenset((
 ))
 
 
-def _read_text(path):
-    with open(path, "r") as handle:
-        return handle.read()
+SMALL_FILE_CAP = 1 << 16   # a sysctl value, sockstat, netstat, snmp
+MODULES_CAP = 1 << 20      # /proc/modules
+MAX_PORT = 65535
+
+
+def _read_text(path, cap=SMALL_FILE_CAP):
+    return read_text(path, cap)
+
+
+def _problem(warnings, errors, message):
+    """Host data that is there but unusable: a warning, and an error entry when asked for."""
+    warnings.append(message)
+    if errors is not None:
+        errors.append(message)
+
+
+def _reason(exc):
+    return exc.reason if isinstance(exc, HostFileError) else (exc.strerror or str(exc))
 
 
 def parse_sysctl_value(text):
@@ -67,23 +87,32 @@ def parse_sysctl_value(text):
         return folded
 
 
-def read_sysctls(proc_root, warnings, keys=SYSCTL_KEYS):
+def read_sysctls(proc_root, warnings, keys=SYSCTL_KEYS, errors=None):
     values = {}
     base = os.path.join(proc_root, "sys")
     for key in keys:
         path = os.path.join(base, *key.split("."))
         try:
             values[key] = parse_sysctl_value(_read_text(path))
-        except (FileNotFoundError, NotADirectoryError):
-            values[key] = None
         except OSError as exc:
             values[key] = None
-            warnings.append("sysctl %s unreadable: %s" % (key, exc.strerror or exc))
+            if not is_absent(exc):
+                _problem(warnings, errors, "sysctl %s unreadable: %s" % (key, _reason(exc)))
     return values
 
 
+def _port(text):
+    port = int(text)
+    if not 0 <= port <= MAX_PORT:
+        raise ValueError("port %d out of 0-%d" % (port, MAX_PORT))
+    return port
+
+
 def parse_port_list(text):
-    """Expand the ip_local_reserved_ports syntax ("8080,9000-9002") into a sorted list."""
+    """Expand the ip_local_reserved_ports syntax ("8080,9000-9002") into a sorted list.
+
+    Raise ValueError on anything else (at most 65536 ports, whatever the text says).
+    """
     ports = set()
     for item in text.replace(" ", ",").split(","):
         item = item.strip()
@@ -91,31 +120,55 @@ def parse_port_list(text):
             continue
         if "-" in item:
             first, last = item.split("-", 1)
-            ports.update(range(int(first), int(last) + 1))
+            ports.update(range(_port(first), _port(last) + 1))
         else:
-            ports.add(int(item))
+            ports.add(_port(item))
     return sorted(ports)
 
 
-def ephemeral_ports(sysctls, warnings):
-    """The local port range and its usable size, from already read sysctl values."""
-    result = {"low": None, "high": None, "size": None, "reserved": [],
+def ephemeral_ports(sysctls, warnings, errors=None):
+    """The local port range and its usable size, from already read sysctl values.
+
+    ``reserved`` is the full expanded list here; the facts engine cuts it to ``top`` entries.
+    """
+    result = {"low": None, "high": None, "size": None, "reserved": [], "reserved_total": 0,
               "reserved_in_range": None, "usable": None}
     port_range = sysctls.get("net.ipv4.ip_local_port_range")
-    if not isinstance(port_range, str) or len(port_range.split()) != 2:
+    try:
+        low, high = (_port(value) for value in str(port_range).split()) if isinstance(port_range, str) else (0, -1)
+    except ValueError:
+        low, high = 0, -1
+    if high < low:
+        if port_range is not None:
+            _problem(warnings, errors, "/proc/sys/net/ipv4/ip_local_port_range: unusable value '%s'"
+                     % printable(str(port_range)))
         warnings.append("net.ipv4.ip_local_port_range unavailable: outbound/inbound split and port_usage unknown")
         return result
-    low, high = (int(value) for value in port_range.split())
     reserved_text = sysctls.get("net.ipv4.ip_local_reserved_ports")
-    reserved = parse_port_list(str(reserved_text)) if reserved_text not in (None, "") else []
+    try:
+        reserved = parse_port_list(str(reserved_text)) if reserved_text not in (None, "") else []
+    except ValueError as exc:
+        _problem(warnings, errors, "/proc/sys/net/ipv4/ip_local_reserved_ports: unusable value '%s' (%s)"
+                 % (printable(str(reserved_text)), exc))
+        reserved = []
     in_range = sum(1 for port in reserved if low <= port <= high)
-    result.update(low=low, high=high, size=high - low + 1, reserved=reserved,
+    result.update(low=low, high=high, size=high - low + 1, reserved=reserved, reserved_total=len(reserved),
                   reserved_in_range=in_range, usable=high - low + 1 - in_range)
     return result
 
 
-def parse_counter_table(text, section):
-    """Parse the header/value line pairs of /proc/net/netstat or /proc/net/snmp for one section."""
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def parse_counter_table(text, section, bad=None):
+    """Parse the header/value line pairs of /proc/net/netstat or /proc/net/snmp for one section.
+
+    A value that is not an integer is left out and its name appended to ``bad``.
+    """
     prefix = section + ":"
     lines = [line for line in text.splitlines() if line.startswith(prefix)]
     table = {}
@@ -123,52 +176,91 @@ def parse_counter_table(text, section):
         names = header.split()[1:]
         numbers = values.split()[1:]
         for name, number in zip(names, numbers):
-            table[name] = int(number)
+            value = _integer(number)
+            if value is None:
+                if bad is not None:
+                    bad.append(name)
+                continue
+            table[name] = value
     return table
 
 
-def read_counters(proc_root, warnings):
+def read_counters(proc_root, warnings, errors=None):
     counters = {}
     for filename, section, names in COUNTER_SOURCES:
+        path = os.path.join(proc_root, "net", filename)
+        bad = []
         try:
-            table = parse_counter_table(_read_text(os.path.join(proc_root, "net", filename)), section)
+            table = parse_counter_table(_read_text(path), section, bad)
         except OSError as exc:
-            warnings.append("/proc/net/%s unreadable: %s" % (filename, exc.strerror or exc))
+            _problem(warnings, errors, "%s unreadable: %s" % (path, _reason(exc)))
             table = {}
+        if bad:
+            _problem(warnings, errors, "%s: %d %s values are not integers (%s): read as null"
+                     % (path, len(bad), section, printable(", ".join(bad[:5]))))
         for name in names:
             counters[name] = table.get(name)
     return counters
 
 
-def parse_sockstat(text, section):
-    """Return {field: int} of the line starting with ``section:`` ("TCP", "TCP6")."""
+def parse_sockstat(text, section, bad=None):
+    """Return {field: int} of the line starting with ``section:`` ("TCP", "TCP6").
+
+    A value that is not an integer is left out and its field name appended to ``bad``.
+    """
     prefix = section + ":"
     for line in text.splitlines():
         if line.startswith(prefix):
             fields = line.split()[1:]
-            return dict((fields[i], int(fields[i + 1])) for i in range(0, len(fields) - 1, 2))
+            values = {}
+            for i in range(0, len(fields) - 1, 2):
+                value = _integer(fields[i + 1])
+                if value is None:
+                    if bad is not None:
+                        bad.append(fields[i])
+                    continue
+                values[fields[i]] = value
+            return values
     return {}
 
 
-def read_sockstat(proc_root, warnings):
+def _read_sockstat_file(path, section, warnings, errors):
+    """The section's fields, or None when the file is absent; problems reported."""
+    bad = []
+    try:
+        fields = parse_sockstat(_read_text(path), section, bad)
+    except OSError as exc:
+        if is_absent(exc):
+            return None
+        _problem(warnings, errors, "%s unreadable: %s" % (path, _reason(exc)))
+        return {}
+    if bad:
+        _problem(warnings, errors, "%s: %s fields not integers (%s): read as null"
+                 % (path, section, printable(", ".join(bad[:5]))))
+    elif not fields:
+        _problem(warnings, errors, "%s: no %s line: read as null" % (path, section))
+    return fields
+
+
+def read_sockstat(proc_root, warnings, errors=None):
     """TCP counts of this network namespace (inuse, tw for IPv4; inuse6), plus orphan.
 
     The kernel keeps one orphan counter for the whole host, so ``orphan`` is host-wide even
     inside a container; ``host_wide`` names it so that nobody reads it as the namespace's own.
     """
     result = {"inuse": None, "orphan": None, "tw": None, "inuse6": None, "host_wide": ["orphan"]}
-    try:
-        tcp = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")
+    path = os.path.join(proc_root, "net", "sockstat")
+    tcp = _read_sockstat_file(path, "TCP", warnings, errors)
+    if tcp is None:
+        _problem(warnings, errors, "%s unreadable: absent" % path)
+    else:
         for key in ("inuse", "orphan", "tw"):
             result[key] = tcp.get(key)
-    except OSError as exc:
-        warnings.append("/proc/net/sockstat unreadable: %s" % (exc.strerror or exc))
-    try:
-        result["inuse6"] = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat6")), "TCP6").get("inuse")
-    except FileNotFoundError:
+    tcp6 = _read_sockstat_file(os.path.join(proc_root, "net", "sockstat6"), "TCP6", warnings, errors)
+    if tcp6 is None:
         warnings.append("/proc/net/sockstat6 absent: IPv6 disabled on this host")
-    except OSError as exc:
-        warnings.append("/proc/net/sockstat6 unreadable: %s" % (exc.strerror or exc))
+    else:
+        result["inuse6"] = tcp6.get("inuse")
     return result
 
 
@@ -179,7 +271,9 @@ def read_time_wait_and_ipv6_inuse(proc_root):
         time_wait = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")["tw"]
         try:
             inuse6 = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat6")), "TCP6")["inuse"]
-        except FileNotFoundError:
+        except OSError as exc:
+            if not is_absent(exc):
+                raise
             inuse6 = 0
     except (OSError, KeyError):
         return None
@@ -198,7 +292,7 @@ def _nat_tables_present(proc_root):
 
 def _nat_modules_loaded(proc_root):
     try:
-        text = _read_text(os.path.join(proc_root, "modules"))
+        text = _read_text(os.path.join(proc_root, "modules"), MODULES_CAP)
     except OSError:
         return False
     return any(line.split(" ", 1)[0] in NAT_MODULES for line in text.splitlines())
@@ -219,11 +313,12 @@ def read_netfilter(proc_root, sysctls):
     }
 
 
-def read_kernel_release(proc_root, warnings):
+def read_kernel_release(proc_root, warnings, errors=None):
+    path = os.path.join(proc_root, "sys", "kernel", "osrelease")
     try:
-        return _read_text(os.path.join(proc_root, "sys", "kernel", "osrelease")).strip()
+        return printable(_read_text(path, 256).strip(), 64)
     except OSError as exc:
-        warnings.append("kernel release unreadable: %s" % (exc.strerror or exc))
+        _problem(warnings, errors, "kernel release unreadable: %s" % exc)
         return None
 
 

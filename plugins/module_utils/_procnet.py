@@ -10,6 +10,10 @@ Line layout (net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c):
 Addresses are hex of the kernel's 32-bit words in host byte order, ports are hex.
 The kernel lists listening sockets before the others, which lets a single pass know
 which local ports are listening before it classifies TIME_WAIT sockets.
+
+The files are opened through ``_host_files`` (a regular file only, never a FIFO or a device) and
+decoded with replacement. ``collect_sockets`` turns a line it cannot parse into an entry of its
+``errors`` (the first few per file, then a count) and goes on with the next line.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +24,9 @@ import os
 import socket
 import sys
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
+    HostFileError, Problems, is_absent, open_regular, printable)
+
 AF_INET = 2
 AF_INET6 = 10
 STATE_BY_HEX = dict(("%02X" % number, number) for number in range(1, 13))
@@ -27,6 +34,8 @@ TCP_TIME_WAIT = 6
 TCP_CLOSE_WAIT = 8
 TCP_LISTEN = 10
 FILES = (("tcp", AF_INET), ("tcp6", AF_INET6))
+MAX_LINE_ERRORS_PER_FILE = 5
+READ_BUFFER = 1 << 20
 
 
 class ProcNetError(Exception):
@@ -46,13 +55,21 @@ def hex_to_address(family, text):
 
 
 def format_endpoint(family, key):
-    """(address text, port) of a TIME_WAIT destination key ("HEXADDR:HEXPORT")."""
-    address, port = key.rsplit(":", 1)
-    return hex_to_address(family, address), int(port, 16)
+    """(address text, port) of a TIME_WAIT destination key ("HEXADDR:HEXPORT"); a key no kernel
+    writes is shown as read, escaped, with port None."""
+    try:
+        address, port = key.rsplit(":", 1)
+        return hex_to_address(family, address), int(port, 16)
+    except ValueError:
+        return printable(key), None
 
 
-def parse_lines(lines, family, tally):
-    """Aggregate the socket lines of one /proc/net/tcp{,6} file (header included) into ``tally``."""
+def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp"):
+    """Aggregate the socket lines of one /proc/net/tcp{,6} file (header included) into ``tally``.
+
+    Without ``problems`` an unparsable line or header raises ProcNetError; with a ``Problems``
+    it is added there (naming ``path`` and the line) and skipped, the header skipping the file.
+    """
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
     tw_local_ports = tally.tw_local_ports
     tw_destinations = tally.tw_destinations[family]
@@ -63,48 +80,73 @@ def parse_lines(lines, family, tally):
     iterator = iter(lines)
     header = next(iterator, "")
     if "local_address" not in header:
-        raise ProcNetError("unexpected /proc/net/tcp header: %r" % header[:80])
+        message = "%s: unexpected header '%s': file not read" % (path, printable(header))
+        if problems is None:
+            raise ProcNetError(message)
+        problems.add(message)
+        return
     for number, line in enumerate(iterator, 2):
         fields = line.split(None, 4)
         try:
             state = state_by_hex[fields[3]]
-            local = fields[1]
-        except (IndexError, KeyError):
+            if state == TCP_TIME_WAIT:
+                port = int(fields[1][-4:], 16)
+                tw_local_ports[port] += 1
+                if outbound[port]:
+                    remote = fields[2]
+                    tw_destinations[remote] = tw_destinations.get(remote, 0) + 1
+            elif state == TCP_CLOSE_WAIT:
+                port = int(fields[1][-4:], 16)
+                inode = int(fields[4].split(None, 6)[5])
+                cw_local_ports[port] += 1
+                if inode:
+                    cw_inodes[inode] = port
+            elif state == TCP_LISTEN:
+                port = int(fields[1][-4:], 16)
+                queue = int(fields[4].split(None, 1)[0].split(":")[1], 16)
+                entry = (family, hex_to_address(family, fields[1][:-5]), port, queue, None)
+                outbound[port] = 0
+                tally.listeners.append(entry)
+        except (IndexError, KeyError, ValueError):
             if not line.strip():
                 continue
-            raise ProcNetError("unparsable /proc/net/tcp line %d: %r" % (number, line[:120]))
+            message = "%s line %d: unparsable, skipped: '%s'" % (path, number, printable(line.rstrip("\n")))
+            if problems is None:
+                raise ProcNetError(message)
+            problems.add(message)
+            continue
         counts[state] += 1
-        if state == TCP_TIME_WAIT:
-            port = int(local[-4:], 16)
-            tw_local_ports[port] += 1
-            if outbound[port]:
-                remote = fields[2]
-                tw_destinations[remote] = tw_destinations.get(remote, 0) + 1
-        elif state == TCP_CLOSE_WAIT:
-            port = int(local[-4:], 16)
-            cw_local_ports[port] += 1
-            inode = int(fields[4].split(None, 6)[5])
-            if inode:
-                cw_inodes[inode] = port
-        elif state == TCP_LISTEN:
-            port = int(local[-4:], 16)
-            queue = int(fields[4].split(None, 1)[0].split(":")[1], 16)
-            outbound[port] = 0
-            tally.listeners.append((family, hex_to_address(family, local[:-5]), port, queue, None))
 
 
-def collect_sockets(tally, proc_root="/proc", warnings=None):
+def collect_sockets(tally, proc_root="/proc", warnings=None, errors=None):
+    """Read /proc/net/tcp and tcp6 into ``tally``. Raise ProcNetError only when /proc/net/tcp is
+    missing or refused; a bad line or a bad tcp6 becomes an entry of ``errors`` (and ``warnings``)."""
     for name, family in FILES:
         path = os.path.join(proc_root, "net", name)
         try:
-            handle = open(path, "r", buffering=1 << 20)
-        except FileNotFoundError:
-            if family == AF_INET6:
+            handle = open_regular(path, text=True, buffering=READ_BUFFER)
+        except HostFileError as exc:
+            if is_absent(exc) and family == AF_INET6:
                 if warnings is not None:
                     warnings.append("%s absent: IPv6 disabled on this host" % path)
                 continue
-            raise ProcNetError("%s is missing: this needs Linux with /proc mounted" % path)
+            if is_absent(exc):
+                raise ProcNetError("%s is missing: this needs Linux with /proc mounted" % path)
+            if family == AF_INET:
+                raise ProcNetError("cannot read %s: %s" % (path, exc.reason))
+            for target in (warnings, errors):
+                if target is not None:
+                    target.append("cannot read %s: %s" % (path, exc.reason))
+            continue
+        problems = Problems(MAX_LINE_ERRORS_PER_FILE)
+        try:
+            with handle:
+                parse_lines(handle, family, tally, problems, path)
         except OSError as exc:
-            raise ProcNetError("cannot read %s: %s" % (path, exc.strerror or exc))
-        with handle:
-            parse_lines(handle, family, tally)
+            problems.add("%s: read failed midway, later sockets not counted: %s" % (path, exc.strerror or exc))
+        messages = list(problems.messages)
+        if problems.omitted():
+            messages.append("%s: %d more unparsable lines skipped" % (path, problems.omitted()))
+        for target in (warnings, errors):
+            if target is not None:
+                target.extend(messages)

@@ -11,25 +11,44 @@ Processes in this network namespace are scanned first (a socket normally belongs
 namespace of the process that holds it); the other processes are scanned only when some
 inodes are still unaccounted for, so the answer stays exact while a host full of
 containers costs one readlink per foreign process instead of a walk of all its fds.
+
+Any local user names its processes: a comm is read through ``_host_files`` (at most 64 bytes),
+decoded with replacement and shown with control characters escaped; a comm that needed either
+is an entry of ``errors`` naming the pid. A process that exits mid-scan is skipped.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_bytes
+
+COMM_CAP = 64  # the kernel keeps 16 bytes (TASK_COMM_LEN); a fixture tree may hold anything
 
 
 class _Refused(Exception):
     pass
 
 
-def _read_comm(pid_dir):
+_GONE = (errno.ENOENT, errno.ESRCH)
+
+
+def read_comm(pid_dir):
+    """``(comm, problem)``: the process name safe to show, and why it was altered (or None)."""
+    path = os.path.join(pid_dir, "comm")
     try:
-        with open(os.path.join(pid_dir, "comm"), "r") as handle:
-            return handle.read().rstrip("\n")
-    except OSError:
-        return None
+        raw = read_bytes(path, COMM_CAP)
+    except OSError as exc:
+        return None, None if getattr(exc, "errno", None) in _GONE else str(exc)
+    raw = raw[:-1] if raw.endswith(b"\n") else raw
+    text = raw.decode("utf-8", "replace")
+    shown = printable(text, COMM_CAP)
+    if shown != raw.decode("utf-8", "ignore"):
+        return shown, "%s: process name is not valid UTF-8 or holds control characters, shown as '%s'" % (path, shown)
+    return shown, None
 
 
 def _refusal(path):
@@ -56,7 +75,10 @@ def _held_sockets(pid_dir, wanted):
         except OSError:
             continue
         if target[:8] == "socket:[":
-            inode = int(target[8:-1])
+            try:
+                inode = int(target[8:-1])
+            except ValueError:
+                continue
             if inode in wanted:
                 held.add(inode)
     return held
@@ -87,18 +109,19 @@ def _probe_refusal(proc_root):
     return None
 
 
-def find_owners(inodes, proc_root="/proc"):
+def find_owners(inodes, proc_root="/proc", errors=None):
     """Map each process holding one of ``inodes`` (socket inode numbers) to the inodes it holds.
 
     Return (owners, reason): owners is {pid: {"comm": str, "inodes": set}} or None when the
-    fd tables cannot all be read; reason says why, None on success.
+    fd tables cannot all be read; reason says why, None on success. A process name that had to
+    be altered to be shown is appended to ``errors``.
     """
     owners = {}
     if not inodes:
         refusal = _probe_refusal(proc_root)
         return (None, refusal) if refusal else (owners, None)
     try:
-        pid_dirs = [entry.path for entry in os.scandir(proc_root) if entry.name.isdigit()]
+        pid_dirs = [entry.path for entry in os.scandir(proc_root) if entry.name.isdigit() and entry.name.isascii()]
     except OSError as exc:
         return None, "cannot list %s: %s" % (proc_root, exc.strerror or exc)
     try:
@@ -116,7 +139,10 @@ def find_owners(inodes, proc_root="/proc"):
                 held = _held_sockets(pid_dir, inodes)
                 if held:
                     found.update(held)
-                    owners[int(os.path.basename(pid_dir))] = {"comm": _read_comm(pid_dir), "inodes": held}
+                    comm, problem = read_comm(pid_dir)
+                    if problem and errors is not None:
+                        errors.append(problem)
+                    owners[int(os.path.basename(pid_dir))] = {"comm": comm, "inodes": held}
     except _Refused as refused:
         return None, str(refused)
     return owners, None

@@ -15,8 +15,11 @@ Lines: ``#`` and ``;`` start comments; ``-key = value`` means "ignore a failure 
 (``net.ipv4.conf.*.rp_filter``) that sets every matching key.
 
 Everything is read below ``root`` and live values below ``proc_root``, so unit tests feed fixture
-trees. Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine
-loads it in summary mode too.
+trees. Any local user may have shaped these files: every read goes through ``_host_files`` (regular
+files only, at most ``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a
+file, line or name that cannot be used is an entry in ``errors`` naming it, never a failure.
+Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine loads it
+in summary mode too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +27,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
+    HostFileError, Problems, printable)
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import read_text as read_host_text
 
 SYSCTL_DIRS = (
     "/etc/sysctl.d",
@@ -35,6 +42,15 @@ SYSCTL_DIRS = (
 SYSCTL_CONF = "/etc/sysctl.conf"
 GLOB_CHARS = "*?["
 MAX_LINK_HOPS = 40
+FILE_CAP = 1 << 18         # 256 KiB: the largest sysctl file read; a larger one is reported, not read
+LIVE_VALUE_CAP = 1 << 12   # a /proc/sys value
+MAX_KEY_LENGTH = 256
+MAX_VALUE_LENGTH = 1024
+MAX_FILES = 64             # files listed in sysctl_config.files
+MAX_SETTINGS = 2048        # assignments kept over all files
+MAX_SETTINGS_CHARS = 1 << 14  # characters of keys and values kept over all files
+MAX_PROBLEMS_PER_FILE = 5
+MAX_ERRORS = 20
 
 
 def under(root, path):
@@ -46,9 +62,10 @@ def host_target(root, path):
     """The host path ``path`` finally points to, links followed inside ``root`` (as a chroot would)."""
     for _hop in range(MAX_LINK_HOPS):
         seen_from_here = under(root, path)
-        if not os.path.islink(seen_from_here):
-            return os.path.normpath(path)
-        target = os.readlink(seen_from_here)
+        try:
+            target = os.readlink(seen_from_here)
+        except (OSError, ValueError):
+            return os.path.normpath(path)  # not a link (or unreadable: the open says why)
         path = target if target.startswith("/") else os.path.join(os.path.dirname(path), target)
     return os.path.normpath(path)
 
@@ -97,26 +114,48 @@ class Assignment:
         return key_matches(self.key, key)
 
 
-def parse_assignments(text, path=None):
-    """``(assignments, problems)`` of one file's text, every assignment in line order."""
+def _key_problem(key):
+    if not key:
+        return "empty key"
+    if len(key) > MAX_KEY_LENGTH:
+        return "key longer than %d characters" % MAX_KEY_LENGTH
+    if not key.isprintable() or " " in key or u"\ufffd" in key:
+        return "key '%s' holds a control character, a NUL byte, a space or invalid UTF-8" % printable(key)
+    return None
+
+
+def parse_assignments(text, path=None, problem_limit=None):
+    """``(assignments, problems)`` of one file's text, every assignment in line order.
+
+    A line that cannot be an assignment is a problem and is skipped: no ``=``, an empty key, a
+    key with control characters, a NUL byte, white space or invalid UTF-8 (U+FFFD), a key longer
+    than ``MAX_KEY_LENGTH`` or a value longer than ``MAX_VALUE_LENGTH``. With ``problem_limit``
+    only that many problems are listed, then one line saying how many more there were.
+    """
     assignments = []
-    problems = []
+    problems = Problems(problem_limit if problem_limit is not None else float("inf"))
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
         if "=" not in line:
-            problems.append("line %d: no '=' in %r" % (lineno, line[:80]))
+            problems.add("line %d: no '=' in '%s'" % (lineno, printable(line)))
             continue
         key, value = line.split("=", 1)
         key = key.strip()
         ignore_failure = key.startswith("-")
         key = normalise_key(key[1:] if ignore_failure else key)
-        if not key:
-            problems.append("line %d: empty key" % lineno)
+        problem = _key_problem(key)
+        if problem is None and len(value) > MAX_VALUE_LENGTH:
+            problem = "value longer than %d characters" % MAX_VALUE_LENGTH
+        if problem:
+            problems.add("line %d: %s" % (lineno, problem))
             continue
         assignments.append(Assignment(path, lineno, key, " ".join(value.split()), ignore_failure))
-    return assignments, problems
+    listed = problems.messages
+    if problems.omitted():
+        listed.append("%d more unusable lines not listed" % problems.omitted())
+    return assignments, listed
 
 
 def parse_sysctl_text(text):
@@ -136,6 +175,10 @@ def ordered_files(root="/", extra_name=None):
     ``extra_name`` is the name of a file about to be written in /etc/sysctl.d: it takes its
     place in the order even before it exists (unless a link to /dev/null masks that name).
     """
+    return _ordered_files(root, extra_name, [])
+
+
+def _ordered_files(root, extra_name, errors):
     chosen = {}
     for directory in SYSCTL_DIRS:
         try:
@@ -143,8 +186,13 @@ def ordered_files(root="/", extra_name=None):
         except OSError:
             continue
         for name in names:
-            if name.endswith(".conf") and name not in chosen:
-                chosen[name] = directory + "/" + name
+            if not name.endswith(".conf") or name in chosen:
+                continue
+            if not name.isprintable():
+                errors.append("%s/%s: name holds a control character or invalid UTF-8: not read"
+                              % (directory, printable(name)))
+                continue
+            chosen[name] = directory + "/" + name
     if extra_name and extra_name not in chosen:
         chosen[extra_name] = SYSCTL_DIRS[0] + "/" + extra_name
     ordered = []
@@ -153,15 +201,21 @@ def ordered_files(root="/", extra_name=None):
         if target == os.devnull or target == SYSCTL_CONF:
             continue  # masked, or the Debian link to /etc/sysctl.conf (applied last, once)
         ordered.append(chosen[name])
-    if os.path.isfile(under(root, host_target(root, SYSCTL_CONF))):
+    if os.path.lexists(under(root, SYSCTL_CONF)):
         ordered.append(SYSCTL_CONF)
     return ordered
 
 
 def read_text(root, path):
-    """Text of the host file ``path``; a link with an absolute target is followed below ``root``."""
-    with open(under(root, host_target(root, path)), "rb") as handle:
-        return handle.read().decode("utf-8", "replace")
+    """Text of the host file ``path``; a link with an absolute target is followed below ``root``.
+
+    Raise ``HostFileError`` (an ``OSError``) naming the host path when the file is not a regular
+    file (FIFO, device, socket, directory) or holds more than ``FILE_CAP`` bytes.
+    """
+    try:
+        return read_host_text(under(root, host_target(root, path)), FILE_CAP)
+    except HostFileError as exc:
+        raise HostFileError(path, exc.reason, exc.errno)
 
 
 def read_assignments(root, path):
@@ -174,31 +228,66 @@ def read_assignments(root, path):
 
 def read_live(key, proc_root="/proc"):
     """Live value of ``key`` with white space folded, or None when this kernel has no such key (or it is a glob)."""
-    if is_glob(key):
+    if is_glob(key) or _key_problem(key):
         return None
-    path = os.path.join(proc_root, "sys", *[part.replace("/", ".") for part in key.split(".")])
+    parts = [part.replace("/", ".") for part in key.split(".")]
+    if any(part in ("", ".", "..") for part in parts):
+        return None  # no such sysctl, and it must not climb out of proc_root/sys
     try:
-        with open(path) as handle:
-            return " ".join(handle.read().split())
+        return " ".join(read_host_text(os.path.join(proc_root, "sys", *parts), LIVE_VALUE_CAP).split())
     except (OSError, IOError):
         return None
 
 
+def _reason(exc):
+    return exc.reason if isinstance(exc, HostFileError) else (exc.strerror or str(exc))
+
+
 def collect(root="/", proc_root="/proc"):
-    """The sysctl files of one host: ``{files, effective, live, errors}`` (docs/tcp_state_facts.md)."""
+    """The sysctl files of one host: ``{files, files_total, effective, live, errors, errors_total}``
+    (docs/tcp_state_facts.md). Bounded: at most ``MAX_FILES`` files listed, ``MAX_SETTINGS``
+    assignments kept over all files, ``MAX_ERRORS`` errors listed."""
     files = []
-    errors = []
+    errors = Problems(MAX_ERRORS)
     effective = {}
-    for path in ordered_files(root):
+    name_errors = []
+    paths = _ordered_files(root, None, name_errors)
+    for message in name_errors:
+        errors.add(message)
+    budget = MAX_SETTINGS
+    chars = MAX_SETTINGS_CHARS
+    if len(paths) > MAX_FILES:
+        errors.add("%d sysctl files: only the first %d in order are read, %s and the %d after it are not"
+                   % (len(paths), MAX_FILES, paths[MAX_FILES], len(paths) - MAX_FILES - 1))
+    for path in paths[:MAX_FILES]:
         try:
             text = read_text(root, path)
         except (OSError, IOError) as exc:
-            errors.append("%s: %s" % (path, exc))
+            errors.add("%s: %s" % (path, _reason(exc)))
             continue
-        settings, lines, problems = parse_sysctl_text(text)
-        errors.extend("%s %s" % (path, problem) for problem in problems)
+        assignments, problems = parse_assignments(text, path, MAX_PROBLEMS_PER_FILE)
+        for problem in problems:
+            errors.add("%s %s" % (path, problem))
+        kept = 0
+        for assignment in assignments[:budget]:
+            size = len(assignment.key) + len(assignment.value)
+            if size > chars:
+                break
+            chars -= size
+            kept += 1
+        if kept < len(assignments):
+            errors.add("%s: more than %d settings or %d characters of keys and values in all files, %d of its"
+                       " settings not read" % (path, MAX_SETTINGS, MAX_SETTINGS_CHARS, len(assignments) - kept))
+            assignments = assignments[:kept]
+        budget -= kept
+        settings = {}
+        lines = {}
+        for assignment in assignments:
+            settings[assignment.key] = assignment.value
+            lines[assignment.key] = assignment.lineno
         files.append({"path": path, "settings": settings, "lines": lines})
         for key, value in settings.items():
             effective[key] = {"value": value, "path": path, "line": lines[key]}
     live = dict((key, read_live(key, proc_root)) for key in sorted(effective))
-    return {"files": files, "effective": effective, "live": live, "errors": errors}
+    return {"files": files, "files_total": len(paths), "effective": effective, "live": live,
+            "errors": errors.messages, "errors_total": errors.total}

@@ -11,6 +11,11 @@ Standard library only and free of any Ansible import, so it also runs standalone
 prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
 Summary mode imports and reads only what needs no socket dump. The contract of the
 returned dict is docs/tcp_state_facts.md.
+
+Host data is read defensively (``_host_files``): a file, line or process that cannot be used is
+a warning and an entry of ``errors`` naming it, and the rest is still returned. Every list is
+bounded: the socket breakdowns by ``top``, ``warnings`` and ``errors`` by ``MAX_MESSAGES``, each
+with its full count beside it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,6 +40,10 @@ BACKENDS = ("auto", "netlink", "proc")
 DEFAULT_PROC_ROOT = "/proc"
 DEFAULT_CONFIG_ROOT = "/"
 MAX_LOCAL_PORTS_PER_PROCESS = 20
+MAX_MESSAGES = 50
+# JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
+# port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
+RESULT_SIZE_BOUND = 96 * 1024
 AF_INET6 = 10
 
 
@@ -87,7 +96,8 @@ def _top_destinations(tally, format_destination, usable, top):
         for key, count in destinations.items():
             endpoint = format_destination(family, key)
             merged[endpoint] = merged.get(endpoint, 0) + count
-    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:top]
+    # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0][0], -1 if item[0][1] is None else item[0][1]))[:top]
     return [{"address": address, "port": port, "count": count,
              "port_usage": round(count / usable, 4) if usable else None}
             for (address, port), count in ranked]
@@ -109,7 +119,7 @@ def _time_wait(tally, format_destination, top):
     }
 
 
-def _close_wait(tally, proc_root, top, warnings):
+def _close_wait(tally, proc_root, top, warnings, errors):
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_owners import find_owners
 
     result = {
@@ -117,10 +127,14 @@ def _close_wait(tally, proc_root, top, warnings):
         "owners_available": False,
         "owners_reason": None,
         "top_processes": [],
+        "processes_total": None,
         "unowned": None,
         "top_local_ports": _top_ports(tally.cw_local_ports, top),
     }
-    owners, reason = find_owners(set(tally.cw_inodes), proc_root)
+    process_errors = []
+    owners, reason = find_owners(set(tally.cw_inodes), proc_root, process_errors)
+    warnings.extend(process_errors)
+    errors.extend(process_errors)
     if owners is None:
         result["owners_reason"] = reason
         warnings.append("CLOSE_WAIT owners unavailable: %s" % reason)
@@ -133,22 +147,30 @@ def _close_wait(tally, proc_root, top, warnings):
         processes.append({"pid": pid, "comm": owner["comm"], "count": len(owner["inodes"]),
                           "local_ports": ports[:MAX_LOCAL_PORTS_PER_PROCESS]})
     processes.sort(key=lambda item: (-item["count"], item["pid"]))
-    result.update(owners_available=True, top_processes=processes[:top],
+    result.update(owners_available=True, top_processes=processes[:top], processes_total=len(processes),
                   unowned=result["total"] - len(held))
     return result
 
 
-def _listen(tally):
+def _fullest_first(listener):
+    family, address, port, queue, backlog = listener
+    return (-(queue / backlog) if backlog else 0.0, -queue, port, address, family)
+
+
+def _listen(tally, top):
+    """``sockets``: the ``top`` listeners with the fullest accept queues, listed by port;
+    ``ports``: every listening port (tcp_tuning keeps them out of the ephemeral range)."""
     family_name = {2: "ipv4", AF_INET6: "ipv6"}
+    kept = sorted(tally.listeners, key=_fullest_first)[:top]
     sockets = [{"address": address, "port": port, "family": family_name[family],
                 "queue": queue, "backlog": backlog}
-               for family, address, port, queue, backlog in tally.listeners]
+               for family, address, port, queue, backlog in kept]
     sockets.sort(key=lambda item: (item["port"], item["address"], item["family"]))
-    return {"total": len(sockets), "sockets": sockets,
-            "ports": sorted(set(item["port"] for item in sockets))}
+    return {"total": len(tally.listeners), "sockets": sockets,
+            "ports": sorted(set(entry[2] for entry in tally.listeners))}
 
 
-def _dump_sockets(ephemeral, backend, proc_root, warnings):
+def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
     """Read the socket table; return (tally, backend used, destination formatter)."""
     if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
         backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
@@ -171,7 +193,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings):
 
     tally = SocketTally(ephemeral)
     try:
-        _procnet.collect_sockets(tally, proc_root, warnings)
+        _procnet.collect_sockets(tally, proc_root, warnings, errors)
     except _procnet.ProcNetError as exc:
         raise TcpStateError(str(exc))
     return tally, "proc", _procnet.format_endpoint
@@ -182,7 +204,18 @@ def _require_proc(proc_root):
         raise TcpStateError("tcp_state_facts needs Linux (this is %s)" % sys.platform)
     marker = os.path.join(proc_root, "net", "sockstat")
     if not os.access(marker, os.R_OK):
-        raise TcpStateError("%s is not readable: this needs Linux with %s mounted" % (marker, proc_root))
+        raise TcpStateError("%s is not readable: this needs Linux with procfs mounted at %s "
+                            "(set proc_root to where it is mounted)" % (marker, proc_root))
+
+
+def _bounded(messages):
+    return messages[:MAX_MESSAGES], len(messages)
+
+
+def _cap_lists(result, top):
+    """Cut the lists that grow with the host's data to ``top`` entries (their totals stay beside)."""
+    ephemeral = result["ephemeral_ports"]
+    ephemeral["reserved"] = ephemeral["reserved"][:top]
 
 
 def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT):
@@ -194,16 +227,22 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
     if top < 0:
         raise TcpStateError("top must be 0 or more, got %d" % top)
     started = time.monotonic()
+    collected_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _require_proc(proc_root)
     warnings = []
-    sysctls = kernel_state.read_sysctls(proc_root, warnings)
-    ephemeral = kernel_state.ephemeral_ports(sysctls, warnings)
+    errors = []
+    sysctls = kernel_state.read_sysctls(proc_root, warnings, errors=errors)
+    ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
     result = {
-        "kernel": kernel_state.read_kernel_release(proc_root, warnings),
+        "kernel": kernel_state.read_kernel_release(proc_root, warnings, errors),
         "mode": mode,
+        "collected_at": collected_at,
         "backend": None,
         "duration_ms": None,
         "warnings": warnings,
+        "warnings_total": None,
+        "errors": errors,
+        "errors_total": None,
         "counts": None,
         "by_family": None,
         "time_wait": None,
@@ -211,13 +250,21 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         "listen": None,
         "ephemeral_ports": ephemeral,
         "sysctl": sysctls,
-        "counters": kernel_state.read_counters(proc_root, warnings),
-        "sockstat": kernel_state.read_sockstat(proc_root, warnings),
+        "counters": kernel_state.read_counters(proc_root, warnings, errors),
+        "sockstat": kernel_state.read_sockstat(proc_root, warnings, errors),
         "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
         "sysctl_config": sysctl_files.collect(config_root, proc_root),
     }
+    config = result["sysctl_config"]
+    for message in config["errors"]:
+        warnings.append("sysctl configuration: %s" % message)
+        errors.append("sysctl configuration: %s" % message)
+    if config["errors_total"] > len(config["errors"]):
+        more = "sysctl configuration: %d more errors not listed" % (config["errors_total"] - len(config["errors"]))
+        warnings.append(more)
+        errors.append(more)
     if mode == "full":
-        tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings)
+        tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
         by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
         counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
         result.update(
@@ -225,11 +272,14 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
             counts=counts,
             by_family=by_family,
             time_wait=_time_wait(tally, format_destination, top),
-            close_wait=_close_wait(tally, proc_root, top, warnings),
-            listen=_listen(tally),
+            close_wait=_close_wait(tally, proc_root, top, warnings, errors),
+            listen=_listen(tally, top),
         )
         if used == "proc" and tally.listeners:
             warnings.append("listen backlog unavailable from /proc/net/tcp: listen.sockets[].backlog is null")
+    _cap_lists(result, top)
+    result["warnings"], result["warnings_total"] = _bounded(warnings)
+    result["errors"], result["errors_total"] = _bounded(errors)
     result["duration_ms"] = round((time.monotonic() - started) * 1000.0, 3)
     return result
 

@@ -25,6 +25,13 @@ description:
   - Lists sockets through netlink C(SOCK_DIAG_BY_FAMILY) (what C(ss) uses) and falls back to
     C(/proc/net/tcp) and C(/proc/net/tcp6) when netlink is not allowed, with a warning.
   - Aggregates while reading, so memory does not grow with the number of sockets.
+  - Reads host data defensively, since any local user can name a process or may drop a file in
+    C(/etc/sysctl.d). Only regular files are read (a FIFO, a device such as a link to C(/dev/zero),
+    a socket or a directory is refused by name), every read is capped (a sysctl file over 256 KiB is
+    reported, not read), invalid UTF-8 is replaced. A file, line or process that cannot be used is a
+    warning and an entry of RV(ansible_facts.tcp_state.errors) naming it; the rest is still returned.
+  - Every list is bounded (by O(top) for the socket lists) with its full count beside it, so one
+    host's result stays small; C(docs/tcp_state_facts.md) states the bounds.
   - Read-only; never reports a change.
   - The same engine runs without Ansible as
     C(python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state).
@@ -41,7 +48,8 @@ options:
     default: full
   top:
     description:
-      - Length of each "top" list (destinations, local ports, processes).
+      - Length of each "top" list (destinations, local ports, processes), of the listening sockets
+        listed (the fullest accept queues) and of the reserved ports listed.
     type: int
     default: 10
   backend:
@@ -87,6 +95,8 @@ notes:
     Without it C(close_wait.owners_available) is V(false) and C(close_wait.owners_reason) says why;
     the counts stay right.
   - The returned C(warnings) list and the module warnings name everything that could not be read.
+  - The module fails only when nothing usable can be read (not Linux, or C(proc_root/net/sockstat) not
+    readable), with a message saying what to fix.
 seealso:
   - name: ss(8)
     description: The iproute2 tool that uses the same netlink interface.
@@ -141,6 +151,11 @@ ansible_facts:
           type: str
           returned: always
           sample: full
+        collected_at:
+          description: When the facts were collected, UTC, so that cached facts show their age.
+          type: str
+          returned: always
+          sample: "2026-11-29T18:30:00Z"
         backend:
           description: V(netlink) or V(proc), how sockets were listed; V(null) in summary mode.
           type: str
@@ -152,11 +167,29 @@ ansible_facts:
           returned: always
           sample: 12.5
         warnings:
-          description: Everything that was unavailable, and why.
+          description: Everything that was unavailable, and why; at most 50 entries.
           type: list
           elements: str
           returned: always
           sample: []
+        warnings_total:
+          description: How many warnings there were, listed or not.
+          type: int
+          returned: always
+          sample: 0
+        errors:
+          description:
+            - Host data that is there but could not be used (a file, a line, a process), each naming it,
+              at most 50 entries. Every error is also a warning.
+          type: list
+          elements: str
+          returned: always
+          sample: ["sysctl configuration: /etc/sysctl.d/82-fifo.conf: a FIFO, not a regular file: not read"]
+        errors_total:
+          description: How many errors there were, listed or not.
+          type: int
+          returned: always
+          sample: 1
         counts:
           description:
             - Sockets per state (V(established), V(syn_sent), V(syn_recv), V(fin_wait1), V(fin_wait2),
@@ -178,18 +211,22 @@ ansible_facts:
         close_wait:
           description:
             - V(total), V(owners_available), V(owners_reason), V(top_processes) (V(pid), V(comm),
-              V(count), V(local_ports)), V(unowned), V(top_local_ports).
+              V(count), V(local_ports)), V(processes_total), V(unowned), V(top_local_ports).
           type: dict
           returned: always
         listen:
-          description: V(total), V(sockets) (V(address), V(port), V(family), V(queue), V(backlog)), V(ports).
+          description:
+            - V(total), V(sockets) (V(address), V(port), V(family), V(queue), V(backlog)), V(ports).
+            - V(sockets) holds at most O(top) entries, the fullest accept queues; V(ports) lists every listening port.
           type: dict
           returned: always
         ephemeral_ports:
-          description: V(low), V(high), V(size), V(reserved), V(reserved_in_range), V(usable).
+          description:
+            - V(low), V(high), V(size), V(reserved) (at most O(top) entries), V(reserved_total), V(reserved_in_range), V(usable).
           type: dict
           returned: always
-          sample: {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_in_range": 0, "usable": 28232}
+          sample: {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_total": 0, "reserved_in_range": 0,
+                   "usable": 28232}
         sysctl:
           description: Live value of each TCP sysctl of interest by dotted name; V(null) when this kernel has no such key.
           type: dict
@@ -230,6 +267,7 @@ ansible_facts:
                 - The files in the order they are applied, each with C(path) (host path), C(settings)
                   (key to value, white space folded, the last assignment in the file winning) and
                   C(lines) (key to the line number of that assignment).
+                - At most the first 64 files; at most 2048 settings and 16384 characters of keys and values over all files.
               type: list
               elements: dict
               returned: always
@@ -249,12 +287,24 @@ ansible_facts:
               type: dict
               returned: always
               sample: {net.ipv4.tcp_fin_timeout: "60", net.ipv4.tcp_tw_recycle: null}
+            files_total:
+              description: How many files the order holds, listed or not.
+              type: int
+              returned: always
+              sample: 2
             errors:
-              description: Files that could not be read and lines that could not be parsed, each with its path.
+              description:
+                - Files that could not be read (not a regular file, larger than 256 KiB, unreadable) and lines that
+                  could not be parsed, each with its path; at most 20 entries.
               type: list
               elements: str
               returned: always
               sample: ["/etc/sysctl.d/60-app.conf line 3: no '=' in 'tcp_fin_timeout 30'"]
+            errors_total:
+              description: How many errors there were, listed or not.
+              type: int
+              returned: always
+              sample: 1
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -290,6 +340,9 @@ def main():
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:
         module.warn(warning)
+    omitted = tcp_state["warnings_total"] - len(tcp_state["warnings"])
+    if omitted:
+        module.warn("%d more warnings not listed (tcp_state.warnings_total)" % omitted)
     module.exit_json(changed=False, ansible_facts={"tcp_state": tcp_state})
 
 

@@ -1,5 +1,7 @@
 """Sysctls, counters, sockstat and netfilter state read from fixture /proc trees."""
 
+import os
+
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _kernel_state
@@ -40,7 +42,7 @@ def test_ephemeral_ports_with_reserved(modern_proc):
     warnings = []
     ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)
     assert ports == {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
-                     "reserved_in_range": 3, "usable": 28229}
+                     "reserved_total": 3, "reserved_in_range": 3, "usable": 28229}
 
 
 def test_ephemeral_ports_reserved_outside_range_do_not_count():
@@ -122,3 +124,99 @@ def test_kernel_release(modern_proc, tmp_path):
     warnings = []
     assert _kernel_state.read_kernel_release(str(tmp_path), warnings) is None
     assert warnings
+
+
+# -- odd host data through proc_root: unusable values are null plus an error naming the file ----------
+
+def _copy_modern(modern_proc, tmp_path):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    return proc
+
+
+def test_non_numeric_sockstat_netstat_and_snmp_fields_are_null_with_errors(modern_proc, tmp_path):
+    proc = _copy_modern(modern_proc, tmp_path)
+    with open(proc + "/net/sockstat", "w") as handle:
+        handle.write("sockets: used 5\nTCP: inuse x7 orphan 1 tw 11 alloc 9 mem 1\n")
+    with open(proc + "/net/netstat") as handle:
+        netstat = handle.read()
+    with open(proc + "/net/netstat", "w") as handle:
+        lines = netstat.splitlines()
+        values = lines[1].split()
+        values[1] = "NaN"
+        handle.write("\n".join([lines[0], " ".join(values)] + lines[2:]) + "\n")
+    first_counter = lines[0].split()[1]
+    warnings, errors = [], []
+    sockstat = _kernel_state.read_sockstat(proc, warnings, errors)
+    counters = _kernel_state.read_counters(proc, warnings, errors)
+    assert sockstat["inuse"] is None and sockstat["tw"] == 11 and sockstat["orphan"] == 1
+    assert errors == ["%s/net/sockstat: TCP fields not integers (inuse): read as null" % proc,
+                      "%s/net/netstat: 1 TcpExt values are not integers (%s): read as null" % (proc, first_counter)]
+    assert warnings == errors
+    if first_counter in counters:
+        assert counters[first_counter] is None
+    assert counters["CurrEstab"] is not None
+
+
+@pytest.mark.parametrize("shape", ["fifo", "binary", "dev_zero_link"])
+def test_sysctl_and_sockstat_files_that_are_not_text_are_errors(modern_proc, tmp_path, shape):
+    proc = _copy_modern(modern_proc, tmp_path)
+    for path in (proc + "/sys/net/ipv4/tcp_fin_timeout", proc + "/net/sockstat"):
+        os.unlink(path)
+        if shape == "fifo":
+            os.mkfifo(path)
+        elif shape == "binary":
+            with open(path, "wb") as handle:
+                handle.write(b"\x00\xff\xfe" * 100000)
+        else:
+            os.symlink("/dev/zero", path)
+    warnings, errors = [], []
+    sysctls = _kernel_state.read_sysctls(proc, warnings, errors=errors)
+    sockstat = _kernel_state.read_sockstat(proc, warnings, errors)
+    assert sockstat["tw"] is None and sockstat["inuse6"] == 3
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 2
+    if shape == "binary":
+        # a large binary value is refused by the cap; a sockstat without a TCP line has no values
+        assert sysctls["net.ipv4.tcp_fin_timeout"] is None
+        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: larger than 65536 bytes: not read",
+                          "%s/net/sockstat unreadable: larger than 65536 bytes: not read" % proc]
+    else:
+        kind = "a FIFO" if shape == "fifo" else "a character device"
+        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: %s, not a regular file: not read" % kind,
+                          "%s/net/sockstat unreadable: %s, not a regular file: not read" % (proc, kind)]
+
+
+@pytest.mark.parametrize("reserved", ["0-99999999", "1-x", "70000"])
+def test_reserved_ports_out_of_range_are_an_error_not_a_huge_list(reserved):
+    warnings, errors = [], []
+    sysctls = {"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.ip_local_reserved_ports": reserved}
+    ports = _kernel_state.ephemeral_ports(sysctls, warnings, errors)
+    assert ports["reserved"] == [] and ports["usable"] == 28232
+    assert len(errors) == 1 and errors[0].startswith(
+        "/proc/sys/net/ipv4/ip_local_reserved_ports: unusable value '%s'" % reserved)
+
+
+def test_port_range_that_is_not_two_ports_is_an_error():
+    warnings, errors = [], []
+    ports = _kernel_state.ephemeral_ports({"net.ipv4.ip_local_port_range": "60999 32768"}, warnings, errors)
+    assert ports["low"] is None
+    assert errors == ["/proc/sys/net/ipv4/ip_local_port_range: unusable value '60999 32768'"]
+
+
+def test_kernel_release_with_control_characters_is_escaped(tmp_path):
+    os.makedirs(str(tmp_path / "sys" / "kernel"))
+    with open(str(tmp_path / "sys" / "kernel" / "osrelease"), "wb") as handle:
+        handle.write(b"6.1\x1b[31m\xff\n")
+    assert _kernel_state.read_kernel_release(str(tmp_path), []) == u"6.1\\x1b[31m\ufffd"
+
+
+def test_sockstat_without_a_tcp_line_is_an_error(tmp_path):
+    os.makedirs(str(tmp_path / "net"))
+    with open(str(tmp_path / "net" / "sockstat"), "wb") as handle:
+        handle.write(b"\x00\xff\xfe binary\n")
+    warnings, errors = [], []
+    sockstat = _kernel_state.read_sockstat(str(tmp_path), warnings, errors)
+    assert sockstat["inuse"] is None and sockstat["tw"] is None
+    assert errors == ["%s/net/sockstat: no TCP line: read as null" % tmp_path]

@@ -1,5 +1,7 @@
 """/proc/net/tcp{,6} parsing on fixture files: IPv4, IPv6, IPv4-mapped, every state."""
 
+import os
+
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _kernel_state, _procnet
@@ -88,3 +90,82 @@ def test_outbound_table_excludes_reserved_and_listening_ports():
     table = _kernel_state.outbound_port_table(EPHEMERAL, [40005])
     assert table[32767] == 0 and table[32768] == 1 and table[60999] == 1 and table[61000] == 0
     assert table[40000] == 0 and table[40001] == 0 and table[50000] == 0 and table[40005] == 0
+
+
+# -- odd /proc/net/tcp through proc_root: a bad line is an error naming the file, the rest counts -------
+
+def _proc_with_tcp(modern_proc, tmp_path, extra_lines=b"", tcp6=None):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/net/tcp", "ab") as handle:
+        handle.write(extra_lines)
+    if tcp6 is not None:
+        os.unlink(proc + "/net/tcp6")
+        tcp6(proc + "/net/tcp6")
+    return proc
+
+
+def collect_with_errors(proc):
+    tally = SocketTally(EPHEMERAL)
+    warnings, errors = [], []
+    _procnet.collect_sockets(tally, proc, warnings, errors)
+    return tally, warnings, errors
+
+
+def test_bad_hex_port_short_line_and_binary_are_errors_and_the_rest_is_counted(modern_proc, tmp_path):
+    reference, _warnings, _errors = collect_with_errors(modern_proc)
+    bad = (b"  90: 0100007F:ZZZZ 0500000A:1538 06 00000000:00000000 0\n"
+           b"  91: 0100007F:1F90\n"
+           b"  92: 0100007F:1F90 00000000:0000 0A 00000000:0000000G 0\n"
+           b"\x00\xff\xfe\x89PNG\r\n")
+    proc = _proc_with_tcp(modern_proc, tmp_path, bad)
+    tally, warnings, errors = collect_with_errors(proc)
+    path = proc + "/net/tcp"
+    assert errors == [
+        "%s line %d: unparsable, skipped: '  90: 0100007F:ZZZZ 0500000A:1538 06 00000000:00000000 0'" % (path, 24),
+        "%s line %d: unparsable, skipped: '  91: 0100007F:1F90'" % (path, 25),
+        "%s line %d: unparsable, skipped: '  92: 0100007F:1F90 00000000:0000 0A 00000000:0000000G 0'" % (path, 26),
+        u"%s line %d: unparsable, skipped: '\\x00\ufffd\ufffd\ufffdPNG'" % (path, 27),
+    ]
+    assert all(error in warnings for error in errors)
+    assert tally.by_family == reference.by_family
+    assert tally.tw_local_ports == reference.tw_local_ports and tally.listeners == reference.listeners
+
+
+def test_many_bad_lines_make_a_bounded_list_of_errors(modern_proc, tmp_path):
+    proc = _proc_with_tcp(modern_proc, tmp_path, b"  99: garbage\n" * 100000)
+    _tally, _warnings, errors = collect_with_errors(proc)
+    assert len(errors) == _procnet.MAX_LINE_ERRORS_PER_FILE + 1
+    assert errors[-1] == "%s/net/tcp: %d more unparsable lines skipped" % (proc, 100000 - _procnet.MAX_LINE_ERRORS_PER_FILE)
+
+
+def test_wrong_header_skips_that_file_with_an_error(modern_proc, tmp_path):
+    def binary(path):
+        with open(path, "wb") as handle:
+            handle.write(b"\x7fELF\x02\x01\x01\x00" * 1000)
+
+    proc = _proc_with_tcp(modern_proc, tmp_path, tcp6=binary)
+    tally, _warnings, errors = collect_with_errors(proc)
+    assert len(errors) == 1 and errors[0].startswith("%s/net/tcp6: unexpected header '\\x7fELF" % proc)
+    assert tally.by_family["ipv6"] == [0] * 13 and sum(tally.by_family["ipv4"]) == 22
+
+
+def test_tcp6_that_is_a_fifo_is_an_error_not_a_hang(modern_proc, tmp_path):
+    proc = _proc_with_tcp(modern_proc, tmp_path, tcp6=os.mkfifo)
+    tally, _warnings, errors = collect_with_errors(proc)
+    assert errors == ["cannot read %s/net/tcp6: a FIFO, not a regular file: not read" % proc]
+    assert sum(tally.by_family["ipv4"]) == 22
+
+
+def test_tcp_that_is_a_link_to_dev_zero_is_refused_by_name(modern_proc, tmp_path):
+    proc = _proc_with_tcp(modern_proc, tmp_path)
+    os.unlink(proc + "/net/tcp")
+    os.symlink("/dev/zero", proc + "/net/tcp")
+    with pytest.raises(_procnet.ProcNetError, match="cannot read %s/net/tcp: a character device" % proc):
+        collect_with_errors(proc)
+
+
+def test_destination_no_kernel_writes_is_shown_as_read():
+    assert _procnet.format_endpoint(2, "ZZ\x00:1F90") == ("ZZ\\x00:1F90", None)

@@ -71,3 +71,51 @@ def test_own_namespace_first_then_the_others_when_needed(make_proc_tree):
     owners, reason = _socket_owners.find_owners({1001, 1002}, proc)
     assert reason is None and sorted(owners) == [100, 200]
     assert owners[200] == {"comm": "container-app", "inodes": {1002}}
+
+
+# -- process names any local user chooses, processes that vanish mid-scan ------------------------------
+
+def test_comm_that_is_not_utf8_or_holds_control_characters_is_shown_escaped_with_an_error(make_proc_tree):
+    proc = make_proc_tree({100: ("x", ["socket:[1001]"]), 200: ("y", ["socket:[1002]"]),
+                           300: ("z", ["socket:[1003]"]), 400: ("nginx", ["socket:[1004]"])})
+    with open(os.path.join(proc, "100", "comm"), "wb") as handle:
+        handle.write(b"\xff\xfe\xfd\n")
+    with open(os.path.join(proc, "200", "comm"), "wb") as handle:
+        handle.write(b"evil\nroot\x1b[2J\n")
+    os.unlink(os.path.join(proc, "300", "comm"))
+    os.mkfifo(os.path.join(proc, "300", "comm"))
+    errors = []
+    owners, reason = _socket_owners.find_owners({1001, 1002, 1003, 1004}, proc, errors)
+    assert reason is None
+    assert owners[100]["comm"] == u"\ufffd\ufffd\ufffd"
+    assert owners[200]["comm"] == "evil\\x0aroot\\x1b[2J"
+    assert owners[300]["comm"] is None and owners[400]["comm"] == "nginx"
+    assert sorted(errors) == [
+        u"%s/100/comm: process name is not valid UTF-8 or holds control characters, shown as '\ufffd\ufffd\ufffd'" % proc,
+        "%s/200/comm: process name is not valid UTF-8 or holds control characters, shown as 'evil\\x0aroot\\x1b[2J'"
+        % proc,
+        "%s/300/comm: a FIFO, not a regular file: not read" % proc,
+    ]
+
+
+def test_process_that_vanished_mid_scan_is_skipped_quietly(make_proc_tree):
+    proc = make_proc_tree({100: ("gone", ["socket:[1001]"]), 200: ("app", ["socket:[1002]", "socket:[oops]"])})
+    os.unlink(os.path.join(proc, "100", "comm"))  # exited between the fd walk and the comm read
+    shutil.rmtree(os.path.join(proc, "200", "fd"))  # or before its fd table was listed
+    os.makedirs(os.path.join(proc, "200", "fd"))
+    os.symlink("socket:[1002]", os.path.join(proc, "200", "fd", "3"))
+    os.symlink("socket:[not-a-number]", os.path.join(proc, "200", "fd", "4"))
+    errors = []
+    owners, reason = _socket_owners.find_owners({1001, 1002}, proc, errors)
+    assert reason is None and errors == []
+    assert owners == {100: {"comm": None, "inodes": {1001}}, 200: {"comm": "app", "inodes": {1002}}}
+
+
+def test_huge_comm_is_not_read_whole(make_proc_tree):
+    proc = make_proc_tree({100: ("x", ["socket:[1001]"])})
+    with open(os.path.join(proc, "100", "comm"), "wb") as handle:
+        handle.write(b"a" * 10000000)
+    errors = []
+    owners, _reason = _socket_owners.find_owners({1001}, proc, errors)
+    assert owners[100]["comm"] is None
+    assert errors == ["%s/100/comm: larger than %d bytes: not read" % (proc, _socket_owners.COMM_CAP)]

@@ -3,6 +3,8 @@
 
 import os
 
+import pytest
+
 from ansible_collections.tcpops.timewait.plugins.module_utils import _sysctl_files as sf
 
 
@@ -67,7 +69,7 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path):
 
 
 def test_empty_tree(tmp_path):
-    empty = {"files": [], "effective": {}, "live": {}, "errors": []}
+    empty = {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [], "errors_total": 0}
     assert sf.collect(str(tmp_path), proc_root=str(tmp_path)) == empty
 
 
@@ -150,3 +152,131 @@ def test_read_assignments_of_every_file_in_boot_order(tmp_path):
     assert found == [("/usr/lib/sysctl.d/50-default.conf", 1, "net.ipv4.tcp_fin_timeout", "60", False),
                      ("/etc/sysctl.conf", 1, "net.ipv4.tcp_fin_timeout", "30", True)]
     assert sf.read_assignments(str(tmp_path), "/etc/sysctl.d/missing.conf") == []
+
+
+# -- odd host data: every file below is one any local user could leave in /etc/sysctl.d --------------
+
+def test_hostile_files_are_errors_naming_them_and_the_rest_is_read(tmp_path):
+    os.symlink("/dev", str(tmp_path / "dev"))  # so that the link to /dev/zero below reaches the real device
+    write(tmp_path, "/etc/sysctl.d/10-good.conf", "net.ipv4.tcp_fin_timeout = 30\n")
+    os.symlink("/dev/zero", str(tmp_path / "etc/sysctl.d/81-x.conf"))
+    os.mkfifo(str(tmp_path / "etc/sysctl.d/82-fifo.conf"))
+    os.mkdir(str(tmp_path / "etc/sysctl.d/83-dir.conf"))
+    os.symlink("/etc/sysctl.d/nowhere", str(tmp_path / "etc/sysctl.d/84-dangling.conf"))
+    os.symlink("85-loop.conf", str(tmp_path / "etc/sysctl.d/85-loop.conf"))
+    with open(str(tmp_path / "etc/sysctl.d/86-huge.conf"), "wb") as handle:
+        handle.write(b"net.core.somaxconn = 1\n" * (sf.FILE_CAP // 20))
+    write(tmp_path, "/etc/sysctl.d/87-nul.conf", "net.ipv4.tcp_fin\x00_timeout = 30\nnet.core.somaxconn = 4096\n")
+    with open(str(tmp_path / "etc/sysctl.d/88-latin1.conf"), "wb") as handle:
+        handle.write(b"net.ipv4.tcp_\xff\xfe = 1\nkernel.hostname = caf\xe9\n")
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["errors"] == [
+        "/etc/sysctl.d/81-x.conf: a character device, not a regular file: not read",
+        "/etc/sysctl.d/82-fifo.conf: a FIFO, not a regular file: not read",
+        "/etc/sysctl.d/83-dir.conf: a directory, not a regular file: not read",
+        "/etc/sysctl.d/84-dangling.conf: No such file or directory",
+        "/etc/sysctl.d/85-loop.conf: Too many levels of symbolic links",
+        "/etc/sysctl.d/86-huge.conf: larger than %d bytes: not read" % sf.FILE_CAP,
+        "/etc/sysctl.d/87-nul.conf line 1: key 'net.ipv4.tcp_fin\\x00_timeout' holds a control character,"
+        " a NUL byte, a space or invalid UTF-8",
+        u"/etc/sysctl.d/88-latin1.conf line 1: key 'net.ipv4.tcp_\ufffd\ufffd' holds a control character,"
+        " a NUL byte, a space or invalid UTF-8",
+    ]
+    assert config["errors_total"] == 8 and config["files_total"] == 9
+    assert config["effective"] == {
+        "net.ipv4.tcp_fin_timeout": {"value": "30", "path": "/etc/sysctl.d/10-good.conf", "line": 1},
+        "net.core.somaxconn": {"value": "4096", "path": "/etc/sysctl.d/87-nul.conf", "line": 2},
+        "kernel.hostname": {"value": u"caf\ufffd", "path": "/etc/sysctl.d/88-latin1.conf", "line": 2},
+    }
+
+
+@pytest.mark.parametrize("shape", ["fifo", "file", "dev_zero_link"])
+def test_a_sysctl_d_that_is_not_a_directory_is_skipped(tmp_path, shape):
+    write(tmp_path, "/etc/sysctl.conf", "net.ipv4.tcp_fin_timeout = 30\n")
+    target = str(tmp_path / "etc" / "sysctl.d")
+    if shape == "fifo":
+        os.mkfifo(target)
+    elif shape == "file":
+        write(tmp_path, "/etc/sysctl.d", "net.ipv4.tcp_fin_timeout = 1\n")
+    else:
+        os.symlink("/dev/zero", target)
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert [entry["path"] for entry in config["files"]] == ["/etc/sysctl.conf"]
+
+
+def test_a_sysctl_conf_that_is_a_fifo_is_an_error(tmp_path):
+    os.makedirs(str(tmp_path / "etc"))
+    os.mkfifo(str(tmp_path / "etc" / "sysctl.conf"))
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["errors"] == ["/etc/sysctl.conf: a FIFO, not a regular file: not read"]
+
+
+def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_an_error(tmp_path):
+    write(tmp_path, "/etc/sysctl.d/10-ok.conf", "net.core.somaxconn = 1\n")
+    directory = os.path.join(str(tmp_path), "etc", "sysctl.d").encode()
+    for name in (b"20-\xff.conf", b"30-new\nline.conf"):
+        with open(os.path.join(directory, name), "w") as handle:
+            handle.write("net.core.somaxconn = 2\n")
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert [entry["path"] for entry in config["files"]] == ["/etc/sysctl.d/10-ok.conf"]
+    assert sorted(config["errors"]) == [
+        "/etc/sysctl.d/20-\\udcff.conf: name holds a control character or invalid UTF-8: not read",
+        "/etc/sysctl.d/30-new\\x0aline.conf: name holds a control character or invalid UTF-8: not read"]
+
+
+def test_garbage_file_of_100k_lines_makes_a_bounded_list_of_errors(tmp_path):
+    write(tmp_path, "/etc/sysctl.d/50-garbage.conf", "x\n" * 100000)  # 200 kB, under the cap
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["errors"] == ["/etc/sysctl.d/50-garbage.conf line %d: no '=' in 'x'" % number
+                                for number in range(1, sf.MAX_PROBLEMS_PER_FILE + 1)] + [
+        "/etc/sysctl.d/50-garbage.conf %d more unusable lines not listed" % (100000 - sf.MAX_PROBLEMS_PER_FILE)]
+
+
+def test_huge_key_and_value_lines_are_errors(tmp_path):
+    write(tmp_path, "/etc/sysctl.conf", "%s = 1\nnet.core.somaxconn = %s\nnet.ipv4.tcp_fin_timeout = 30\n"
+          % ("k" * (sf.MAX_KEY_LENGTH + 1), "9" * (sf.MAX_VALUE_LENGTH + 1)))
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["errors"] == [
+        "/etc/sysctl.conf line 1: key longer than %d characters" % sf.MAX_KEY_LENGTH,
+        "/etc/sysctl.conf line 2: value longer than %d characters" % sf.MAX_VALUE_LENGTH]
+    assert list(config["effective"]) == ["net.ipv4.tcp_fin_timeout"]
+
+
+def test_a_key_cannot_read_a_live_value_outside_proc_sys(tmp_path):
+    write(tmp_path, "/proc/secret", "hunter2\n")
+    write(tmp_path, "/etc/sysctl.conf", "net/../../secret = 1\nnet..x = 1\n")
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert set(config["effective"]) == {"net.//.//.secret", "net..x"}
+    assert config["live"] == {"net.//.//.secret": None, "net..x": None}
+
+
+def test_live_value_that_is_a_fifo_or_huge_is_null(tmp_path):
+    write(tmp_path, "/etc/sysctl.conf", "net.core.somaxconn = 1\nnet.ipv4.tcp_fin_timeout = 30\n")
+    os.makedirs(str(tmp_path / "proc/sys/net/core"))
+    os.mkfifo(str(tmp_path / "proc/sys/net/core/somaxconn"))
+    write(tmp_path, "/proc/sys/net/ipv4/tcp_fin_timeout", "3" * (sf.LIVE_VALUE_CAP + 1))
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["live"] == {"net.core.somaxconn": None, "net.ipv4.tcp_fin_timeout": None}
+
+
+def test_files_and_settings_are_bounded(tmp_path):
+    for number in range(sf.MAX_FILES + 5):
+        write(tmp_path, "/etc/sysctl.d/%03d.conf" % number,
+              "".join("net.x%d.k%d = 1\n" % (number, key) for key in range(100)))
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    assert config["files_total"] == sf.MAX_FILES + 5
+    assert len(config["files"]) <= sf.MAX_FILES
+    assert 0 < len(config["effective"]) <= sf.MAX_SETTINGS
+    assert config["errors"][0] == ("%d sysctl files: only the first %d in order are read, /etc/sysctl.d/%03d.conf"
+                                   " and the 4 after it are not" % (sf.MAX_FILES + 5, sf.MAX_FILES, sf.MAX_FILES))
+    assert "more than %d settings or %d characters" % (sf.MAX_SETTINGS, sf.MAX_SETTINGS_CHARS) in config["errors"][1]
+
+
+def test_settings_are_bounded_in_characters(tmp_path):
+    for number in range(40):
+        write(tmp_path, "/etc/sysctl.d/%03d.conf" % number,
+              "".join("net.x%d.k%d = %s\n" % (number, key, "v" * (sf.MAX_VALUE_LENGTH - 1)) for key in range(10)))
+    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    chars = sum(len(key) + len(entry["value"]) for key, entry in config["effective"].items())
+    assert 0 < chars <= sf.MAX_SETTINGS_CHARS
+    assert config["errors_total"] > 0 and "characters of keys and values" in config["errors"][0]

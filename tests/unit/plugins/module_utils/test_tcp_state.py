@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
 
-TOP_KEYS = {"kernel", "mode", "backend", "duration_ms", "warnings", "counts", "by_family", "time_wait",
+TOP_KEYS = {"kernel", "mode", "collected_at", "backend", "duration_ms", "warnings", "warnings_total", "errors",
+            "errors_total", "counts", "by_family", "time_wait",
             "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter",
             "sysctl_config"}
 STATE_KEYS = {"established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
@@ -40,6 +41,8 @@ FOLK_SYSCTL_CONFIG = {
     "live": {"net.ipv4.conf.*.rp_filter": None, "net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_syncookies": "1",
              "net.ipv4.tcp_tw_recycle": None, "net.ipv4.tcp_tw_reuse": "2"},
     "errors": [],
+    "files_total": 2,
+    "errors_total": 0,
 }
 
 
@@ -70,7 +73,16 @@ def test_full_from_fixture_proc(make_proc_tree):
     ]
     assert close_wait["unowned"] == 1
     assert close_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 22, "count": 1}]
+    # top=2 keeps the two fullest accept queues (80 with 3 waiting, then the lowest port); every port stays
     assert state["listen"] == {
+        "total": 3,
+        "ports": [22, 80, 40005],
+        "sockets": [
+            {"address": "::", "port": 22, "family": "ipv6", "queue": 0, "backlog": None},
+            {"address": "0.0.0.0", "port": 80, "family": "ipv4", "queue": 3, "backlog": None},
+        ],
+    }
+    assert _tcp_state.collect(mode="full", backend="proc", top=3, proc_root=proc)["listen"] == {
         "total": 3,
         "ports": [22, 80, 40005],
         "sockets": [
@@ -113,7 +125,8 @@ def test_sysctl_config_from_config_root_in_both_modes(modern_proc, mode):
 
 def test_sysctl_config_of_an_empty_config_root(tmp_path, modern_proc):
     state = _tcp_state.collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
-    assert state["sysctl_config"] == {"files": [], "effective": {}, "live": {}, "errors": []}
+    assert state["sysctl_config"] == {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [],
+                                      "errors_total": 0}
 
 
 def test_old_kernel_tree(old_kernel_proc):
@@ -323,3 +336,135 @@ def test_auto_falls_back_to_proc_with_a_warning(netlink_refused):
 def test_explicit_netlink_fails_when_refused(netlink_refused):
     with pytest.raises(_tcp_state.TcpStateError, match="backend netlink requested but not usable: .*not permitted"):
         _tcp_state.collect(backend="netlink")
+
+
+# -- odd host data and bounded results ---------------------------------------------------------------
+
+def _listener_line(number, port):
+    return ("%4d: 0100007F:%04X 00000000:0000 0A 00000000:%08X 00:00000000 00000000     0        0 %d 1 0 100 0 0 10 0\n"
+            % (number, port, number % 7, 50000 + number))
+
+
+def _proc_with_listeners(modern_proc, tmp_path, count, garbage_lines=0):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/net/tcp", "a") as handle:
+        for number in range(count):
+            handle.write(_listener_line(number, 1024 + number))
+        handle.write("garbage line\n" * garbage_lines)
+    return proc
+
+
+def test_ten_thousand_listeners_make_a_small_result(modern_proc, tmp_path):
+    proc = _proc_with_listeners(modern_proc, tmp_path, 10000, garbage_lines=100000)
+    state = _tcp_state.collect(mode="full", backend="proc", top=10, proc_root=proc)
+    listen = state["listen"]
+    assert listen["total"] == 10003 and len(listen["sockets"]) == 10
+    # the fullest queues are kept: the planted listeners with 6 waiting, then 80 with 3 waiting
+    assert sorted(item["queue"] for item in listen["sockets"]) == [6] * 10
+    assert len(listen["ports"]) == 10003
+    assert len(state["errors"]) <= _tcp_state.MAX_MESSAGES and state["errors_total"] == 6
+    assert len(json.dumps(state)) < 96 * 1024
+
+
+def _worst_sysctl_tree(root):
+    """100 sysctl files of 40 settings with the longest keys and values allowed, and 1,000 bad lines each."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils import _sysctl_files
+
+    directory = os.path.join(root, "etc", "sysctl.d")
+    os.makedirs(directory)
+    key_tail = "k" * (_sysctl_files.MAX_KEY_LENGTH - 20)
+    value = "v" * (_sysctl_files.MAX_VALUE_LENGTH - 1)
+    for number in range(100):
+        with open(os.path.join(directory, "%03d-%s.conf" % (number, "n" * 200)), "w") as handle:
+            handle.write("".join("net.k%03d.%s%d = %s\n" % (number, key_tail, key, value) for key in range(40)))
+            handle.write(("%s\n" % ("g" * 200)) * 1000)
+
+
+def test_worst_case_result_size_at_ten_thousand_listeners(modern_proc, tmp_path):
+    proc = _proc_with_listeners(modern_proc, tmp_path, 10000, garbage_lines=100000)
+    with open(proc + "/sys/net/ipv4/ip_local_reserved_ports", "w") as handle:
+        handle.write("1024-65535\n")
+    _worst_sysctl_tree(str(tmp_path / "root"))
+    state = _tcp_state.collect(mode="full", backend="proc", top=10, proc_root=proc, config_root=str(tmp_path / "root"))
+    ports = len(json.dumps(state["listen"]["ports"]))
+    assert ports <= 7 * len(state["listen"]["ports"])
+    assert len(json.dumps(state)) - ports < _tcp_state.RESULT_SIZE_BOUND, len(json.dumps(state)) - ports
+
+
+def test_messages_are_bounded_with_their_totals(modern_proc, tmp_path, make_proc_tree):
+    processes = dict((1000 + number, ("x", ["socket:[1001]"])) for number in range(_tcp_state.MAX_MESSAGES + 30))
+    proc = make_proc_tree(processes, base="modern")
+    for pid in processes:
+        with open(os.path.join(proc, str(pid), "comm"), "wb") as handle:
+            handle.write(b"\xff\xfe\n")
+    state = _tcp_state.collect(mode="full", backend="proc", top=3, proc_root=proc)
+    assert state["errors_total"] == _tcp_state.MAX_MESSAGES + 30 and len(state["errors"]) == _tcp_state.MAX_MESSAGES
+    assert state["warnings_total"] >= state["errors_total"] and len(state["warnings"]) == _tcp_state.MAX_MESSAGES
+    assert state["close_wait"]["processes_total"] == _tcp_state.MAX_MESSAGES + 30
+    assert len(state["close_wait"]["top_processes"]) == 3
+    assert state["close_wait"]["top_processes"][0]["comm"] == u"\ufffd\ufffd"
+
+
+def test_reserved_ports_list_is_bounded_by_top(modern_proc, tmp_path):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/sys/net/ipv4/ip_local_reserved_ports", "w") as handle:
+        handle.write("1024-65535\n")
+    ephemeral = _tcp_state.collect(mode="summary", top=5, proc_root=proc)["ephemeral_ports"]
+    assert ephemeral["reserved"] == [1024, 1025, 1026, 1027, 1028]
+    assert ephemeral["reserved_total"] == 64512 and ephemeral["reserved_in_range"] == 28232
+
+
+@pytest.mark.parametrize("mode", ["full", "summary"])
+def test_hostile_proc_and_config_trees_still_give_facts(modern_proc, tmp_path, mode):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/net/sockstat", "w") as handle:
+        handle.write("TCP: inuse ? orphan 1 tw 11 alloc 9 mem 1\n")
+    os.unlink(proc + "/net/snmp")
+    os.mkfifo(proc + "/net/snmp")
+    config = tmp_path / "root" / "etc" / "sysctl.d"
+    config.mkdir(parents=True)
+    os.mkfifo(str(config / "82-fifo.conf"))
+    (config / "83-nul.conf").write_bytes(b"net.ipv4.tcp_fin\x00_timeout = 30\n")
+    started = time.monotonic()
+    state = _tcp_state.collect(mode=mode, backend="proc", proc_root=proc, config_root=str(tmp_path / "root"))
+    assert time.monotonic() - started < 10
+    assert state["sockstat"]["inuse"] is None and state["sockstat"]["tw"] == 11
+    assert state["counters"]["CurrEstab"] is None and state["sysctl"]["net.ipv4.tcp_tw_reuse"] == 2
+    assert state["errors"][:2] == ["%s/net/snmp unreadable: a FIFO, not a regular file: not read" % proc,
+                                   "%s/net/sockstat: TCP fields not integers (inuse): read as null" % proc]
+    assert state["errors"][2:4] == [
+        "sysctl configuration: /etc/sysctl.d/82-fifo.conf: a FIFO, not a regular file: not read",
+        "sysctl configuration: /etc/sysctl.d/83-nul.conf line 1: key 'net.ipv4.tcp_fin\\x00_timeout' holds a"
+        " control character, a NUL byte, a space or invalid UTF-8"]
+    assert all(error in state["warnings"] for error in state["errors"])
+    if mode == "full":
+        assert state["counts"]["total"] == 28
+
+
+def test_collected_at_is_utc():
+    import re
+
+    before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = _tcp_state.collect(mode="summary")["collected_at"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", stamp) and stamp >= before
+
+
+def test_time_wait_destination_no_kernel_writes_is_ranked_not_fatal(modern_proc, tmp_path):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    with open(proc + "/net/tcp", "a") as handle:
+        for number in range(5):
+            handle.write("  %d: 0100007F:9C50 ZZ:XX 06 00000000:00000000 03:00000000 00000000 0 0 0 1\n" % (80 + number))
+    destinations = _tcp_state.collect(mode="full", backend="proc", top=10, proc_root=proc)["time_wait"]["top_destinations"]
+    assert destinations[0] == {"address": "ZZ:XX", "port": None, "count": 5, "port_usage": round(5 / 28229, 4)}

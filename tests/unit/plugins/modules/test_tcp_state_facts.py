@@ -80,3 +80,37 @@ def test_auto_fallback_is_a_module_warning(monkeypatch, capsys):
     assert code == 0
     assert result["ansible_facts"]["tcp_state"]["backend"] == "proc"
     assert "netlink sock_diag not usable" in json.dumps(result["warnings"])
+
+
+def test_odd_host_data_is_reported_and_the_facts_still_returned(modern_proc, tmp_path, capsys):
+    directory = tmp_path / "etc" / "sysctl.d"
+    directory.mkdir(parents=True)
+    os.mkfifo(str(directory / "82-fifo.conf"))
+    (directory / "83-nul.conf").write_bytes(b"net.ipv4.tcp_fin\x00_timeout = 30\nnet.core.somaxconn = 4096\n")
+    code, result = run_module({"proc_root": modern_proc, "backend": "proc", "config_root": str(tmp_path)}, capsys)
+    assert code == 0 and result.get("failed") is not True
+    state = result["ansible_facts"]["tcp_state"]
+    assert state["counts"]["total"] == 28
+    assert state["sysctl_config"]["effective"]["net.core.somaxconn"]["value"] == "4096"
+    assert state["errors"] == [
+        "sysctl configuration: /etc/sysctl.d/82-fifo.conf: a FIFO, not a regular file: not read",
+        "sysctl configuration: /etc/sysctl.d/83-nul.conf line 1: key 'net.ipv4.tcp_fin\\x00_timeout' holds a"
+        " control character, a NUL byte, a space or invalid UTF-8"]
+    assert state["errors_total"] == 2
+    assert "82-fifo.conf: a FIFO" in json.dumps(result["warnings"])
+
+
+def test_warnings_beyond_the_bound_are_counted_in_one_module_warning(make_proc_tree, capsys):
+    from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
+
+    processes = dict((1000 + number, ("x", ["socket:[1001]"])) for number in range(_tcp_state.MAX_MESSAGES + 30))
+    proc = make_proc_tree(processes, base="modern")
+    for pid in processes:
+        with open(os.path.join(proc, str(pid), "comm"), "wb") as handle:
+            handle.write(b"\xff\n")
+    code, result = run_module({"proc_root": proc, "backend": "proc"}, capsys)
+    state = result["ansible_facts"]["tcp_state"]
+    assert code == 0 and len(state["warnings"]) == _tcp_state.MAX_MESSAGES
+    omitted = state["warnings_total"] - _tcp_state.MAX_MESSAGES
+    assert omitted >= 30
+    assert "%d more warnings not listed (tcp_state.warnings_total)" % omitted in json.dumps(result["warnings"])
