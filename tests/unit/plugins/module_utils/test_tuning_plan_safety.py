@@ -8,7 +8,6 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_restore as restore_file
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_kernel import KernelSysctl
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_plan import (
     PlanInput, build_plan, build_restore_plan)
