@@ -17,29 +17,61 @@ class LiveWriteError(Exception):
 def set_live(kernel, wanted, kinds, check_mode=False):
     """Write each differing key of ``wanted`` ({key: value}); return the list of changes.
 
-    Every change is ``{key, before, after}``. In check mode nothing is written. After a write
-    the key is read back: a kernel that silently keeps another value is an error, not a success.
+    Every key is checked first (present, writable, a valid value): one that is not stops the run
+    before anything is written. After each write the key is read back: a kernel that silently keeps
+    another value is an error, not a success. When a write fails, the keys already written go back
+    to their values from before, so a run changes every key or none.
     """
     changes = []
     for key in sorted(wanted):
         kind = kinds.get(key, "int")
-        after = values.canonical(kind, wanted[key]) if wanted[key] != "" else ""
+        try:
+            after = values.canonical(kind, wanted[key]) if wanted[key] != "" else ""
+        except ValueError as exc:
+            raise LiveWriteError("%s = %r is not a valid %s value (%s); nothing was written" % (key, wanted[key], kind, exc))
         before = kernel.read(key)
         if before is None:
-            raise LiveWriteError("this kernel has no %s" % key)
+            raise LiveWriteError("this kernel has no %s; nothing was written" % key)
         if values.same_value(kind, before, after):
             continue
+        if not check_mode and not kernel.writable(key):
+            raise LiveWriteError("%s is not writable here (read-only or not root); nothing was written" % key)
         changes.append({"key": key, "before": before, "after": after})
-        if check_mode:
-            continue
+    if check_mode:
+        return changes
+    done = []
+    for change in changes:
         try:
-            kernel.write(key, after)
-        except (IOError, OSError) as exc:
-            raise LiveWriteError("writing %s = %s failed: %s" % (key, after, exc))
-        now = kernel.read(key)
-        if not values.same_value(kind, now, after):
-            raise LiveWriteError("%s reads back %r after writing %r" % (key, now, after))
+            _write_checked(kernel, change["key"], change["after"], kinds.get(change["key"], "int"))
+        except LiveWriteError as exc:
+            raise LiveWriteError("%s; %s" % (exc, _roll_back(kernel, done)))
+        done.append(change)
     return changes
+
+
+def _write_checked(kernel, key, value, kind):
+    try:
+        kernel.write(key, value)
+    except (IOError, OSError) as exc:
+        raise LiveWriteError("writing %s = %s failed: %s" % (key, value, exc.strerror or exc))
+    now = kernel.read(key)
+    if not values.same_value(kind, now, value):
+        raise LiveWriteError("%s reads back %r after writing %r" % (key, now, value))
+
+
+def _roll_back(kernel, done):
+    if not done:
+        return "nothing else was written"
+    failed = []
+    for change in reversed(done):
+        try:
+            kernel.write(change["key"], change["before"])
+        except (IOError, OSError):
+            failed.append(change["key"])
+    rolled = ", ".join(change["key"] for change in done if change["key"] not in failed)
+    if failed:
+        return "rolled back %s; could NOT roll back %s" % (rolled or "nothing", ", ".join(failed))
+    return "the keys written before it were rolled back (%s)" % rolled
 
 
 def diff_text(changes, side):

@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
+from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_paths as paths
+from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_restore as restore_file
 from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_values as values
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_kernel import KernelSysctl
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_profile import PROFILES, choose_profile
@@ -29,7 +30,8 @@ PORT_RANGE = "net.ipv4.ip_local_port_range"
 RESERVED = "net.ipv4.ip_local_reserved_ports"
 MAX_TW_BUCKETS = "net.ipv4.tcp_max_tw_buckets"
 CONNTRACK_PROBE = "net.netfilter.nf_conntrack_max"
-STATE_ROLE = "tcpops.timewait.tcp_tuning"
+# Ephemeral ports that must stay free of reservations when the limits table names no min_free.
+DEFAULT_MIN_FREE_PORTS = 16384
 
 
 class PlanInput:
@@ -38,7 +40,8 @@ class PlanInput:
     def __init__(self, profiles, limits, profile="auto", overrides=None, facts=None, fix_conflicts=False,
                  sysctl_file="/etc/sysctl.d/90-tcpops-timewait.conf",
                  state_file="/var/lib/tcpops-timewait/tcp_tuning.json", auto_min_time_wait=100,
-                 auto_ignore_ports=(22,), tw_recycle_why="", root="/", proc_root="/proc"):
+                 auto_ignore_ports=(22,), tw_recycle_why="", root="/", proc_root="/proc",
+                 discard_restore_file=False):
         self.profiles = profiles
         self.limits = limits
         self.profile = profile
@@ -52,6 +55,7 @@ class PlanInput:
         self.tw_recycle_why = tw_recycle_why
         self.root = root
         self.proc_root = proc_root
+        self.discard_restore_file = discard_restore_file
 
 
 def _kind(limits, key):
@@ -62,15 +66,56 @@ def _host_file(root, path):
     return os.path.join(root, path.lstrip("/"))
 
 
-def read_restore_state(root, state_file):
-    """The live values saved before the role first changed them: ``{key: value}`` ({} when none)."""
-    try:
-        with open(_host_file(root, state_file)) as handle:
-            data = json.load(handle)
-    except (IOError, OSError, ValueError):
-        return {}
-    saved = data.get("saved") if isinstance(data, dict) else None
-    return dict(saved) if isinstance(saved, dict) else {}
+def managed_kinds(limits):
+    """Every key the role may ever write, with its kind: the vetted limits and the forced tcp_tw_recycle."""
+    kinds = dict((key, _kind(limits, key)) for key in limits)
+    kinds[TW_RECYCLE] = "int"
+    return kinds
+
+
+class RestoreState:
+    """The restore file as read and judged: ``exists``, ``saved`` ({} when none), ``damaged``, ``errors``."""
+
+    def __init__(self, given):
+        self.exists, self.saved, self.damaged, self.errors = False, {}, False, []
+        try:
+            self.exists, self.saved = restore_file.read(given.root, given.state_file, given.sysctl_file,
+                                                        managed_kinds(given.limits))
+        except restore_file.RestoreFileError as exc:
+            self.exists, self.damaged = True, True
+            if not given.discard_restore_file:
+                self.errors.append(
+                    "the restore file %s %s. It holds the live values from before the role's first change and "
+                    "nothing else does, so the role stops here and changes nothing. Repair it from a backup, or "
+                    "set tcp_tuning_discard_restore_file: true to set it aside (kept as %s.discarded) and take "
+                    "the current live values as the originals" % (given.state_file, exc, given.state_file))
+
+
+def check_paths(given, state):
+    """Path, fingerprint and writability errors for everything the role will write or remove."""
+    errors = paths.check_sysctl_file(given.root, given.sysctl_file)
+    errors += paths.check_state_file(given.root, given.state_file, given.sysctl_file)
+    if errors:
+        return errors
+    removing = state == "absent"
+    if not removing or os.path.lexists(_host_file(given.root, given.sysctl_file)):
+        errors += paths.check_writable(given.root, given.sysctl_file, "tcp_tuning_sysctl_file", must_exist=True)
+    if not removing or os.path.lexists(_host_file(given.root, given.state_file)):
+        errors += paths.check_writable(given.root, given.state_file, "tcp_tuning_state_file")
+    return errors
+
+
+def check_auto_variables(given):
+    errors = []
+    if isinstance(given.auto_min_time_wait, bool) or not isinstance(given.auto_min_time_wait, int) \
+            or given.auto_min_time_wait < 1:
+        errors.append("tcp_tuning_auto_min_time_wait = %r must be 1 or more: at 0 or below every host would "
+                      "count as opening many connections" % (given.auto_min_time_wait,))
+    bad = [port for port in given.auto_ignore_ports or [] if not 1 <= port <= 65535]
+    if bad:
+        errors.append("tcp_tuning_auto_ignore_ports holds %s, not ports: use numbers from 1 to 65535"
+                      % ", ".join(str(port) for port in bad))
+    return errors
 
 
 class _Planner:
@@ -79,8 +124,9 @@ class _Planner:
         self.kernel = KernelSysctl(given.proc_root)
         self.errors = []
         self.settings = []
-        self.skipped = []
-        self.saved = read_restore_state(given.root, given.state_file)
+        self.left_out = []
+        self.restore = RestoreState(given)
+        self.saved = self.restore.saved
 
     # -- profile --------------------------------------------------------------------------------------
     def pick_profile(self):
@@ -128,7 +174,7 @@ class _Planner:
             if key in self.given.overrides:
                 override = self.given.overrides[key]
                 if override is None:
-                    self.skipped.append({"key": key, "value": row.get("value"), "reason": "dropped by tcp_tuning_overrides"})
+                    self.left_out.append({"key": key, "value": row.get("value"), "reason": "dropped by tcp_tuning_overrides"})
                     continue
                 row.update({"value": override, "why": "set by tcp_tuning_overrides (vetted %s: %s)"
                             % (profile, row.get("why", "")), "at_least": False, "override": True})
@@ -193,11 +239,11 @@ class _Planner:
         for row in rows:
             reason = self.skip_reason(row)
             if reason:
-                self.skipped.append({"key": row["key"], "value": row.get("value"), "reason": reason})
+                self.left_out.append({"key": row["key"], "value": row.get("value"), "reason": reason})
                 continue
             value = self.resolve(row, listen_ports, port_range)
             if value is None:
-                self.skipped.append({"key": row["key"], "value": None,
+                self.left_out.append({"key": row["key"], "value": None,
                                      "reason": "no listening port inside %d-%d and nothing reserved" % port_range})
                 continue
             self.settings.append({"key": row["key"], "value": value, "why": row.get("why", "")})
@@ -231,16 +277,42 @@ class _Planner:
                 self.errors.append("net.ipv4.tcp_tw_reuse = %s: this kernel accepts only %s (value 2, loopback only, "
                                    "needs a newer kernel): use 1 for hosts that open many connections, or 0"
                                    % (rendered[TW_REUSE], " or ".join(str(v) for v in accepted)))
-        if str(reuse) == "1" and str(stamps) == "0":
-            self.errors.append("net.ipv4.tcp_tw_reuse = 1 with net.ipv4.tcp_timestamps = 0: reuse is only safe with "
+        if str(rendered.get(TIMESTAMPS)) == "0":
+            self.errors.append("net.ipv4.tcp_timestamps = 0: the role never turns timestamps off (tcp_tw_reuse and "
+                               "PAWS need them, and RTT estimates lose precision). Remove it from "
+                               "tcp_tuning_overrides")
+        if str(reuse) in ("1", "2") and str(stamps) == "0":
+            self.errors.append("net.ipv4.tcp_tw_reuse = %s with net.ipv4.tcp_timestamps = 0: reuse is only safe with "
                                "timestamps, the kernel silently ignores it without them. Keep tcp_timestamps = 1 "
-                               "(drop it from tcp_tuning_overrides) or set tcp_tw_reuse to 0")
+                               "(drop it from tcp_tuning_overrides) or set tcp_tw_reuse to 0" % reuse)
+        self.check_free_ephemeral_ports(rendered)
         if MAX_TW_BUCKETS in rendered:
             floor = self.floor(MAX_TW_BUCKETS)
             if floor is not None and values.parse_int(rendered[MAX_TW_BUCKETS]) < floor:
                 self.errors.append("net.ipv4.tcp_max_tw_buckets = %s is below %d, the value before this role: the "
                                    "kernel destroys TIME_WAIT sockets early past it and its docs say never to lower "
                                    "it. Use %d or more" % (rendered[MAX_TW_BUCKETS], floor, floor))
+
+    def check_free_ephemeral_ports(self, rendered):
+        """Reservations must leave enough of the ephemeral range: connect() fails with EADDRNOTAVAIL past it."""
+        if PORT_RANGE not in rendered and RESERVED not in rendered:
+            return
+        live_range = self.kernel.read(PORT_RANGE)
+        try:
+            low, high = values.parse_port_range(rendered.get(PORT_RANGE, live_range or "32768 60999"))
+            reserved = values.parse_port_list(rendered.get(RESERVED, self.kernel.read(RESERVED)))
+        except ValueError:
+            return
+        span = high - low + 1
+        free = span - len([port for port in reserved if low <= port <= high])
+        minimum = min(span, (self.given.limits.get(RESERVED) or {}).get("min_free", DEFAULT_MIN_FREE_PORTS))
+        if free < minimum:
+            shown = values.format_port_list(reserved)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            self.errors.append("net.ipv4.ip_local_reserved_ports = %s leaves %d of the %d ephemeral ports (%d-%d) "
+                               "free, fewer than the vetted minimum %d: outbound connect() would fail with "
+                               "EADDRNOTAVAIL. Reserve only the ports services listen on"
+                               % (shown, free, span, low, high, minimum))
 
     def check_boot_timestamps(self, conflicts):
         """tw_reuse = 1 from the role while a later file turns timestamps off at boot, and nothing fixes it."""
@@ -267,21 +339,59 @@ class _Planner:
                 changes.append({"key": setting["key"], "before": live, "after": str(setting["value"])})
         return changes
 
-    def restore_state(self):
+    def check_restore_state(self):
+        """Never take the role's own tuned values for the originals."""
+        if self.restore.exists or self.given.discard_restore_file:
+            return
+        if os.path.isfile(_host_file(self.given.root, self.given.sysctl_file)):
+            self.errors.append(
+                "%s (written by this role) exists but the restore file %s is missing: the live values are the "
+                "role's now, and saving them as the originals would lose the real ones. Put the restore file back "
+                "from a backup, or set tcp_tuning_discard_restore_file: true to take the current live values as "
+                "the originals" % (self.given.sysctl_file, self.given.state_file))
+
+    def release(self):
+        """Saved keys the profile no longer sets: back to their originals, then out of the restore file."""
+        rendered = self.values()
+        released, kept = {}, {}
+        for key, before in sorted(self.saved.items()):
+            if key in rendered:
+                continue
+            if not self.kernel.exists(key):
+                self.left_out.append({"key": key, "value": before,
+                                      "reason": "no longer set by the profile and this kernel has no such key"})
+            elif not self.kernel.writable(key):
+                kept[key] = before
+                self.left_out.append({"key": key, "value": before,
+                                      "reason": "no longer set by the profile, not writable here: kept for absent"})
+            else:
+                released[key] = before
+        return released, kept
+
+    def restore_state(self, kept):
+        """Before the change: every original (released ones included); after: without the released ones."""
         saved = dict(self.saved)
         for setting in self.settings:
             if setting["key"] not in saved:
                 saved[setting["key"]] = self.kernel.read(setting["key"])
-        return {"role": STATE_ROLE, "file": self.given.sysctl_file, "saved": dict(sorted(saved.items()))}
+        rendered = self.values()
+        final = dict((key, value) for key, value in saved.items() if key in rendered or key in kept)
+        return (restore_file.content(self.given.sysctl_file, saved),
+                restore_file.content(self.given.sysctl_file, final))
 
 
 def build_plan(given):
     """The plan for ``tcp_tuning_state: present``."""
     planner = _Planner(given)
     plan = {"state": "present", "profile_requested": given.profile, "profile": None, "reason": None,
-            "file": given.sysctl_file, "settings": [], "rendered": {}, "skipped": [], "conflicts": [],
-            "fixes": [], "live_changes": [], "errors": planner.errors,
-            "kernel": planner.kernel.release(), "restore_state": None}
+            "file": given.sysctl_file, "settings": [], "rendered": {}, "left_out": [], "conflicts": [],
+            "fixes": [], "live_changes": [], "release": {}, "errors": planner.errors,
+            "kernel": planner.kernel.release(), "restore_state": None, "restore_state_after": None,
+            "restore_file_damaged": planner.restore.damaged,
+            "state_dir_missing": paths.directory_missing(given.root, given.state_file)}
+    planner.errors.extend(check_paths(given, "present"))
+    planner.errors.extend(planner.restore.errors)
+    planner.errors.extend(check_auto_variables(given))
     planner.check_overrides()
     if not planner.check_host():
         return plan
@@ -293,6 +403,7 @@ def build_plan(given):
     if planner.errors:
         return plan
     planner.check_combinations()
+    planner.check_restore_state()
     rendered = planner.values()
     files = SysctlFiles(given.root, given.sysctl_file)
     conflicts = find_conflicts(
@@ -302,40 +413,58 @@ def build_plan(given):
     for conflict in conflicts:
         conflict["fixed"] = bool(given.fix_conflicts and conflict["fixable"])
     planner.check_boot_timestamps(conflicts)
+    fixes = fixes_for(files, conflicts) if given.fix_conflicts else []
+    for fix in fixes:
+        planner.errors.extend(paths.check_writable(given.root, fix["path"], "tcp_tuning_fix_conflicts"))
+    released, kept = planner.release()
+    before, after = planner.restore_state(kept)
     plan.update({
         "settings": planner.settings,
         "rendered": rendered,
-        "skipped": planner.skipped,
+        "left_out": planner.left_out,
         "conflicts": conflicts,
-        "fixes": fixes_for(files, conflicts) if given.fix_conflicts else [],
+        "fixes": fixes,
         "live_changes": planner.live_changes(),
-        "restore_state": planner.restore_state(),
+        "release": released,
+        "release_changes": _changes(planner.kernel, given.limits, released),
+        "restore_state": None if planner.errors else before,
+        "restore_state_after": None if planner.errors else after,
     })
     return plan
 
 
+def _changes(kernel, limits, wanted):
+    changes = []
+    for key, value in sorted(wanted.items()):
+        live = kernel.read(key)
+        if not values.same_value(_kind(limits, key), live, value):
+            changes.append({"key": key, "before": live, "after": value})
+    return changes
+
+
 def build_restore_plan(given):
-    """The plan for ``tcp_tuning_state: absent``: which saved live values go back."""
+    """The plan for ``tcp_tuning_state: absent``: every saved live value goes back, or none does."""
     kernel = KernelSysctl(given.proc_root)
-    saved = read_restore_state(given.root, given.state_file)
-    restore, skipped, changes = {}, [], []
-    for key, before in sorted(saved.items()):
-        if before is None or not kernel.exists(key):
-            skipped.append({"key": key, "value": before, "reason": "this kernel has no %s" % key})
+    state = RestoreState(given)
+    errors = check_paths(given, "absent") + state.errors
+    restore, left_out = {}, []
+    for key, before in sorted(state.saved.items()):
+        if not kernel.exists(key):
+            left_out.append({"key": key, "value": before, "reason": "this kernel has no %s" % key})
         elif not kernel.writable(key):
-            skipped.append({"key": key, "value": before, "reason": "not writable here"})
+            errors.append("%s cannot be written here (read-only in this network namespace or not root): absent "
+                          "restores every saved value or none, so nothing was changed. Run it where %s is "
+                          "writable" % (key, key))
         else:
             restore[key] = before
-            live = kernel.read(key)
-            if not values.same_value(_kind(given.limits, key), live, before):
-                changes.append({"key": key, "before": live, "after": before})
-    errors = []
-    if saved and kernel.tree_read_only("net"):
+    if state.saved and kernel.tree_read_only("net"):
         errors.append("/proc/sys/net is read-only here: the saved values cannot be restored on this host")
+    if errors:
+        restore = {}
     return {
-        "state": "absent", "file": given.sysctl_file, "restore": restore, "skipped": skipped,
-        "live_changes": changes, "errors": errors,
+        "state": "absent", "file": given.sysctl_file, "restore": restore, "left_out": left_out,
+        "live_changes": _changes(kernel, given.limits, restore), "errors": errors,
         "file_exists": os.path.exists(_host_file(given.root, given.sysctl_file)),
-        "state_exists": os.path.exists(_host_file(given.root, given.state_file)),
+        "state_exists": state.exists, "restore_file_damaged": state.damaged,
         "kernel": kernel.release(),
     }

@@ -15,10 +15,14 @@ version_added: 0.1.0
 description:
   - Chooses the profile (C(auto) reads the host's C(tcp_state) facts), lays the overrides over the
     profile's vetted values, and keeps only the keys this kernel has and this host may write;
-    the others come back in RV(skipped) with the reason.
+    the others come back in RV(left_out) with the reason.
   - Refuses, in RV(errors), what the role must not do - a value outside the vetted limits,
     C(tcp_tw_reuse=1) with C(tcp_timestamps=0), lowering C(tcp_max_tw_buckets), setting
     C(tcp_tw_recycle), C(tcp_tw_reuse=2) on a kernel that cannot take it, a read-only C(/proc/sys/net).
+    Also refused - C(tcp_timestamps=0), reservations that leave too few ephemeral ports free,
+    C(auto_min_time_wait) below 1, paths the role must not write (anything but a C(*.conf) directly
+    under a sysctl.d directory, a file there the role did not write, relative paths), directories that
+    cannot be written (read-only mounts included), and a damaged or foreign restore file.
     The module itself does not fail on them so the role can assert them with one clear message.
   - Finds the lines of other sysctl files that fight the role's file (applied later with another
     value, or the obsolete C(tcp_tw_recycle)), following the order boot applies them in.
@@ -61,12 +65,14 @@ options:
     type: bool
     default: false
   sysctl_file:
-    description: The role's file.
-    type: path
+    description: The role's file, an absolute C(*.conf) path directly under a sysctl.d directory.
+    type: str
     default: /etc/sysctl.d/90-tcpops-timewait.conf
   state_file:
-    description: Where the live values from before the role's first change are kept.
-    type: path
+    description:
+      - The restore file, where the live values from before the role's first change are kept. Absolute,
+        outside the sysctl.d directories and C(/proc), C(/sys), C(/dev), not directly in C(/).
+    type: str
     default: /var/lib/tcpops-timewait/tcp_tuning.json
   auto_min_time_wait:
     description: Outbound or inbound TIME_WAIT count from which profile C(auto) takes the direction as evidence.
@@ -81,6 +87,13 @@ options:
     description: The comment written above the forced C(net.ipv4.tcp_tw_recycle = 0) on old kernels.
     type: str
     default: tcp_tw_recycle drops SYNs from clients behind NAT; forced off
+  discard_restore_file:
+    description:
+      - Go past a damaged or foreign restore file (and, with O(state=present), a missing one next to the
+        role's own sysctl file) instead of refusing. The role then sets the file aside and takes the
+        current live values as the originals.
+    type: bool
+    default: false
   root:
     description: Where the host's file system is, for reading the sysctl files. Tests use a fixture tree.
     type: path
@@ -165,9 +178,23 @@ rendered:
   returned: state is present
   type: dict
   sample: {"net.ipv4.tcp_tw_reuse": 1}
-skipped:
-  description: Keys left out, each C(key), C(value), C(reason) (missing from this kernel, not writable, dropped).
+left_out:
+  description:
+    - Keys left out, each C(key), C(value), C(reason) (missing from this kernel, not writable, dropped,
+      no longer set by the profile and not writable).
+    - Named so because C(skipped) is a result key Ansible reserves (it would show the task as skipped).
   returned: always
+  type: list
+  elements: dict
+release:
+  description:
+    - With O(state=present), saved keys the profile no longer sets (after a profile switch or a
+      C(null) override), key to the original value the role writes back live.
+  returned: state is present
+  type: dict
+release_changes:
+  description: Keys of RV(release) whose live value differs from the original, each C(key), C(before), C(after).
+  returned: state is present and the plan got that far
   type: list
   elements: dict
 conflicts:
@@ -188,9 +215,23 @@ live_changes:
   type: list
   elements: dict
 restore_state:
-  description: What the state file must hold, the live values from before the role's first change included.
+  description:
+    - What the restore file must hold before the role changes anything, C(role), C(version), C(file),
+      C(saved) (key to the live value from before the role's first change, released keys included).
   returned: state is present
   type: dict
+restore_state_after:
+  description: What the restore file holds once the released keys are back at their originals.
+  returned: state is present
+  type: dict
+restore_file_damaged:
+  description: Whether the restore file exists and failed validation (see O(discard_restore_file)).
+  returned: always
+  type: bool
+state_dir_missing:
+  description: With O(state=present), whether the restore file's directory must be created (mode 0700).
+  returned: state is present
+  type: bool
 restore:
   description: With O(state=absent), the saved values to write back, key to value.
   returned: state is absent
@@ -200,7 +241,7 @@ file_exists:
   returned: state is absent
   type: bool
 state_exists:
-  description: With O(state=absent), whether the state file is there.
+  description: With O(state=absent), whether the restore file is there.
   returned: state is absent
   type: bool
 errors:
@@ -236,13 +277,14 @@ def build_module():
             overrides=dict(type="dict", default={}),
             facts=dict(type="dict"),
             fix_conflicts=dict(type="bool", default=False),
-            sysctl_file=dict(type="path", default="/etc/sysctl.d/90-tcpops-timewait.conf"),
-            state_file=dict(type="path", default="/var/lib/tcpops-timewait/tcp_tuning.json"),
+            sysctl_file=dict(type="str", default="/etc/sysctl.d/90-tcpops-timewait.conf"),
+            state_file=dict(type="str", default="/var/lib/tcpops-timewait/tcp_tuning.json"),
             auto_min_time_wait=dict(type="int", default=100),
             auto_ignore_ports=dict(type="list", elements="int", default=[22]),
             tw_recycle_why=dict(type="str", default="tcp_tw_recycle drops SYNs from clients behind NAT; forced off"),
             root=dict(type="path", default="/"),
             proc_root=dict(type="path", default="/proc"),
+            discard_restore_file=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -256,7 +298,8 @@ def main():
         overrides=params["overrides"], facts=params["facts"], fix_conflicts=params["fix_conflicts"],
         sysctl_file=params["sysctl_file"], state_file=params["state_file"],
         auto_min_time_wait=params["auto_min_time_wait"], auto_ignore_ports=params["auto_ignore_ports"],
-        tw_recycle_why=params["tw_recycle_why"], root=params["root"], proc_root=params["proc_root"])
+        tw_recycle_why=params["tw_recycle_why"], root=params["root"], proc_root=params["proc_root"],
+        discard_restore_file=params["discard_restore_file"])
     plan = build_plan(given) if params["state"] == "present" else build_restore_plan(given)
     module.exit_json(changed=False, ran_in_check_mode=module.check_mode, **plan)
 

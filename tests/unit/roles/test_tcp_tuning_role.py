@@ -93,5 +93,27 @@ def test_template_starts_with_ansible_managed_and_a_fingerprint():
 
 
 def test_task_files_exist():
-    for name in ("main", "preflight", "plan", "configure", "apply", "verify", "absent"):
+    for name in ("main", "preflight", "plan", "save", "configure", "apply", "release", "verify", "absent"):
         assert (ROLE / "tasks" / (name + ".yml")).is_file()
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_every_variable_is_in_the_role_readme(name):
+    assert "| `%s` |" % name in (ROLE / "README.md").read_text()
+
+
+def test_the_restore_file_is_written_before_the_sysctl_file():
+    """An interruption after the sysctl file must find the originals already on disk."""
+    main = (ROLE / "tasks" / "main.yml").read_text()
+    assert main.index("save.yml") < main.index("configure.yml") < main.index("apply.yml") < main.index("release.yml")
+    assert "tcp_tuning_state_file" not in (ROLE / "tasks" / "configure.yml").read_text()
+
+
+def test_the_role_plans_from_facts_it_gathered_itself():
+    """A fact cache (AWX fact storage, jsonfile) may hold another host's tcp_state: never plan from it."""
+    plan = (ROLE / "tasks" / "plan.yml").read_text()
+    assert "__tcp_tuning_facts.ansible_facts.tcp_state" in plan
+    assert "ansible_facts.tcp_state |" not in plan.replace("__tcp_tuning_facts.ansible_facts.tcp_state", "")
+    gather = yaml.safe_load((ROLE / "tasks" / "preflight.yml").read_text())[0]
+    assert gather["tcpops.timewait.tcp_state_facts"] == {"mode": "full"}
+    assert gather["when"] == "tcp_tuning_state == 'present'"

@@ -14,7 +14,8 @@ SNAPSHOT = (
     " sysctl -a 2>/dev/null | grep -E '^net\\.(ipv4\\.(tcp_|ip_local_)|core\\.somaxconn|"
     "netfilter\\.nf_conntrack_(max|tcp_timeout_time_wait))' | LC_ALL=C sort;"
     " ls -A /etc/sysctl.d; find /var/lib/tcpops-timewait -type f 2>/dev/null || true;"
-    " cat /etc/sysctl.conf 2>/dev/null || true; }"
+    " cat /etc/sysctl.conf 2>/dev/null || true;"
+    " head -n 1000 /etc/sysctl.d/*.conf 2>/dev/null || true; }"
 )
 COLLECT = (
     "{ %s; } > /tmp/now.txt; python3 -c '"

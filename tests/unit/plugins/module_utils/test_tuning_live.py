@@ -52,3 +52,36 @@ def test_a_value_the_kernel_does_not_keep_is_an_error(kernel, monkeypatch):
     monkeypatch.setattr(kernel, "write", lambda key, value: None)
     with pytest.raises(LiveWriteError, match="reads back '2' after writing '1'"):
         set_live(kernel, {"net.ipv4.tcp_tw_reuse": 1}, KINDS)
+
+
+def test_every_key_is_checked_before_anything_is_written(kernel):
+    # tcp_tw_reuse sorts after the port range and would be written first without the check
+    with pytest.raises(LiveWriteError, match="no net.ipv4.tcp_tw_recycle; nothing was written"):
+        set_live(kernel, {"net.ipv4.ip_local_port_range": "10240 65535", "net.ipv4.tcp_tw_recycle": 0}, KINDS)
+    assert kernel.read("net.ipv4.ip_local_port_range") == "32768 60999"
+    with pytest.raises(LiveWriteError, match="'lots' is not a valid int value"):
+        set_live(kernel, {"net.ipv4.ip_local_port_range": "10240 65535", "net.ipv4.tcp_tw_reuse": "lots"}, KINDS)
+    assert kernel.read("net.ipv4.ip_local_port_range") == "32768 60999"
+
+
+def test_a_read_only_key_stops_the_run_before_any_write(kernel, tmp_path):
+    (tmp_path / "sys" / "net" / "ipv4" / "tcp_tw_reuse").chmod(0o444)
+    with pytest.raises(LiveWriteError, match="net.ipv4.tcp_tw_reuse is not writable here"):
+        set_live(kernel, {"net.ipv4.ip_local_port_range": "10240 65535", "net.ipv4.tcp_tw_reuse": 1}, KINDS)
+    assert kernel.read("net.ipv4.ip_local_port_range") == "32768 60999"
+
+
+def test_a_failed_write_rolls_back_the_keys_written_before_it(kernel, monkeypatch):
+    real_write = kernel.write
+
+    def write(key, value):
+        if key == "net.ipv4.tcp_tw_reuse":
+            raise OSError(22, "Invalid argument")
+        real_write(key, value)
+
+    monkeypatch.setattr(kernel, "write", write)
+    with pytest.raises(LiveWriteError) as caught:
+        set_live(kernel, {"net.ipv4.ip_local_port_range": "10240 65535", "net.ipv4.tcp_tw_reuse": 1}, KINDS)
+    assert "writing net.ipv4.tcp_tw_reuse = 1 failed: Invalid argument" in str(caught.value)
+    assert "rolled back (net.ipv4.ip_local_port_range)" in str(caught.value)
+    assert kernel.read("net.ipv4.ip_local_port_range") == "32768 60999"

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import yaml
 
+from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_restore as restore_file
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_plan import (
     PlanInput, build_plan, build_restore_plan)
 
@@ -44,6 +45,7 @@ def host(tmp_path, tuning_kernel_proc):
             shutil.copytree(str(FIXTURES / etc), str(root), symlinks=True)
         else:
             root.mkdir(parents=True)
+        (root / "etc" / "sysctl.d").mkdir(parents=True, exist_ok=True)
         options.setdefault("profile", "client")
         return PlanInput(role_profiles(), ROLE_VARS["__tcp_tuning_limits"], facts=facts(facts_name),
                          tw_recycle_why=ROLE_VARS["__tcp_tuning_tw_recycle_why"], root=str(root),
@@ -63,7 +65,7 @@ def test_client_on_a_current_kernel(host):
         "net.ipv4.tcp_max_tw_buckets": 262144,
     }
     # the client facts listen on 22 and 25 only, both below 10240: nothing to reserve
-    assert plan["skipped"] == [{"key": "net.ipv4.ip_local_reserved_ports", "value": None,
+    assert plan["left_out"] == [{"key": "net.ipv4.ip_local_reserved_ports", "value": None,
                                 "reason": "no listening port inside 10240-65535 and nothing reserved"}]
     assert {c["key"]: (c["before"], c["after"]) for c in plan["live_changes"]} == {
         "net.ipv4.tcp_tw_reuse": ("2", "1"),
@@ -163,7 +165,7 @@ def test_floor_is_the_value_saved_before_the_first_change(host, tmp_path):
     given = host(overrides={"net.ipv4.tcp_max_tw_buckets": 100000})
     state = pathlib.Path(given.root, given.state_file.lstrip("/"))
     state.parent.mkdir(parents=True)
-    state.write_text(json.dumps({"saved": {"net.ipv4.tcp_max_tw_buckets": "200000"}}))
+    state.write_text(json.dumps(restore_file.content(given.sysctl_file, {"net.ipv4.tcp_max_tw_buckets": "200000"})))
     assert any("below 200000" in error for error in build_plan(given)["errors"])
 
 
@@ -184,7 +186,7 @@ def test_null_override_drops_a_key(host):
     plan = build_plan(host(overrides={"net.ipv4.tcp_max_tw_buckets": None}))
     assert "net.ipv4.tcp_max_tw_buckets" not in plan["rendered"]
     assert {"key": "net.ipv4.tcp_max_tw_buckets", "value": 262144,
-            "reason": "dropped by tcp_tuning_overrides"} in plan["skipped"]
+            "reason": "dropped by tcp_tuning_overrides"} in plan["left_out"]
 
 
 def test_extra_override_key_is_added_with_its_why(host):
@@ -194,16 +196,16 @@ def test_extra_override_key_is_added_with_its_why(host):
     # the fixture kernel has no tcp_keepalive_time file: skipped and reported, not failed
     assert row == []
     assert any(s["key"] == "net.ipv4.tcp_keepalive_time" and "this kernel has no" in s["reason"]
-               for s in plan["skipped"])
+               for s in plan["left_out"])
 
 
 def test_nat_gateway_tunes_conntrack_only_where_writable_and_loaded(host):
     plan = build_plan(host(profile="nat_gateway", facts_name="nat_gateway"))
     assert plan["rendered"]["net.netfilter.nf_conntrack_tcp_timeout_time_wait"] == 60
     assert {"key": "net.netfilter.nf_conntrack_max", "value": 262144,
-            "reason": "not writable here (read-only in this network namespace)"} in plan["skipped"]
+            "reason": "not writable here (read-only in this network namespace)"} in plan["left_out"]
     old = build_plan(host(kernel="linux-4.9-tw_recycle", profile="nat_gateway", facts_name="nat_gateway"))
-    reasons = dict((s["key"], s["reason"]) for s in old["skipped"])
+    reasons = dict((s["key"], s["reason"]) for s in old["left_out"])
     assert reasons["net.netfilter.nf_conntrack_max"] == "nf_conntrack is not loaded: no conntrack table to tune"
 
 
@@ -238,11 +240,26 @@ def test_restore_plan_writes_back_only_what_this_kernel_has(host):
     given = host()
     state = pathlib.Path(given.root, given.state_file.lstrip("/"))
     state.parent.mkdir(parents=True)
-    state.write_text(json.dumps({"saved": {"net.ipv4.tcp_tw_reuse": "2", "net.ipv4.tcp_tw_recycle": "0",
-                                           "net.netfilter.nf_conntrack_max": "65536"}}))
+    state.write_text(json.dumps(restore_file.content(given.sysctl_file, {
+        "net.ipv4.tcp_tw_reuse": "2", "net.ipv4.tcp_tw_recycle": "0"})))
     pathlib.Path(given.proc_root, "sys", "net", "ipv4", "tcp_tw_reuse").write_text("1\n")
     plan = build_restore_plan(given)
+    assert plan["errors"] == []
     assert plan["restore"] == {"net.ipv4.tcp_tw_reuse": "2"}
     assert plan["live_changes"] == [{"key": "net.ipv4.tcp_tw_reuse", "before": "1", "after": "2"}]
-    assert sorted(s["key"] for s in plan["skipped"]) == ["net.ipv4.tcp_tw_recycle", "net.netfilter.nf_conntrack_max"]
+    assert sorted(s["key"] for s in plan["left_out"]) == ["net.ipv4.tcp_tw_recycle"]
     assert plan["state_exists"] and not plan["file_exists"]
+
+
+def test_restore_plan_with_a_key_it_cannot_write_restores_nothing(host):
+    """Every saved value goes back or none does: nf_conntrack_max is read-only in this fixture namespace."""
+    given = host()
+    state = pathlib.Path(given.root, given.state_file.lstrip("/"))
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps(restore_file.content(given.sysctl_file, {
+        "net.ipv4.tcp_tw_reuse": "2", "net.netfilter.nf_conntrack_max": "65536"})))
+    pathlib.Path(given.proc_root, "sys", "net", "ipv4", "tcp_tw_reuse").write_text("1\n")
+    plan = build_restore_plan(given)
+    assert plan["restore"] == {} and plan["live_changes"] == []
+    assert any(error.startswith("net.netfilter.nf_conntrack_max cannot be written here") and
+               "nothing was changed" in error for error in plan["errors"]), plan["errors"]

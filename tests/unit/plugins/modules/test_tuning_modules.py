@@ -27,6 +27,7 @@ def proc(tmp_path):
     for name, value in {"tcp_timestamps": "1", "tcp_syncookies": "1", "tcp_tw_reuse": "2",
                         "tcp_tw_recycle": "1", "tcp_fin_timeout": "60"}.items():
         (ipv4 / name).write_text(value + "\n")
+    (tmp_path / "etc" / "sysctl.d").mkdir(parents=True)
     return str(tmp_path / "proc")
 
 
@@ -40,7 +41,7 @@ def test_plan_module_on_an_old_kernel(proc, tmp_path, capsys):
     assert result["ran_in_check_mode"] is True
     assert result["rendered"] == {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_timestamps": 1,
                                   "net.ipv4.tcp_syncookies": 1, "net.ipv4.tcp_fin_timeout": 30}
-    assert sorted(s["key"] for s in result["skipped"]) == ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"]
+    assert sorted(s["key"] for s in result["left_out"]) == ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"]
 
 
 def test_plan_module_reports_refusals_without_failing(proc, tmp_path, capsys):
@@ -69,3 +70,29 @@ def test_live_module_writes_and_is_idempotent(proc, capsys):
 def test_live_module_fails_clearly_on_a_missing_key(proc, capsys):
     result = run(tcp_tuning_live, {"values": {"net.core.somaxconn": 4096}, "proc_root": proc}, capsys)
     assert result["failed"] is True and "no net.core.somaxconn" in result["msg"]
+
+
+# Result keys Ansible itself interprets: a module returning one of them for its own data changes how the
+# task is shown or judged (a non-empty `skipped` makes the task show as skipped).
+RESERVED_RESULT_KEYS = {
+    "changed", "failed", "skipped", "skip_reason", "msg", "rc", "results", "invocation", "warnings",
+    "deprecations", "ansible_facts", "diff", "stdout", "stderr", "stdout_lines", "stderr_lines",
+    "unreachable", "exception", "module_stdout", "module_stderr", "attempts", "item", "backup_file",
+}
+
+
+def test_no_module_result_uses_a_reserved_key_for_its_own_data(proc, tmp_path, capsys):
+    settings = ROLE_VARS["__tcp_tuning_common_settings"] + ROLE_VARS["__tcp_tuning_server_settings"]
+    common = {"profile": "server", "profiles": {"server": {"settings": settings}},
+              "limits": ROLE_VARS["__tcp_tuning_limits"], "facts": {}, "root": str(tmp_path), "proc_root": proc}
+    present = run(tcp_tuning_plan, common, capsys)
+    absent = run(tcp_tuning_plan, dict(common, state="absent"), capsys)
+    live = run(tcp_tuning_live, {"values": {"net.ipv4.tcp_tw_recycle": 0}, "proc_root": proc,
+                                 "_ansible_diff": True}, capsys)
+    assert present["left_out"] and "left_out" in absent
+    # what AnsibleModule itself adds (changed, invocation, and warnings/deprecations it collected) is fine
+    own = RESERVED_RESULT_KEYS - {"changed", "invocation", "warnings", "deprecations"}
+    assert set(present) & own == set()
+    assert set(absent) & own == set()
+    # diff is used for what Ansible means by it
+    assert set(live) & own == {"diff"}
