@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
-from ansible_collections.tcpops.timewait.plugins.module_utils import _audit_fleet as fleet
-from ansible_collections.tcpops.timewait.plugins.module_utils import _audit_report_files as files
-from ansible_collections.tcpops.timewait.plugins.module_utils._audit_report_common import prepare_write
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write
 
 ARGUMENT_SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),

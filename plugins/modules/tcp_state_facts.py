@@ -34,7 +34,7 @@ description:
     host's result stays small; C(docs/tcp_state_facts.md) states the bounds.
   - Read-only; never reports a change.
   - The same engine runs without Ansible as
-    C(python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state).
+    C(python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect).
 author:
   - tcpops maintainers (@tcpops)
 options:
@@ -308,7 +308,7 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state import (
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import (
     BACKENDS,
     MODES,
     TcpStateError,

@@ -91,8 +91,8 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_kernel import KernelSysctl
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_live import LiveWriteError, diff_text, set_live
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.kernel import KernelSysctl
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.live import LiveWriteError, diff_text, set_live
 
 
 def build_module():

@@ -263,7 +263,7 @@ kernel:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning_plan import (
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import (
     PlanInput, build_plan, build_restore_plan)
 
 

@@ -9,7 +9,7 @@ and, round after round in rotating order, starts each command as a whole process
 its wall time and its peak RSS (``ru_maxrss`` from ``wait4``):
 
 - ``python -c pass`` and ``python -c 'import ansible.module_utils.basic'`` (baselines)
-- the stdlib engine ``python -m ...module_utils._tcp_state`` in full mode per backend, and summary
+- the stdlib engine ``python -m ...module_utils._socket_state.collect`` in full mode per backend, and summary
 - the real module file ``python plugins/modules/tcp_state_facts.py args.json``, same variants
 - ``ss -ant | awk '{print $1}' | sort | uniq -c`` and
   ``netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'``
@@ -30,7 +30,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
-ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect"
 MODULE_FILE = os.path.join(ROOT, "plugins", "modules", "tcp_state_facts.py")
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
 SS_AWK = "ss -ant | awk '{print $1}' | sort | uniq -c"

@@ -19,7 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / "build" / "collections"
 HOST_PYTHON = "/usr/bin/python3"
-ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._tcp_state"
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect"
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 

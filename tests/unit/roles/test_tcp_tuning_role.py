@@ -5,7 +5,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.tcpops.timewait.plugins.module_utils import _tuning_values as values
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning import values
 
 ROLE = pathlib.Path(__file__).parents[3] / "roles" / "tcp_tuning"
 

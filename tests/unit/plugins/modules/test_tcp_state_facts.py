@@ -58,7 +58,7 @@ def test_invalid_choice_is_rejected(modern_proc, capsys):
 
 
 def test_netlink_requested_but_refused_fails_clearly(monkeypatch, capsys):
-    from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 
     def refuse(tally, live_counts=None):
         raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
@@ -70,7 +70,7 @@ def test_netlink_requested_but_refused_fails_clearly(monkeypatch, capsys):
 
 
 def test_auto_fallback_is_a_module_warning(monkeypatch, capsys):
-    from ansible_collections.tcpops.timewait.plugins.module_utils import _sockdiag
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 
     def refuse(tally, live_counts=None):
         raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
@@ -101,7 +101,7 @@ def test_odd_host_data_is_reported_and_the_facts_still_returned(modern_proc, tmp
 
 
 def test_warnings_beyond_the_bound_are_counted_in_one_module_warning(make_proc_tree, capsys):
-    from ansible_collections.tcpops.timewait.plugins.module_utils import _tcp_state
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _tcp_state
 
     processes = dict((1000 + number, ("x", ["socket:[1001]"])) for number in range(_tcp_state.MAX_MESSAGES + 30))
     proc = make_proc_tree(processes, base="modern")

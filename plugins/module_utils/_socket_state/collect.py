@@ -1,0 +1,336 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Collect the ``tcp_state`` facts: the engine behind tcpops.timewait.tcp_state_facts.
+
+Standard library only and free of any Ansible import, so it also runs standalone:
+
+    python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect \\
+        [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR] [--config-root DIR]
+
+prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
+Summary mode imports and reads only what needs no socket dump. The contract of the
+returned dict is docs/tcp_state_facts.md.
+
+Host data is read defensively (``_host_files``): a file, line or process that cannot be used is
+a warning and an entry of ``errors`` naming it, and the rest is still returned. Every list is
+bounded: the socket breakdowns by ``top``, ``warnings`` and ``errors`` by ``MAX_MESSAGES``, each
+with its full count beside it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+import time
+from collections import Counter
+from itertools import compress
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
+
+STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
+               "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
+COUNT_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
+              "close", "close_wait", "last_ack", "listen", "closing")
+MODES = ("full", "summary")
+BACKENDS = ("auto", "netlink", "proc")
+DEFAULT_PROC_ROOT = "/proc"
+DEFAULT_CONFIG_ROOT = "/"
+MAX_LOCAL_PORTS_PER_PROCESS = 20
+MAX_MESSAGES = 50
+# JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
+# port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
+RESULT_SIZE_BOUND = 96 * 1024
+AF_INET6 = 10
+
+
+class TcpStateError(Exception):
+    """The facts cannot be collected; the message says what is missing."""
+
+
+class SocketTally(object):
+    """What the backends aggregate into while they read the socket table."""
+
+    def __init__(self, ephemeral):
+        self.ephemeral = ephemeral
+        # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
+        self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
+        self.tw_local_ports = [0] * 65536
+        self.tw_destinations = {2: Counter(), AF_INET6: Counter()}
+        self.cw_local_ports = [0] * 65536
+        self.cw_inodes = {}
+        self.listeners = []
+        self.outbound_ports = kernel_state.outbound_port_table(ephemeral)
+        self.outbound_by_raw_port = None
+
+    def listeners_complete(self, network_port):
+        """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
+        outbound table by port in network byte order as read natively (``network_port``
+        maps that raw value to the port)."""
+        for entry in self.listeners:
+            self.outbound_ports[entry[2]] = 0
+        self.outbound_by_raw_port = bytes(map(self.outbound_ports.__getitem__, network_port))
+
+
+def _state_counts(per_state):
+    counts = dict((key, 0) for key in COUNT_KEYS)
+    for number in range(1, 13):
+        if per_state[number]:
+            counts[STATE_NAMES[number]] += per_state[number]
+    counts["total"] = sum(per_state)
+    return counts
+
+
+def _top_ports(per_port, top):
+    # most first, lower port first among equals (the sort is stable, even reversed)
+    used = sorted(compress(range(65536), per_port), key=per_port.__getitem__, reverse=True)
+    return [{"port": port, "count": per_port[port]} for port in used[:top]]
+
+
+def _top_destinations(tally, format_destination, usable, top):
+    merged = {}
+    for family, destinations in tally.tw_destinations.items():
+        for key, count in destinations.items():
+            endpoint = format_destination(family, key)
+            merged[endpoint] = merged.get(endpoint, 0) + count
+    # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0][0], -1 if item[0][1] is None else item[0][1]))[:top]
+    return [{"address": address, "port": port, "count": count,
+             "port_usage": round(count / usable, 4) if usable else None}
+            for (address, port), count in ranked]
+
+
+def _time_wait(tally, format_destination, top):
+    total = sum(tally.tw_local_ports)
+    if tally.ephemeral["low"] is None:
+        outbound = inbound = None
+    else:
+        outbound = sum(compress(tally.tw_local_ports, tally.outbound_ports))
+        inbound = total - outbound
+    return {
+        "total": total,
+        "outbound": outbound,
+        "inbound": inbound,
+        "top_destinations": _top_destinations(tally, format_destination, tally.ephemeral["usable"], top),
+        "top_local_ports": _top_ports(tally.tw_local_ports, top),
+    }
+
+
+def _close_wait(tally, proc_root, top, warnings, errors):
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
+
+    result = {
+        "total": sum(tally.cw_local_ports),
+        "owners_available": False,
+        "owners_reason": None,
+        "top_processes": [],
+        "processes_total": None,
+        "unowned": None,
+        "top_local_ports": _top_ports(tally.cw_local_ports, top),
+    }
+    process_errors = []
+    owners, reason = find_owners(set(tally.cw_inodes), proc_root, process_errors)
+    warnings.extend(process_errors)
+    errors.extend(process_errors)
+    if owners is None:
+        result["owners_reason"] = reason
+        warnings.append("CLOSE_WAIT owners unavailable: %s" % reason)
+        return result
+    held = set()
+    processes = []
+    for pid, owner in owners.items():
+        held.update(owner["inodes"])
+        ports = sorted(set(tally.cw_inodes[inode] for inode in owner["inodes"]))
+        processes.append({"pid": pid, "comm": owner["comm"], "count": len(owner["inodes"]),
+                          "local_ports": ports[:MAX_LOCAL_PORTS_PER_PROCESS]})
+    processes.sort(key=lambda item: (-item["count"], item["pid"]))
+    result.update(owners_available=True, top_processes=processes[:top], processes_total=len(processes),
+                  unowned=result["total"] - len(held))
+    return result
+
+
+def _fullest_first(listener):
+    family, address, port, queue, backlog = listener
+    return (-(queue / backlog) if backlog else 0.0, -queue, port, address, family)
+
+
+def _listen(tally, top):
+    """``sockets``: the ``top`` listeners with the fullest accept queues, listed by port;
+    ``ports``: every listening port (tcp_tuning keeps them out of the ephemeral range)."""
+    family_name = {2: "ipv4", AF_INET6: "ipv6"}
+    kept = sorted(tally.listeners, key=_fullest_first)[:top]
+    sockets = [{"address": address, "port": port, "family": family_name[family],
+                "queue": queue, "backlog": backlog}
+               for family, address, port, queue, backlog in kept]
+    sockets.sort(key=lambda item: (item["port"], item["address"], item["family"]))
+    return {"total": len(tally.listeners), "sockets": sockets,
+            "ports": sorted(set(entry[2] for entry in tally.listeners))}
+
+
+def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
+    """Read the socket table; return (tally, backend used, destination formatter)."""
+    if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
+        backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
+    if backend in ("auto", "netlink"):
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
+
+        tally = SocketTally(ephemeral)
+        live_counts = None
+        if os.path.realpath(proc_root) == os.path.realpath(DEFAULT_PROC_ROOT):
+            def live_counts():
+                return kernel_state.read_time_wait_and_ipv6_inuse(proc_root)
+        try:
+            _sockdiag.collect_sockets(tally, live_counts)
+            return tally, "netlink", _sockdiag.format_destination
+        except _sockdiag.SockDiagError as exc:
+            if backend == "netlink":
+                raise TcpStateError("backend netlink requested but not usable: %s" % exc)
+            warnings.append("netlink sock_diag not usable (%s); read /proc/net/tcp{,6} instead, which is slower" % exc)
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import procnet as _procnet
+
+    tally = SocketTally(ephemeral)
+    try:
+        _procnet.collect_sockets(tally, proc_root, warnings, errors)
+    except _procnet.ProcNetError as exc:
+        raise TcpStateError(str(exc))
+    return tally, "proc", _procnet.format_endpoint
+
+
+def _require_proc(proc_root):
+    if not sys.platform.startswith("linux") and proc_root == DEFAULT_PROC_ROOT:
+        raise TcpStateError("tcp_state_facts needs Linux (this is %s)" % sys.platform)
+    marker = os.path.join(proc_root, "net", "sockstat")
+    if not os.access(marker, os.R_OK):
+        raise TcpStateError("%s is not readable: this needs Linux with procfs mounted at %s "
+                            "(set proc_root to where it is mounted)" % (marker, proc_root))
+
+
+def _bounded(messages):
+    return messages[:MAX_MESSAGES], len(messages)
+
+
+def _cap_lists(result, top):
+    """Cut the lists that grow with the host's data to ``top`` entries (their totals stay beside)."""
+    ephemeral = result["ephemeral_ports"]
+    ephemeral["reserved"] = ephemeral["reserved"][:top]
+
+
+def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT):
+    """Return the tcp_state dict (docs/tcp_state_facts.md). Raise TcpStateError when it cannot."""
+    if mode not in MODES:
+        raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
+    if backend not in BACKENDS:
+        raise TcpStateError("backend must be one of %s, got %r" % (", ".join(BACKENDS), backend))
+    if top < 0:
+        raise TcpStateError("top must be 0 or more, got %d" % top)
+    started = time.monotonic()
+    collected_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _require_proc(proc_root)
+    warnings = []
+    errors = []
+    sysctls = kernel_state.read_sysctls(proc_root, warnings, errors=errors)
+    ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
+    result = {
+        "kernel": kernel_state.read_kernel_release(proc_root, warnings, errors),
+        "mode": mode,
+        "collected_at": collected_at,
+        "backend": None,
+        "duration_ms": None,
+        "warnings": warnings,
+        "warnings_total": None,
+        "errors": errors,
+        "errors_total": None,
+        "counts": None,
+        "by_family": None,
+        "time_wait": None,
+        "close_wait": None,
+        "listen": None,
+        "ephemeral_ports": ephemeral,
+        "sysctl": sysctls,
+        "counters": kernel_state.read_counters(proc_root, warnings, errors),
+        "sockstat": kernel_state.read_sockstat(proc_root, warnings, errors),
+        "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
+        "sysctl_config": sysctl_files.collect(config_root, proc_root),
+    }
+    config = result["sysctl_config"]
+    for message in config["errors"]:
+        warnings.append("sysctl configuration: %s" % message)
+        errors.append("sysctl configuration: %s" % message)
+    if config["errors_total"] > len(config["errors"]):
+        more = "sysctl configuration: %d more errors not listed" % (config["errors_total"] - len(config["errors"]))
+        warnings.append(more)
+        errors.append(more)
+    if mode == "full":
+        tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
+        by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
+        counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
+        result.update(
+            backend=used,
+            counts=counts,
+            by_family=by_family,
+            time_wait=_time_wait(tally, format_destination, top),
+            close_wait=_close_wait(tally, proc_root, top, warnings, errors),
+            listen=_listen(tally, top),
+        )
+        if used == "proc" and tally.listeners:
+            warnings.append("listen backlog unavailable from /proc/net/tcp: listen.sockets[].backlog is null")
+    _cap_lists(result, top)
+    result["warnings"], result["warnings_total"] = _bounded(warnings)
+    result["errors"], result["errors_total"] = _bounded(errors)
+    result["duration_ms"] = round((time.monotonic() - started) * 1000.0, 3)
+    return result
+
+
+USAGE = ("usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
+         " [--config-root DIR]")
+
+
+def _parse_arguments(argv):
+    """Return (options, None) or (None, (exit code, text for the user))."""
+    options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT,
+               "config_root": DEFAULT_CONFIG_ROOT}
+    names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root",
+             "--config-root": "config_root"}
+    items = list(argv)
+    while items:
+        flag = items.pop(0)
+        if flag in ("-h", "--help"):
+            return None, (0, USAGE)
+        value = None
+        if "=" in flag:
+            flag, value = flag.split("=", 1)
+        elif items:
+            value = items.pop(0)
+        if flag not in names or value is None:
+            return None, (2, USAGE)
+        options[names[flag]] = value
+    try:
+        options["top"] = int(options["top"])
+    except ValueError:
+        return None, (2, "--top needs an integer")
+    return options, None
+
+
+def main(argv=None):
+    """The command line: print tcp_state as JSON; return the exit code."""
+    options, refusal = _parse_arguments(sys.argv[1:] if argv is None else argv)
+    if refusal is not None:
+        code, text = refusal
+        (sys.stdout if code == 0 else sys.stderr).write(text + "\n")
+        return code
+    try:
+        result = collect(**options)
+    except TcpStateError as exc:
+        sys.stderr.write("tcp_state: %s\n" % exc)
+        return 1
+    import json
+
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

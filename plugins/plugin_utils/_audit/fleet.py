@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet document: one entry per host (status, findings, facts), a summary, a comparison.
+
+This is the data every report writer renders; ``tcp-audit.json`` is this document as is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
+
+SCHEMA_VERSION = 1
+# worst first: a host the audit could not see is the one to look at before anything else
+STATUS_RANK = {"unreachable": 4, "error": 3, "fail": 2, "warn": 1, "pass": 0}
+FAIL_ON_STATUSES = {
+    "fail": ("fail", "error", "unreachable"),
+    "warn": ("warn", "fail", "error", "unreachable"),
+    "never": (),
+}
+STATE_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
+              "close_wait", "last_ack", "listen", "closing")
+
+
+def _reason(result):
+    for key in ("msg", "module_stderr", "stderr"):
+        if result.get(key):
+            return " ".join(str(result[key]).split())[:500]
+    return "no reason given"
+
+
+def host_entry(facts_result, threshold_overrides=None):
+    """One host's entry from its registered ``tcp_state_facts`` result (the only call that touched the host).
+
+    The sysctl files come inside the facts (``tcp_state.sysctl_config``); the entry carries them
+    as its own ``sysctl_config`` and ``facts`` holds the rest of ``tcp_state``.
+    """
+    if not facts_result:
+        return {"status": "error", "reason": "tcp_state_facts did not run on this host", "findings": [],
+                "facts": None, "sysctl_config": None}
+    if facts_result.get("unreachable"):
+        return {"status": "unreachable", "reason": _reason(facts_result), "findings": [], "facts": None,
+                "sysctl_config": None}
+    if facts_result.get("failed"):
+        return {"status": "error", "reason": "tcp_state_facts failed: %s" % _reason(facts_result),
+                "findings": [], "facts": None, "sysctl_config": None}
+    facts = (facts_result.get("ansible_facts") or {}).get("tcp_state")
+    if not isinstance(facts, dict):
+        return {"status": "error", "reason": "tcp_state_facts returned no tcp_state fact", "findings": [],
+                "facts": None, "sysctl_config": None}
+    facts = dict(facts)
+    sysctl_config = facts.pop("sysctl_config", None)
+    notes = []
+    if not isinstance(sysctl_config, dict):
+        sysctl_config = None
+        notes.append("tcp_state_facts returned no sysctl_config (the rules on the sysctl files are skipped)")
+    try:
+        thresholds = rules.merge_thresholds(threshold_overrides)
+    except rules.ThresholdError as exc:
+        return {"status": "error", "reason": "tcp_audit_thresholds: %s" % exc, "findings": [], "facts": facts,
+                "sysctl_config": sysctl_config}
+    findings = rules.evaluate(facts, sysctl_config, thresholds)
+    return {"status": rules.worst_severity(findings), "reason": "; ".join(notes) or None, "findings": findings,
+            "facts": facts, "sysctl_config": sysctl_config, "thresholds": thresholds}
+
+
+def problems(entry):
+    """The findings that are not ``pass``."""
+    return [f for f in entry.get("findings") or [] if f["severity"] != "pass"]
+
+
+def is_fixable_by_tunable(entry):
+    return any(f["fixed_by"] == "tunable" for f in problems(entry))
+
+
+def sorted_host_names(hosts):
+    """Worst status first, then most failing findings, then name."""
+    def key(name):
+        entry = hosts[name]
+        found = problems(entry)
+        return (-STATUS_RANK[entry["status"]], -sum(1 for f in found if f["severity"] == "fail"),
+                -len(found), name)
+    return sorted(hosts, key=key)
+
+
+def summarise(hosts):
+    by_status = dict((status, 0) for status in STATUS_RANK)
+    by_rule = dict((rule_id, {"warn": 0, "fail": 0}) for rule_id in rules.RULE_IDS)
+    for entry in hosts.values():
+        by_status[entry["status"]] += 1
+        for finding in problems(entry):
+            by_rule.setdefault(finding["id"], {"warn": 0, "fail": 0})[finding["severity"]] += 1
+    ordered = sorted_host_names(hosts)
+    worst = ordered and hosts[ordered[0]]["status"] or "pass"
+    return {"hosts": len(hosts), "by_status": by_status, "by_rule": by_rule, "worst_status": worst,
+            "hosts_worst_first": ordered}
+
+
+def compare(hosts, previous_doc, label="previous run"):
+    """New / resolved / persisting non-pass findings per host against an earlier fleet document."""
+    previous_hosts = (previous_doc or {}).get("hosts") or {}
+    per_host = {}
+    totals = {"new": 0, "resolved": 0, "persisting": 0}
+    for name in sorted(set(hosts) | set(previous_hosts)):
+        now = hosts.get(name)
+        before = previous_hosts.get(name)
+        if now is None:
+            per_host[name] = {"comparable": False, "note": "not in this run", "new": [], "resolved": [],
+                              "persisting": []}
+            continue
+        if now["status"] in ("unreachable", "error"):
+            per_host[name] = {"comparable": False, "note": "host %s in this run" % now["status"], "new": [],
+                              "resolved": [], "persisting": []}
+            continue
+        if before is None or before.get("status") in ("unreachable", "error"):
+            note = "not in the %s" % label if before is None else "host %s in the %s" % (before["status"], label)
+            before_ids = {}
+        else:
+            note = None
+            before_ids = dict((f["id"], f["severity"]) for f in problems(before))
+        now_ids = dict((f["id"], f["severity"]) for f in problems(now))
+        entry = {
+            "comparable": True,
+            "note": note,
+            "new": sorted(set(now_ids) - set(before_ids)),
+            "resolved": sorted(set(before_ids) - set(now_ids)),
+            "persisting": sorted(set(now_ids) & set(before_ids)),
+            "status_before": before.get("status") if before else None,
+        }
+        for kind in totals:
+            totals[kind] += len(entry[kind])
+        per_host[name] = entry
+    return {"against": label, "previous_generated_at": (previous_doc or {}).get("generated_at"),
+            "totals": totals, "hosts": per_host}
+
+
+def build_document(hosts, generated_at, previous_doc=None, compare_label="previous run"):
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": generated_at,
+        "summary": summarise(hosts),
+        "rules": list(rules.RULE_IDS),
+        "hosts": hosts,
+    }
+    if previous_doc is not None:
+        doc["comparison"] = compare(hosts, previous_doc, compare_label)
+    return doc
+
+
+def fail_on_reached(doc, fail_on):
+    if fail_on not in FAIL_ON_STATUSES:
+        raise ValueError("tcp_audit_fail_on must be one of fail, warn, never; got %r" % (fail_on,))
+    return any(entry["status"] in FAIL_ON_STATUSES[fail_on] for entry in doc["hosts"].values())
+
+
+def state_counts(entry):
+    counts = (entry.get("facts") or {}).get("counts") or {}
+    return dict((state, counts.get(state)) for state in STATE_KEYS)
+
+
+def _owner_notes(doc):
+    """One line per host whose CLOSE_WAIT owners could not be named, with the reason."""
+    notes = []
+    for name in doc["summary"]["hosts_worst_first"]:
+        close_wait = (doc["hosts"][name].get("facts") or {}).get("close_wait") or {}
+        if close_wait and not close_wait.get("owners_available"):
+            notes.append("%s: CLOSE_WAIT owners not available: %s (run as root, become: true, to name them)"
+                         % (name, close_wait.get("owners_reason") or "unknown reason"))
+    return notes
+
+
+def summary_table(doc):
+    """Plain-text table, worst hosts first, for the end of the run."""
+    rows = [("HOST", "STATUS", "FAIL", "WARN", "TIME_WAIT", "CLOSE_WAIT", "FINDINGS")]
+    for name in doc["summary"]["hosts_worst_first"]:
+        entry = doc["hosts"][name]
+        found = problems(entry)
+        counts = state_counts(entry)
+        detail = ", ".join(f["id"] for f in found) or (entry.get("reason") or "")
+        rows.append((name, entry["status"], str(sum(1 for f in found if f["severity"] == "fail")),
+                     str(sum(1 for f in found if f["severity"] == "warn")),
+                     _or_dash(counts["time_wait"]), _or_dash(counts["close_wait"]), detail[:100]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
+    status = doc["summary"]["by_status"]
+    lines.append("%d hosts: %s" % (doc["summary"]["hosts"], ", ".join(
+        "%d %s" % (status[s], s) for s in ("fail", "warn", "pass", "error", "unreachable") if status[s])))
+    lines.extend(_owner_notes(doc))
+    comparison = doc.get("comparison")
+    if comparison:
+        lines.append("compared with the %s: %d new, %d resolved, %d persisting" % (
+            comparison["against"], comparison["totals"]["new"], comparison["totals"]["resolved"],
+            comparison["totals"]["persisting"]))
+        for name in sorted(comparison["hosts"]):
+            change = comparison["hosts"][name]
+            if not change["comparable"]:
+                lines.append("  %s: %s" % (name, change["note"]))
+                continue
+            parts = ["%s %s" % (kind, ",".join(change[kind])) for kind in ("new", "resolved", "persisting")
+                     if change[kind]]
+            lines.append("  %s: %s" % (name, "; ".join(parts) or "no findings before or after"))
+    return [line.rstrip() for line in lines]
+
+
+def _or_dash(value):
+    return "-" if value is None else str(value)

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tcp-audit.csv: one row per host, worst first. Every cell passes through ``csv_cell``."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import io
+
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, state_counts
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import csv_cell
+
+COLUMNS = ("host", "status", "fail_count", "warn_count", "failing_rules", "warning_rules", "established",
+           "time_wait", "close_wait", "fin_wait2", "close_wait_owners", "kernel", "backend", "reason")
+
+
+def render(doc):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for name in doc["summary"]["hosts_worst_first"]:
+        entry = doc["hosts"][name]
+        found = problems(entry)
+        facts = entry.get("facts") or {}
+        counts = state_counts(entry)
+        owners = ((facts.get("close_wait") or {}).get("top_processes")) or []
+        row = (
+            name,
+            entry["status"],
+            sum(1 for f in found if f["severity"] == "fail"),
+            sum(1 for f in found if f["severity"] == "warn"),
+            " ".join(f["id"] for f in found if f["severity"] == "fail"),
+            " ".join(f["id"] for f in found if f["severity"] == "warn"),
+            counts["established"],
+            counts["time_wait"],
+            counts["close_wait"],
+            counts["fin_wait2"],
+            " ".join("%s/%s:%s" % (o.get("comm"), o.get("pid"), o.get("count")) for o in owners),
+            facts.get("kernel"),
+            facts.get("backend"),
+            entry.get("reason"),
+        )
+        writer.writerow([csv_cell(value) for value in row])
+    return out.getvalue()

@@ -1,0 +1,223 @@
+"""Sysctls, counters, sockstat and netfilter state read from fixture /proc trees."""
+
+import os
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as _kernel_state
+
+
+def test_modern_sysctls(modern_proc):
+    warnings = []
+    sysctls = _kernel_state.read_sysctls(modern_proc, warnings)
+    assert warnings == []
+    assert set(sysctls) == set(FACT_KEYS)
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 2
+    assert sysctls["net.ipv4.tcp_tw_reuse_delay"] == 1000
+    assert sysctls["net.ipv4.tcp_tw_recycle"] is None
+    # the tab inside the range is folded to one space
+    assert sysctls["net.ipv4.ip_local_port_range"] == "32768 60999"
+    assert sysctls["net.ipv4.ip_local_reserved_ports"] == "40000-40001,50000"
+    assert sysctls["net.netfilter.nf_conntrack_max"] == 262144
+
+
+def test_old_kernel_sysctls(old_kernel_proc):
+    sysctls = _kernel_state.read_sysctls(old_kernel_proc, [])
+    assert sysctls["net.ipv4.tcp_tw_recycle"] == 1
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 1
+    assert sysctls["net.ipv4.tcp_tw_reuse_delay"] is None
+    assert sysctls["net.ipv4.ip_local_reserved_ports"] == ""
+    assert sysctls["net.netfilter.nf_conntrack_max"] is None
+    assert sysctls["net.netfilter.nf_conntrack_tcp_timeout_time_wait"] is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1\n", 1), ("-1\n", -1), ("32768\t60999\n", "32768 60999"), ("\n", ""), ("cubic reno\n", "cubic reno"),
+])
+def test_sysctl_value_parsing(text, expected):
+    assert _kernel_state.parse_sysctl_value(text) == expected
+
+
+def test_ephemeral_ports_with_reserved(modern_proc):
+    warnings = []
+    ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)
+    assert ports == {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
+                     "reserved_total": 3, "reserved_in_range": 3, "usable": 28229}
+
+
+def test_ephemeral_ports_reserved_outside_range_do_not_count():
+    sysctls = {"net.ipv4.ip_local_port_range": "1024 65000", "net.ipv4.ip_local_reserved_ports": "80,443,65001-65003"}
+    ports = _kernel_state.ephemeral_ports(sysctls, [])
+    assert ports["reserved"] == [80, 443, 65001, 65002, 65003]
+    assert ports["reserved_in_range"] == 0
+    assert ports["usable"] == ports["size"] == 63977
+
+
+def test_ephemeral_ports_unknown_range_is_null_with_a_warning():
+    warnings = []
+    ports = _kernel_state.ephemeral_ports({"net.ipv4.ip_local_port_range": None}, warnings)
+    assert ports["low"] is None and ports["usable"] is None
+    assert warnings and "ip_local_port_range" in warnings[0]
+
+
+def test_counters_modern(modern_proc):
+    warnings = []
+    counters = _kernel_state.read_counters(modern_proc, warnings)
+    assert warnings == []
+    assert counters["TCPTimeWaitOverflow"] == 15
+    assert counters["TWRecycled"] == 3
+    assert counters["PAWSActive"] == 2
+    assert counters["PAWSPassive"] is None  # not in this kernel's TcpExt line
+    assert counters["ListenOverflows"] == 11 and counters["ListenDrops"] == 12
+    assert counters["SyncookiesSent"] == 5 and counters["SyncookiesFailed"] == 1
+    assert counters["CurrEstab"] == 3 and counters["ActiveOpens"] == 501
+    assert counters["RetransSegs"] == 505
+
+
+def test_counters_old_kernel(old_kernel_proc):
+    counters = _kernel_state.read_counters(old_kernel_proc, [])
+    assert counters["PAWSPassive"] == 33
+    assert counters["TWRecycled"] == 20
+    assert counters["TCPAbortOnTimeout"] is None
+    assert counters["EstabResets"] == 1
+
+
+def test_counters_missing_files_are_null_with_warnings(tmp_path):
+    warnings = []
+    counters = _kernel_state.read_counters(str(tmp_path), warnings)
+    assert set(counters.values()) == {None}
+    assert len(warnings) == 2
+
+
+def test_sockstat_names_its_host_wide_keys(modern_proc):
+    warnings = []
+    assert _kernel_state.read_sockstat(modern_proc, warnings) == {"inuse": 9, "orphan": 1, "tw": 11, "inuse6": 3, "host_wide": ["orphan"]}
+    assert warnings == []
+
+
+def test_sockstat_without_ipv6(old_kernel_proc):
+    warnings = []
+    assert _kernel_state.read_sockstat(old_kernel_proc, warnings) == {"inuse": 2, "orphan": 0, "tw": 1, "inuse6": None, "host_wide": ["orphan"]}
+    assert any("sockstat6" in warning for warning in warnings)
+
+
+def test_netfilter_modern(modern_proc):
+    sysctls = _kernel_state.read_sysctls(modern_proc, [])
+    assert _kernel_state.read_netfilter(modern_proc, sysctls) == {
+        "conntrack_loaded": True, "conntrack_count": 42, "nat_loaded": True}
+
+
+def test_netfilter_absent(old_kernel_proc):
+    sysctls = _kernel_state.read_sysctls(old_kernel_proc, [])
+    assert _kernel_state.read_netfilter(old_kernel_proc, sysctls) == {
+        "conntrack_loaded": False, "conntrack_count": None, "nat_loaded": False}
+
+
+def test_nat_table_without_module_list(tmp_path):
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "ip_tables_names").write_text("filter\nnat\n")
+    assert _kernel_state.read_netfilter(str(tmp_path), {})["nat_loaded"] is True
+
+
+def test_kernel_release(modern_proc, tmp_path):
+    assert _kernel_state.read_kernel_release(modern_proc, []) == "6.1.0-28-amd64"
+    warnings = []
+    assert _kernel_state.read_kernel_release(str(tmp_path), warnings) is None
+    assert warnings
+
+
+# -- odd host data through proc_root: unusable values are null plus an error naming the file ----------
+
+def _copy_modern(modern_proc, tmp_path):
+    import shutil
+
+    proc = str(tmp_path / "proc")
+    shutil.copytree(modern_proc, proc)
+    return proc
+
+
+def test_non_numeric_sockstat_netstat_and_snmp_fields_are_null_with_errors(modern_proc, tmp_path):
+    proc = _copy_modern(modern_proc, tmp_path)
+    with open(proc + "/net/sockstat", "w") as handle:
+        handle.write("sockets: used 5\nTCP: inuse x7 orphan 1 tw 11 alloc 9 mem 1\n")
+    with open(proc + "/net/netstat") as handle:
+        netstat = handle.read()
+    with open(proc + "/net/netstat", "w") as handle:
+        lines = netstat.splitlines()
+        values = lines[1].split()
+        values[1] = "NaN"
+        handle.write("\n".join([lines[0], " ".join(values)] + lines[2:]) + "\n")
+    first_counter = lines[0].split()[1]
+    warnings, errors = [], []
+    sockstat = _kernel_state.read_sockstat(proc, warnings, errors)
+    counters = _kernel_state.read_counters(proc, warnings, errors)
+    assert sockstat["inuse"] is None and sockstat["tw"] == 11 and sockstat["orphan"] == 1
+    assert errors == ["%s/net/sockstat: TCP fields not integers (inuse): read as null" % proc,
+                      "%s/net/netstat: 1 TcpExt values are not integers (%s): read as null" % (proc, first_counter)]
+    assert warnings == errors
+    if first_counter in counters:
+        assert counters[first_counter] is None
+    assert counters["CurrEstab"] is not None
+
+
+@pytest.mark.parametrize("shape", ["fifo", "binary", "dev_zero_link"])
+def test_sysctl_and_sockstat_files_that_are_not_text_are_errors(modern_proc, tmp_path, shape):
+    proc = _copy_modern(modern_proc, tmp_path)
+    for path in (proc + "/sys/net/ipv4/tcp_fin_timeout", proc + "/net/sockstat"):
+        os.unlink(path)
+        if shape == "fifo":
+            os.mkfifo(path)
+        elif shape == "binary":
+            with open(path, "wb") as handle:
+                handle.write(b"\x00\xff\xfe" * 100000)
+        else:
+            os.symlink("/dev/zero", path)
+    warnings, errors = [], []
+    sysctls = _kernel_state.read_sysctls(proc, warnings, errors=errors)
+    sockstat = _kernel_state.read_sockstat(proc, warnings, errors)
+    assert sockstat["tw"] is None and sockstat["inuse6"] == 3
+    assert sysctls["net.ipv4.tcp_tw_reuse"] == 2
+    if shape == "binary":
+        # a large binary value is refused by the cap; a sockstat without a TCP line has no values
+        assert sysctls["net.ipv4.tcp_fin_timeout"] is None
+        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: larger than 65536 bytes: not read",
+                          "%s/net/sockstat unreadable: larger than 65536 bytes: not read" % proc]
+    else:
+        kind = "a FIFO" if shape == "fifo" else "a character device"
+        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: %s, not a regular file: not read" % kind,
+                          "%s/net/sockstat unreadable: %s, not a regular file: not read" % (proc, kind)]
+
+
+@pytest.mark.parametrize("reserved", ["0-99999999", "1-x", "70000"])
+def test_reserved_ports_out_of_range_are_an_error_not_a_huge_list(reserved):
+    warnings, errors = [], []
+    sysctls = {"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.ip_local_reserved_ports": reserved}
+    ports = _kernel_state.ephemeral_ports(sysctls, warnings, errors)
+    assert ports["reserved"] == [] and ports["usable"] == 28232
+    assert len(errors) == 1 and errors[0].startswith(
+        "/proc/sys/net/ipv4/ip_local_reserved_ports: unusable value '%s'" % reserved)
+
+
+def test_port_range_that_is_not_two_ports_is_an_error():
+    warnings, errors = [], []
+    ports = _kernel_state.ephemeral_ports({"net.ipv4.ip_local_port_range": "60999 32768"}, warnings, errors)
+    assert ports["low"] is None
+    assert errors == ["/proc/sys/net/ipv4/ip_local_port_range: unusable value '60999 32768'"]
+
+
+def test_kernel_release_with_control_characters_is_escaped(tmp_path):
+    os.makedirs(str(tmp_path / "sys" / "kernel"))
+    with open(str(tmp_path / "sys" / "kernel" / "osrelease"), "wb") as handle:
+        handle.write(b"6.1\x1b[31m\xff\n")
+    assert _kernel_state.read_kernel_release(str(tmp_path), []) == u"6.1\\x1b[31m\ufffd"
+
+
+def test_sockstat_without_a_tcp_line_is_an_error(tmp_path):
+    os.makedirs(str(tmp_path / "net"))
+    with open(str(tmp_path / "net" / "sockstat"), "wb") as handle:
+        handle.write(b"\x00\xff\xfe binary\n")
+    warnings, errors = [], []
+    sockstat = _kernel_state.read_sockstat(str(tmp_path), warnings, errors)
+    assert sockstat["inuse"] is None and sockstat["tw"] is None
+    assert errors == ["%s/net/sockstat: no TCP line: read as null" % tmp_path]

@@ -1,0 +1,384 @@
+"""The netlink sock_diag decoder on crafted byte buffers, and the request it sends."""
+
+import errno
+import socket
+import struct
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import SocketTally
+
+EPHEMERAL = {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_in_range": 0, "usable": 28232}
+NLM_F_MULTI = 0x02
+
+
+def message(kind, payload=b"", seq=1):
+    length = 16 + len(payload)
+    padding = b"\0" * (-length % 4)
+    return struct.pack("=IHHII", length, kind, NLM_F_MULTI, seq, 0) + payload + padding
+
+
+def address(family, text):
+    raw = socket.inet_pton(family, text)
+    return raw + b"\0" * (16 - len(raw))
+
+
+def diag(family, state, src, sport, dst, dport, rqueue=0, wqueue=0, inode=0, attributes=b""):
+    payload = struct.pack("=BBBB", family, state, 0, 0)
+    payload += struct.pack(">HH", sport, dport) + address(family, src) + address(family, dst)
+    payload += struct.pack("=III", 0, 0, 0)                              # if, cookie
+    payload += struct.pack("=IIIII", 0, rqueue, wqueue, 0, inode)        # expires, queues, uid, inode
+    return message(_sockdiag.SOCK_DIAG_BY_FAMILY, payload + attributes)
+
+
+def done(code=0):
+    return message(_sockdiag.NLMSG_DONE, struct.pack("=i", code))
+
+
+def error(code):
+    return message(_sockdiag.NLMSG_ERROR, struct.pack("=i", -code) + struct.pack("=IHHII", 72, 20, 0x301, 1, 0))
+
+
+def fresh_tally(listening=()):
+    tally = SocketTally(EPHEMERAL)
+    for port in listening:
+        tally.outbound_ports[port] = 0
+    return tally
+
+
+def test_several_messages_in_one_buffer():
+    tally = fresh_tally()
+    data = b"".join([
+        diag(2, 1, "10.0.0.1", 40000, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 40002, "10.0.0.2", 5432),
+        diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50000),      # inbound: port 80 is outside the range
+        diag(2, 8, "10.0.0.1", 8080, "10.0.0.3", 50001, inode=777),
+        diag(2, 10, "0.0.0.0", 8080, "0.0.0.0", 0, rqueue=5, wqueue=128),
+        done(),
+    ])
+    assert _sockdiag.walk_messages(data, 2, tally) is True
+    assert tally.by_family["ipv4"][1] == 1
+    assert tally.by_family["ipv4"][6] == 3
+    assert tally.by_family["ipv4"][8] == 1
+    assert tally.by_family["ipv4"][10] == 1
+    assert tally.tw_local_ports[40001] == 1 and tally.tw_local_ports[80] == 1
+    destinations = dict((_sockdiag.format_destination(2, key), count)
+                        for key, count in tally.tw_destinations[2].items())
+    assert destinations == {("10.0.0.2", 5432): 2}
+    assert tally.cw_inodes == {777: 8080}
+    assert tally.listeners == [(2, "0.0.0.0", 8080, 5, 128)]
+
+
+def test_ipv6_and_ipv4_mapped_destinations():
+    tally = fresh_tally()
+    data = b"".join([
+        diag(10, 6, "2001:db8::10", 33000, "2001:db8::1", 443),
+        diag(10, 6, "::ffff:192.0.2.10", 33001, "::ffff:10.0.0.5", 5432),
+        diag(10, 10, "::", 22, "::", 0, rqueue=0, wqueue=4096),
+    ])
+    assert _sockdiag.walk_messages(data, 10, tally) is False
+    destinations = dict((_sockdiag.format_destination(10, key), count)
+                        for key, count in tally.tw_destinations[10].items())
+    assert destinations == {("2001:db8::1", 443): 1, ("10.0.0.5", 5432): 1}
+    assert tally.by_family["ipv6"][6] == 2 and tally.by_family["ipv4"] == [0] * 13
+    assert tally.listeners == [(10, "::", 22, 0, 4096)]
+
+
+def test_listening_port_inside_the_range_is_inbound():
+    tally = fresh_tally(listening=[40005])
+    _sockdiag.walk_messages(diag(2, 6, "127.0.0.1", 40005, "127.0.0.1", 50000), 2, tally)
+    assert tally.tw_local_ports[40005] == 1
+    assert tally.tw_destinations[2] == {}
+
+
+def test_messages_with_attributes_are_walked_by_their_length():
+    tally = fresh_tally()
+    attribute = struct.pack("=HHB3x", 5, 8, 0)  # an rtattr (INET_DIAG_SHUTDOWN) padded to 8 bytes
+    data = diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2, attributes=attribute) + diag(2, 9, "10.0.0.1", 3, "10.0.0.2", 4)
+    assert _sockdiag.walk_messages(data, 2, tally) is False
+    assert tally.by_family["ipv4"][1] == 1 and tally.by_family["ipv4"][9] == 1
+
+
+def test_multipart_dump_across_buffers():
+    tally = fresh_tally()
+    first = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80) * 3
+    second = diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 80) + done()
+    assert _sockdiag.walk_messages(first, 2, tally) is False
+    assert _sockdiag.walk_messages(second, 2, tally) is True
+    assert sum(tally.tw_local_ports) == 4
+
+
+def test_done_alone_ends_the_dump():
+    assert _sockdiag.walk_messages(done(), 2, fresh_tally()) is True
+    assert _sockdiag.walk_messages(message(_sockdiag.NLMSG_DONE), 2, fresh_tally()) is True
+
+
+def test_done_with_an_error_code_raises():
+    with pytest.raises(_sockdiag.SockDiagError, match="dump failed"):
+        _sockdiag.walk_messages(done(-errno.EINTR), 2, fresh_tally())
+
+
+def test_error_message_raises_with_the_errno():
+    with pytest.raises(_sockdiag.SockDiagError, match="Operation not permitted"):
+        _sockdiag.walk_messages(diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2) + error(errno.EPERM), 2, fresh_tally())
+
+
+def test_error_zero_is_an_acknowledgement():
+    tally = fresh_tally()
+    assert _sockdiag.walk_messages(error(0) + diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2), 2, tally) is False
+    assert tally.by_family["ipv4"][1] == 1
+
+
+@pytest.mark.parametrize("cut", [5, 16, 30, 87])
+def test_truncated_buffer_is_a_clear_error(cut):
+    data = diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2) + diag(2, 1, "10.0.0.1", 3, "10.0.0.2", 4)[:cut]
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated|malformed"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_short_inet_diag_message_is_a_clear_error():
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated inet_diag_msg"):
+        _sockdiag.walk_messages(message(_sockdiag.SOCK_DIAG_BY_FAMILY, b"\x02\x01" + b"\0" * 22), 2, fresh_tally())
+
+
+def test_length_below_header_is_a_clear_error():
+    data = struct.pack("=IHHII", 8, 20, 0, 0, 0) + b"\0" * 16
+    with pytest.raises(_sockdiag.SockDiagError, match="malformed"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_truncated_error_message_is_a_clear_error():
+    data = struct.pack("=IHHII", 18, _sockdiag.NLMSG_ERROR, 0, 0, 0) + b"\0\0" + b"\0" * 8
+    with pytest.raises(_sockdiag.SockDiagError, match="truncated NLMSG_ERROR"):
+        _sockdiag.walk_messages(data, 2, fresh_tally())
+
+
+def test_unknown_message_type_is_a_clear_error():
+    with pytest.raises(_sockdiag.SockDiagError, match="unexpected netlink message type 99"):
+        _sockdiag.walk_messages(message(99, b"\0" * 8), 2, fresh_tally())
+
+
+def test_request_layout():
+    request = _sockdiag.build_request(10, 0xFFF, 7)
+    length, kind, flags, seq, pid = struct.unpack_from("=IHHII", request)
+    assert (length, kind, flags, seq, pid) == (72, 20, 0x301, 7, 0)
+    assert len(request) == 72
+    family, protocol, ext, pad, states = struct.unpack_from("=BBBBI", request, 16)
+    assert (family, protocol, ext, pad, states) == (10, 6, 0, 0, 0xFFF)
+    assert request[24:] == b"\0" * 48
+
+
+def test_network_port_table():
+    raw = struct.unpack("=H", struct.pack(">H", 8080))[0]
+    assert _sockdiag.NETWORK_PORT[raw] == 8080
+
+
+# --- the strided fast path for runs of same-length messages --------------------------------------
+
+PADDING = struct.pack("=HHB3x", 5, 8, 0)  # one 8-byte attribute, as the kernel adds to TIME_WAIT replies
+
+
+def chunk_tally(data, family, listening=()):
+    """Aggregate through walk_chunk (fast path) and fold the TIME_WAIT ports as dump() does."""
+    from collections import Counter
+
+    tally = fresh_tally(listening)
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    run_state = Counter()
+    finished = _sockdiag.walk_chunk(data, family, tally, run_state)
+    _sockdiag.fold_time_wait_ports(run_state, tally)
+    return finished, tally
+
+
+def walker_tally(data, family, listening=()):
+    tally = fresh_tally(listening)
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    return _sockdiag.walk_messages(data, family, tally), tally
+
+
+def same_aggregate(first, second):
+    assert first.by_family == second.by_family
+    assert first.tw_local_ports == second.tw_local_ports
+    assert dict(first.tw_destinations[2]) == dict(second.tw_destinations[2])
+    assert dict(first.tw_destinations[10]) == dict(second.tw_destinations[10])
+    assert first.cw_local_ports == second.cw_local_ports
+    assert first.cw_inodes == second.cw_inodes
+    assert first.listeners == second.listeners
+
+
+def test_time_wait_run_takes_the_fast_path_and_agrees_with_the_walker():
+    records = [diag(2, 6, "10.0.0.1", port, "10.0.0.%d" % (2 + port % 3), 5432, attributes=PADDING)
+               for port in range(40000, 40050)]
+    records += [diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50000 + n, attributes=PADDING) for n in range(5)]
+    records.append(diag(2, 6, "10.0.0.1", 40100, "10.0.0.9", 443, attributes=PADDING))  # listening: inbound
+    data = b"".join(records) + done()
+    assert _sockdiag.uniform_run(data, 2) == (56, 96)
+    finished, fast = chunk_tally(data, 2, listening=[40100])
+    assert finished is True
+    walked_finished, walked = walker_tally(data, 2, listening=[40100])
+    assert walked_finished is True
+    same_aggregate(fast, walked)
+    assert fast.by_family["ipv4"][6] == 56
+    assert fast.tw_local_ports[80] == 5 and fast.tw_local_ports[40100] == 1
+    destinations = dict((_sockdiag.format_destination(2, key), count) for key, count in fast.tw_destinations[2].items())
+    assert destinations == {("10.0.0.2", 5432): 16, ("10.0.0.3", 5432): 17, ("10.0.0.4", 5432): 17}
+
+
+def test_ipv6_time_wait_run_with_mapped_addresses():
+    records = [diag(10, 6, "2001:db8::10", 33000 + n, "2001:db8::1", 443) for n in range(4)]
+    records += [diag(10, 6, "::ffff:192.0.2.10", 33100 + n, "::ffff:10.0.0.5", 5432) for n in range(3)]
+    data = b"".join(records)
+    assert _sockdiag.uniform_run(data, 10) == (7, 88)
+    finished, fast = chunk_tally(data, 10)
+    assert finished is False
+    same_aggregate(fast, walker_tally(data, 10)[1])
+    destinations = dict((_sockdiag.format_destination(10, key), count) for key, count in fast.tw_destinations[10].items())
+    assert destinations == {("2001:db8::1", 443): 4, ("10.0.0.5", 5432): 3}
+
+
+def test_mixed_state_run_counts_and_keeps_the_stateful_sockets():
+    records = [diag(2, 1, "10.0.0.1", 1000 + n, "10.0.0.2", 80) for n in range(20)]
+    records.insert(3, diag(2, 8, "10.0.0.1", 8080, "10.0.0.3", 50001, inode=4242))
+    records.insert(9, diag(2, 10, "127.0.0.1", 9000, "0.0.0.0", 0, rqueue=1, wqueue=50))
+    records.insert(12, diag(2, 6, "10.0.0.1", 45000, "10.0.0.7", 6379))
+    records.append(diag(2, 5, "10.0.0.1", 2000, "10.0.0.2", 80))
+    data = b"".join(records) + done()
+    assert _sockdiag.uniform_run(data, 2) == (24, 88)
+    finished, fast = chunk_tally(data, 2)
+    assert finished is True
+    same_aggregate(fast, walker_tally(data, 2)[1])
+    assert fast.by_family["ipv4"][1] == 20 and fast.by_family["ipv4"][5] == 1
+    assert fast.cw_inodes == {4242: 8080}
+    assert fast.listeners == [(2, "127.0.0.1", 9000, 1, 50)]
+    assert fast.tw_local_ports[45000] == 1
+
+
+def test_mixed_lengths_fall_back_to_the_walker():
+    data = diag(2, 1, "10.0.0.1", 3, "10.0.0.2", 4) + diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80, attributes=PADDING) * 2
+    assert _sockdiag.uniform_run(data, 2) == (0, 0)
+    finished, fast = chunk_tally(data + done(), 2)
+    assert finished is True
+    same_aggregate(fast, walker_tally(data + done(), 2)[1])
+    assert fast.by_family["ipv4"][6] == 2 and fast.by_family["ipv4"][1] == 1
+
+
+def test_wrong_family_is_not_a_uniform_run():
+    data = diag(10, 1, "::1", 1, "::1", 2) * 3
+    assert _sockdiag.uniform_run(data, 2) == (0, 0)
+
+
+def test_truncated_tail_after_a_run_is_a_clear_error():
+    data = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80) * 4 + diag(2, 6, "10.0.0.1", 40001, "10.0.0.2", 80)[:40]
+    with pytest.raises(_sockdiag.SockDiagError):
+        chunk_tally(data, 2)
+
+
+# --- which dumps collect_sockets asks for --------------------------------------------------------
+
+class _FakeSocket(object):
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def recorded_dumps(monkeypatch):
+    """Replace the kernel with a fixed table: 5 IPv4 TIME_WAIT, 2 IPv6 TIME_WAIT, 3 IPv4 ESTABLISHED."""
+    calls = []
+    table = {(2, _sockdiag.TIME_WAIT_ONLY): 5, (10, _sockdiag.TIME_WAIT_ONLY): 2, (2, _sockdiag.OTHER_STATES): 3}
+
+    def fake_dump(sock, family, states, tally, seq=1):
+        calls.append((family, states))
+        state = 6 if states == _sockdiag.TIME_WAIT_ONLY else 1
+        tally.by_family["ipv6" if family == 10 else "ipv4"][state] += table.get((family, states), 0)
+
+    monkeypatch.setattr(_sockdiag, "open_socket", _FakeSocket)
+    monkeypatch.setattr(_sockdiag, "dump", fake_dump)
+    return calls
+
+
+def test_all_dumps_without_live_counts(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally())
+    assert len(recorded_dumps) == 6
+
+
+def test_ipv6_dumps_kept_when_ipv6_has_time_wait_or_sockets(recorded_dumps):
+    tally = fresh_tally()
+    _sockdiag.collect_sockets(tally, lambda: (7, 1))  # 7 TIME_WAIT in all, IPv4 holds only 5
+    assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
+    assert tally.by_family["ipv6"][6] == 2
+
+
+def test_ipv6_dumps_skipped_when_ipv4_accounts_for_everything(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 0))
+    assert (10, _sockdiag.TIME_WAIT_ONLY) not in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) not in recorded_dumps
+    assert len(recorded_dumps) == 4
+
+
+def test_ipv6_dumps_kept_when_the_counts_moved_during_the_dump(recorded_dumps):
+    readings = iter([(5, 0), (6, 0), (6, 1)])
+    _sockdiag.collect_sockets(fresh_tally(), lambda: next(readings))
+    assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
+    assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
+
+
+def test_ipv6_dumps_kept_when_sockstat_is_unreadable(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally(), lambda: None)
+    assert len(recorded_dumps) == 6
+
+
+# --- receiving a dump over a real datagram socket pair --------------------------------------------
+
+def deliver(datagrams, close=False):
+    """A local socket from which receive_dump reads ``datagrams``, one per recv, as from netlink."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for datagram in datagrams:
+        theirs.send(datagram)
+    if close:
+        theirs.close()
+    return ours, theirs
+
+
+def looks_final(record):
+    """A CLOSE_WAIT reply whose last 20 bytes read as an NLMSG_DONE header (expires 20 ms, 3 bytes queued)."""
+    record = bytearray(record)
+    struct.pack_into("=I", record, len(record) - 20, 20)
+    return bytes(record)
+
+
+def test_a_dump_across_datagrams_is_received_whole():
+    time_wait = [diag(2, 6, "10.0.0.1", 40000 + n, "10.0.0.2", 80, attributes=PADDING) for n in range(30)]
+    sock, peer = deliver([b"".join(time_wait[:10]), b"".join(time_wait[10:20]), b"".join(time_wait[20:]) + done()])
+    tally = fresh_tally()
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    _sockdiag.receive_dump(sock, 2, tally)
+    assert tally.by_family["ipv4"][6] == 30 and sum(tally.tw_local_ports) == 30
+    peer.send(b"next")  # nothing of the dump is left unread, and no reader is left waiting
+    assert sock.recv(16) == b"next"
+    peer.close()
+
+
+def test_a_datagram_that_only_looks_final_does_not_end_the_dump():
+    first = looks_final(diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41000, rqueue=3, inode=77))
+    second = diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41001, inode=78) + done()
+    sock, peer = deliver([first, second])
+    tally = fresh_tally()
+    _sockdiag.receive_dump(sock, 2, tally)
+    assert tally.by_family["ipv4"][8] == 2 and tally.cw_inodes == {77: 5000, 78: 5000}
+    peer.close()
+
+
+def test_an_error_datagram_raises_with_the_errno():
+    sock, peer = deliver([error(errno.EACCES)])
+    with pytest.raises(_sockdiag.SockDiagError, match="Permission denied"):
+        _sockdiag.receive_dump(sock, 2, fresh_tally())
+    peer.close()
+
+
+def test_a_socket_closed_before_the_end_is_a_clear_error():
+    sock = deliver([diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2)], close=True)[0]
+    with pytest.raises(_sockdiag.SockDiagError, match="closed before the end of the dump"):
+        _sockdiag.receive_dump(sock, 2, fresh_tally())

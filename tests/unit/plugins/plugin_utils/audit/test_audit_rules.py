@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+"""Every audit rule: boundaries, missing data, old kernels."""
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)
+
+
+@pytest.fixture
+def facts():
+    return load("tcp_state_clean.json")
+
+
+@pytest.fixture
+def folk():
+    return load("sysctl_config_folk.json")
+
+
+TH = rules.merge_thresholds(None)
+
+
+def only(rule_id, facts, sysctl_config=None, thresholds=None):
+    found = [f for f in rules.evaluate(facts, sysctl_config, thresholds or TH) if f["id"] == rule_id]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_every_rule_id_required_by_the_issue_exists():
+    assert set(rules.RULE_IDS) == {
+        "time_wait_port_exhaustion", "time_wait_overflow", "max_tw_buckets_lowered", "close_wait_leak",
+        "fin_wait2_buildup", "listen_overflow", "tw_recycle_enabled", "tw_recycle_configured",
+        "tw_reuse_without_timestamps", "config_drift"}
+
+
+def test_clean_host_passes_everything(facts):
+    clean_config = {"files": [], "effective": {}, "live": {}, "errors": []}
+    findings = rules.evaluate(facts, clean_config, TH)
+    assert [f["severity"] for f in findings] == ["pass"] * len(rules.RULES)
+    assert not any(f["skipped"] for f in findings)
+    for finding in findings:
+        assert finding["remediation"] and finding["fixed_by"] in ("tunable", "application")
+        assert "\n" not in finding["message"]
+
+
+@pytest.mark.parametrize("usage, severity", [
+    (0.4999, "pass"), (0.5, "warn"), (0.7999, "warn"), (0.8, "fail"), (1.0, "fail")])
+def test_port_exhaustion_boundaries(facts, usage, severity):
+    facts["time_wait"]["top_destinations"][1]["port_usage"] = usage
+    facts["time_wait"]["top_destinations"][1]["count"] = int(usage * 28232)
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == severity
+    assert finding["evidence"]["worst_destination"]["address"] == "10.0.0.6"
+    assert "10.0.0.6:6379" in finding["message"]
+
+
+def test_port_exhaustion_threshold_override_per_host(facts):
+    facts["time_wait"]["top_destinations"][0]["port_usage"] = 0.1
+    th = rules.merge_thresholds({"port_usage_warn": 0.05, "port_usage_fail": 0.5})
+    assert only("time_wait_port_exhaustion", facts, thresholds=th)["severity"] == "warn"
+    assert only("time_wait_port_exhaustion", facts)["severity"] == "pass"
+
+
+def test_port_exhaustion_missing_data_is_skipped_not_passed_silently(facts):
+    facts["time_wait"] = None
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["skipped"] and finding["severity"] == "pass"
+    assert finding["message"].startswith("not evaluated")
+
+
+def test_port_exhaustion_without_outbound_time_wait(facts):
+    facts["time_wait"]["top_destinations"] = []
+    assert only("time_wait_port_exhaustion", facts)["severity"] == "pass"
+
+
+def test_time_wait_overflow_counter_fails(facts):
+    facts["counters"]["TCPTimeWaitOverflow"] = 1
+    finding = only("time_wait_overflow", facts)
+    assert finding["severity"] == "fail" and finding["evidence"]["TCPTimeWaitOverflow"] == 1
+
+
+@pytest.mark.parametrize("tw, severity", [(7999, "pass"), (8000, "warn"), (10000, "warn")])
+def test_time_wait_near_max_tw_buckets(facts, tw, severity):
+    facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = 10000
+    facts["time_wait"]["total"] = tw
+    assert only("time_wait_overflow", facts)["severity"] == severity
+
+
+def test_time_wait_overflow_falls_back_to_sockstat_in_summary_mode(facts):
+    facts["time_wait"] = None
+    facts["counters"]["TCPTimeWaitOverflow"] = None
+    facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = 100
+    facts["sockstat"]["tw"] = 90
+    finding = only("time_wait_overflow", facts)
+    assert finding["severity"] == "warn" and finding["evidence"]["time_wait"] == 90
+
+
+def test_time_wait_overflow_without_any_data_is_skipped(facts):
+    facts["time_wait"] = None
+    facts["sockstat"] = {}
+    facts["counters"] = {}
+    assert only("time_wait_overflow", facts)["skipped"]
+
+
+def test_max_tw_buckets_lowered_in_a_file_fails(facts):
+    facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = 5000
+    config = {"files": [{"path": "/etc/sysctl.d/90-folk.conf", "settings": {"net.ipv4.tcp_max_tw_buckets": "5000"},
+                         "lines": {"net.ipv4.tcp_max_tw_buckets": 3}}], "effective": {}, "live": {}}
+    finding = only("max_tw_buckets_lowered", facts, config)
+    assert finding["severity"] == "fail"
+    assert "/etc/sysctl.d/90-folk.conf:3" in finding["message"]
+
+
+@pytest.mark.parametrize("live, severity", [(16383, "warn"), (16384, "pass"), (262144, "pass")])
+def test_max_tw_buckets_live_boundaries(facts, live, severity):
+    facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = live
+    assert only("max_tw_buckets_lowered", facts)["severity"] == severity
+
+
+@pytest.mark.parametrize("total, severity", [(49, "pass"), (50, "warn"), (499, "warn"), (500, "fail")])
+def test_close_wait_boundaries_and_owner_names(facts, total, severity):
+    facts["close_wait"]["total"] = total
+    facts["close_wait"]["top_processes"] = [{"pid": 4242, "comm": "leaky-app", "count": total,
+                                             "local_ports": [8080]}]
+    finding = only("close_wait_leak", facts)
+    assert finding["severity"] == severity
+    assert finding["fixed_by"] == "application"
+    if severity != "pass":
+        assert "leaky-app (pid 4242" in finding["message"]
+        assert finding["evidence"]["owners"][0]["comm"] == "leaky-app"
+
+
+def test_close_wait_without_owners_says_why(facts):
+    facts["close_wait"].update(total=80, owners_available=False, owners_reason="not root", top_processes=[],
+                               unowned=None)
+    finding = only("close_wait_leak", facts)
+    assert finding["severity"] == "warn" and "not root" in finding["message"]
+
+
+def test_close_wait_summary_mode_is_skipped(facts):
+    facts["close_wait"] = None
+    assert only("close_wait_leak", facts)["skipped"]
+
+
+@pytest.mark.parametrize("value, severity", [(499, "pass"), (500, "warn"), (5000, "fail")])
+def test_fin_wait2_boundaries(facts, value, severity):
+    facts["counts"]["fin_wait2"] = value
+    finding = only("fin_wait2_buildup", facts)
+    assert finding["severity"] == severity and finding["evidence"]["tcp_fin_timeout"] == 60
+
+
+def test_fin_wait2_summary_mode_is_skipped(facts):
+    facts["counts"] = None
+    assert only("fin_wait2_buildup", facts)["skipped"]
+
+
+@pytest.mark.parametrize("overflows, drops, severity", [(0, 0, "pass"), (1, 0, "warn"), (0, 999, "warn"),
+                                                        (1000, 1000, "fail")])
+def test_listen_overflow_boundaries(facts, overflows, drops, severity):
+    facts["counters"].update(ListenOverflows=overflows, ListenDrops=drops)
+    assert only("listen_overflow", facts)["severity"] == severity
+
+
+def test_listen_overflow_lists_full_accept_queues(facts):
+    facts["counters"].update(ListenOverflows=5, ListenDrops=5)
+    facts["listen"]["sockets"][0].update(queue=129, backlog=128)
+    finding = only("listen_overflow", facts)
+    assert finding["evidence"]["full_accept_queues"][0]["port"] == 22
+
+
+def test_listen_counters_missing_is_skipped(facts):
+    facts["counters"].update(ListenOverflows=None, ListenDrops=None)
+    assert only("listen_overflow", facts)["skipped"]
+
+
+def test_tw_recycle_absent_on_modern_kernel_passes(facts):
+    finding = only("tw_recycle_enabled", facts)
+    assert finding["severity"] == "pass" and "4.12" in finding["message"]
+
+
+def test_tw_recycle_live_on_old_kernel_fails_with_paws_evidence(facts):
+    facts["kernel"] = "4.9.0-19-amd64"
+    facts["sysctl"]["net.ipv4.tcp_tw_recycle"] = 1
+    facts["sysctl"]["net.ipv4.tcp_tw_reuse"] = 1  # old kernels know 0/1 only
+    facts["counters"].update(PAWSPassive=1234, PAWSActive=5)
+    finding = only("tw_recycle_enabled", facts)
+    assert finding["severity"] == "fail"
+    assert finding["evidence"]["PAWSPassive"] == 1234 and finding["evidence"]["kernel"] == "4.9.0-19-amd64"
+
+
+def test_tw_recycle_off_on_old_kernel_passes(facts):
+    facts["sysctl"]["net.ipv4.tcp_tw_recycle"] = 0
+    assert only("tw_recycle_enabled", facts)["severity"] == "pass"
+
+
+def test_tw_recycle_configured_in_sysctl_conf_fails_with_path_and_line(facts, folk):
+    finding = only("tw_recycle_configured", facts, folk)
+    assert finding["severity"] == "fail"
+    assert "/etc/sysctl.conf:62" in finding["message"] and "sysctl --system" in finding["message"]
+    assert finding["evidence"]["lines"] == [{"path": "/etc/sysctl.conf", "line": 62, "value": "1"}]
+
+
+def test_tw_recycle_configured_to_zero_warns(facts, folk):
+    folk["files"][1]["settings"]["net.ipv4.tcp_tw_recycle"] = "0"
+    assert only("tw_recycle_configured", facts, folk)["severity"] == "warn"
+
+
+def test_tw_recycle_configured_without_file_data_is_skipped(facts):
+    assert only("tw_recycle_configured", facts, None)["skipped"]
+
+
+@pytest.mark.parametrize("reuse, timestamps, severity", [
+    (1, 0, "fail"), (2, 0, "warn"), (0, 0, "pass"), (1, 1, "pass"), (2, 1, "pass")])
+def test_tw_reuse_without_timestamps(facts, reuse, timestamps, severity):
+    facts["sysctl"].update({"net.ipv4.tcp_tw_reuse": reuse, "net.ipv4.tcp_timestamps": timestamps})
+    assert only("tw_reuse_without_timestamps", facts)["severity"] == severity
+
+
+def test_tw_reuse_missing_is_skipped(facts):
+    facts["sysctl"]["net.ipv4.tcp_timestamps"] = None
+    assert only("tw_reuse_without_timestamps", facts)["skipped"]
+
+
+def test_config_drift_reports_the_differing_network_keys_only(facts, folk):
+    finding = only("config_drift", facts, folk)
+    assert finding["severity"] == "warn"
+    drifted = dict((d["key"], d) for d in finding["evidence"]["drifted"])
+    # tw_reuse 1 vs 2 and fin_timeout 30 vs 60 drift; tw_recycle is absent (its own rule); kernel.* is ignored
+    assert sorted(drifted) == ["net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_tw_reuse"]
+    assert drifted["net.ipv4.tcp_fin_timeout"] == {"key": "net.ipv4.tcp_fin_timeout", "live": "60",
+                                                   "configured": "30", "path": "/etc/sysctl.conf", "line": 63}
+
+
+def test_config_drift_compares_port_range_by_words(facts):
+    config = {"files": [], "errors": [],
+              "effective": {"net.ipv4.ip_local_port_range": {"value": "32768 60999", "path": "/etc/x.conf",
+                                                             "line": 1}},
+              "live": {"net.ipv4.ip_local_port_range": "32768\t60999"}}
+    assert only("config_drift", facts, config)["severity"] == "pass"
+
+
+def test_config_drift_without_file_data_is_skipped(facts):
+    assert only("config_drift", facts, None)["skipped"]
+
+
+def test_worst_severity():
+    assert rules.worst_severity([]) == "pass"
+    assert rules.worst_severity([{"severity": "warn"}, {"severity": "fail"}, {"severity": "pass"}]) == "fail"
+
+
+@pytest.mark.parametrize("overrides, error", [
+    ({"nope": 1}, "unknown threshold"),
+    ({"close_wait_warn": "10"}, "must be a number"),
+    ({"close_wait_warn": True}, "must be a number"),
+    ({"close_wait_warn": -1}, "negative"),
+    ({"close_wait_warn": 900}, "is above close_wait_fail"),
+    ([1], "must be a dict"),
+])
+def test_threshold_overrides_are_validated(overrides, error):
+    with pytest.raises(rules.ThresholdError, match=error):
+        rules.merge_thresholds(overrides)
+
+
+def test_evaluate_does_not_modify_the_facts(facts, folk):
+    before = copy.deepcopy(facts)
+    rules.evaluate(facts, folk, TH)
+    assert facts == before
+
+
+def test_whole_host_on_an_old_kernel_with_the_folk_block_applied(facts, folk):
+    """Kernel 4.9: tcp_tw_recycle exists and is live, tw_reuse knows 0/1 only, no tw_reuse_delay."""
+    facts["kernel"] = "4.9.0-19-amd64"
+    facts["sysctl"].update({"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_tw_reuse": 1,
+                            "net.ipv4.tcp_tw_reuse_delay": None, "net.ipv4.tcp_fin_timeout": 30})
+    facts["counters"].update(PAWSPassive=87, PAWSActive=0)
+    folk["live"].update({"net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_tw_reuse": "1",
+                         "net.ipv4.tcp_fin_timeout": "30"})
+    found = dict((f["id"], f) for f in rules.evaluate(facts, folk, TH) if f["severity"] != "pass")
+    assert sorted(found) == ["tw_recycle_configured", "tw_recycle_enabled"]
+    assert found["tw_recycle_enabled"]["evidence"]["PAWSPassive"] == 87
+    assert "no such key" not in found["tw_recycle_configured"]["message"]
+    assert found["tw_recycle_configured"]["evidence"]["kernel_has_key"] is True

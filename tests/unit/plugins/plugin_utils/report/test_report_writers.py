@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+"""Report writers: escaping of host-supplied text, CSV formula injection, formats, atomic writes, history."""
+
+import csv
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import common
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import csv_report as report_csv
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as report_html
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import junit_report as report_junit
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import prom_report as report_prom
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil.invalid","x")'
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)
+
+
+def hostile_doc(previous=None):
+    facts = load("tcp_state_clean.json")
+    facts["close_wait"]["total"] = 120
+    facts["close_wait"]["top_processes"] = [
+        {"pid": 66, "comm": SCRIPT, "count": 100, "local_ports": [8080]},
+        {"pid": 67, "comm": FORMULA, "count": 20, "local_ports": [8081]}]
+    facts["time_wait"]["top_destinations"][0].update(address='10.0.0.5"><img src=x>', port_usage=0.9)
+    facts["sysctl_config"] = load("sysctl_config_folk.json")
+    hosts = {
+        "web-1": fleet.host_entry({"ansible_facts": {"tcp_state": facts}}),
+        "clean-1": fleet.host_entry({"ansible_facts": {"tcp_state": load("tcp_state_clean.json")}}),
+        "gone-1": fleet.host_entry({"unreachable": True, "msg": "ssh: <b>no route</b>"}),
+    }
+    return fleet.build_document(hosts, "2026-01-01T00:00:00Z", previous)
+
+
+def test_html_escapes_everything_that_comes_from_a_host():
+    page = report_html.render(hostile_doc())
+    assert "<script" not in page and "<img" not in page and "<b>no route" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;no route&lt;/b&gt;" in page
+    # nothing fetched, nothing executed
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
+    assert "<link" not in page
+
+
+def test_html_lists_hosts_worst_first_with_findings_and_remediation():
+    page = report_html.render(hostile_doc())
+    positions = [page.index('id="host-%s"' % name) for name in ("gone-1", "web-1", "clean-1")]
+    assert positions == sorted(positions)
+    for rule_id in ("close_wait_leak", "time_wait_port_exhaustion", "tw_recycle_configured", "config_drift"):
+        assert rule_id in page
+    assert "no sysctl fixes this" in page  # close_wait remediation text
+    assert page.count("<svg") == 1 and page.count("<rect") >= 3
+
+
+def test_csv_neutralises_formulas_and_keeps_one_row_per_host():
+    rows = list(csv.reader(io.StringIO(report_csv.render(hostile_doc()))))
+    assert rows[0][0] == "host" and len(rows) == 4
+    web = dict(zip(rows[0], [r for r in rows if r[0] == "web-1"][0]))
+    assert web["status"] == "fail"
+    assert web["close_wait_owners"].startswith("<script>")  # CSV is not HTML: kept as text
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+
+
+@pytest.mark.parametrize("value, expected", [
+    (FORMULA, "'" + FORMULA), ("+1", "'+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("plain", "plain"), (-5, "-5"), (None, ""), (True, "true"), (0.5, "0.5")])
+def test_csv_cell(value, expected):
+    assert common.csv_cell(value) == expected
+
+
+def test_formula_named_top_process_is_neutralised():
+    doc = hostile_doc()
+    owners = doc["hosts"]["web-1"]["facts"]["close_wait"]["top_processes"]
+    owners.reverse()
+    rows = list(csv.reader(io.StringIO(report_csv.render(doc))))
+    web = dict(zip(rows[0], [r for r in rows if r[0] == "web-1"][0]))
+    assert web["close_wait_owners"].startswith("'" + FORMULA + "/67:20")
+
+
+def test_formula_as_a_whole_cell_is_neutralised():
+    doc = hostile_doc()
+    doc["hosts"]["gone-1"]["reason"] = FORMULA
+    rows = list(csv.reader(io.StringIO(report_csv.render(doc))))
+    gone = dict(zip(rows[0], [r for r in rows if r[0] == "gone-1"][0]))
+    assert gone["reason"] == "'" + FORMULA
+
+
+def test_junit_has_a_testcase_per_host_and_rule():
+    root = ET.fromstring(report_junit.render(hostile_doc()))
+    suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
+    assert sorted(suites) == ["clean-1", "gone-1", "web-1"]
+    assert len(suites["web-1"].findall("testcase")) == 10
+    failures = [c.get("name") for c in suites["web-1"].findall("testcase") if c.find("failure") is not None]
+    assert "close_wait_leak" not in failures  # 120 is a warning
+    assert "time_wait_port_exhaustion" in failures and "tw_recycle_configured" in failures
+    assert suites["gone-1"].find("testcase/error").get("type") == "unreachable"
+    assert root.get("errors") == "1" and int(root.get("tests")) == 21
+    assert SCRIPT in ET.tostring(root, encoding="unicode").replace("&lt;", "<").replace("&gt;", ">")
+
+
+def test_prometheus_textfile_format():
+    text = report_prom.render(hostile_doc(), generated_epoch=1767225600)
+    sample = re.compile(r'^[a-z_]+(\{([a-z]+="([^"\\\n]|\\.)*",?)*\})? -?[0-9.e+]+$')
+    for line in text.splitlines():
+        assert line.startswith("# HELP ") or line.startswith("# TYPE ") or sample.match(line), line
+    assert 'tcp_audit_host_status{host="gone-1",report="audit"} 4' in text
+    assert 'tcp_audit_host_status{host="web-1",report="audit"} 2' in text
+    assert 'tcp_audit_finding_severity{host="web-1",report="audit",rule="close_wait_leak"} 1' in text
+    assert 'tcp_audit_tcp_sockets{host="clean-1",report="audit",state="time_wait"} 40' in text
+    assert 'tcp_audit_last_run_timestamp_seconds{report="audit"} 1767225600' in text
+    assert report_prom.label_value('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
+
+
+def test_json_round_trips_with_hosts_findings_facts_and_summary(tmp_path):
+    paths = files.write_reports(files.render_reports(hostile_doc()), str(tmp_path / "reports"))
+    assert sorted(os.path.basename(p) for p in paths.values()) == sorted(files.REPORT_NAMES.values())
+    with open(paths["json"]) as handle:
+        doc = json.load(handle)
+    assert doc["hosts"]["web-1"]["status"] == "fail"
+    assert doc["hosts"]["web-1"]["facts"]["close_wait"]["top_processes"][0]["comm"] == SCRIPT
+    assert doc["summary"]["hosts"] == 3 and doc["hosts"]["gone-1"]["findings"] == []
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "tcp-audit.json"
+    common.atomic_write(str(target), "old\n")
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(common.os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        common.atomic_write(str(target), "new but never complete\n")
+    assert target.read_text() == "old\n"
+    assert os.listdir(str(tmp_path)) == ["tcp-audit.json"]  # no temporary file left behind
+
+
+def test_atomic_write_replaces_and_sets_mode(tmp_path):
+    target = tmp_path / "r.csv"
+    common.atomic_write(str(target), "a\n")
+    common.atomic_write(str(target), "b\n")
+    assert target.read_text() == "b\n" and oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_history_latest_link_comparison_and_retention(tmp_path):
+    base = str(tmp_path)
+    assert files.previous_document(base) == (None, None)
+    run_dirs = []
+    for stamp in ("20260101T000000Z", "20260102T000000Z", "20260102T000000Z", "20260103T000000Z"):
+        previous, why_not = files.previous_document(base)
+        assert why_not is None
+        run_dir = files.publish_run(files.render_reports(hostile_doc(previous)), base, stamp)
+        files.point_latest(base, run_dir)
+        run_dirs.append(run_dir)
+        removed = files.prune_runs(base, 3, run_dir)
+    assert os.path.basename(run_dirs[2]) == "20260102T000000Z-1"
+    assert removed == ["20260101T000000Z"]
+    assert sorted(os.listdir(base)) == ["20260102T000000Z", "20260102T000000Z-1", "20260103T000000Z", "latest"]
+    assert os.readlink(os.path.join(base, "latest")) == "20260103T000000Z"
+    with open(os.path.join(base, "latest", "tcp-audit.json")) as handle:
+        latest = json.load(handle)
+    assert latest["comparison"]["hosts"]["web-1"]["persisting"] == [
+        "close_wait_leak", "config_drift", "time_wait_port_exhaustion", "tw_recycle_configured"]
+
+
+def test_prune_never_removes_the_current_run(tmp_path):
+    base = str(tmp_path)
+    current = files.publish_run(files.render_reports(hostile_doc()), base, "20260101T000000Z")
+    files.publish_run(files.render_reports(hostile_doc()), base, "20260105T000000Z")
+    assert files.prune_runs(base, 1, current) == ["20260105T000000Z"]
+    assert os.path.isdir(current)
+
+
+def test_html_shows_what_remediation_did_per_host():
+    doc = hostile_doc()
+    doc["hosts"]["web-1"]["remediation"] = {"profile": "client", "reason": "outbound <TIME_WAIT> dominates",
+                                            "file": "/etc/sysctl.d/90-tcpops-timewait.conf", "file_changed": True,
+                                            "conflicts": [{"path": "/etc/sysctl.conf", "line": 62}]}
+    doc["hosts"]["clean-1"]["remediation"] = None
+    page = report_html.render(doc)
+    assert ("tcp_tuning applied profile client (outbound &lt;TIME_WAIT&gt; dominates); file "
+            "/etc/sysctl.d/90-tcpops-timewait.conf changed; 1 conflicting line(s) reported.") in page
+    assert "tcp_tuning was not applied to this host." in page
