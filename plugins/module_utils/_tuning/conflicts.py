@@ -21,7 +21,6 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.files impo
     host_target, ordered_files, parse_assignments, read_text)
 
 
-
 class SysctlFiles:
     """Every assignment of every sysctl file, in boot order, with the role's file placed among them."""
 
