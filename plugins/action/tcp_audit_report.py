@@ -33,6 +33,7 @@ ARGUMENT_SPEC = dict(
     compare_label=dict(type="str", default="previous run"),
     title=dict(type="str"),
     remediation_var=dict(type="str"),
+    remediation_outcome_var=dict(type="str"),
 )
 
 
@@ -72,6 +73,8 @@ class ActionModule(ActionBase):
             )
             if args["remediation_var"]:
                 hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
+            if args["remediation_outcome_var"]:
+                hosts[name]["remediation_outcome"] = plain(host_vars.get(args["remediation_outcome_var"]))
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))

@@ -77,6 +77,13 @@ options:
         of the tcp_tuning role). When set, each host entry carries it as C(remediation) (null for hosts
         the role did not run on) and the HTML report shows the profile, the reason and the conflicts.
     type: str
+  remediation_outcome_var:
+    description:
+      - Name of a host variable holding how the remediation ended on the host (C(tcp_remediate_outcome) of
+        the C(tcpops.timewait.remediate) playbook, C(status) and C(reason)). When set, each host entry carries it
+        as C(remediation_outcome) (null for hosts the remediation did not include) and the summary table
+        counts the outcomes and names the hosts where the role did not finish, with the reason.
+    type: str
 attributes:
   check_mode:
     support: full
