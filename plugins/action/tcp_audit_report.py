@@ -36,6 +36,7 @@ ARGUMENT_SPEC = dict(
     remediation_var=dict(type="str"),
     report_name=dict(type="str", default="audit"),
     textfile_dir=dict(type="path"),
+    remediation_outcome_var=dict(type="str"),
 )
 
 
@@ -75,6 +76,8 @@ class ActionModule(ActionBase):
             )
             if args["remediation_var"]:
                 hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
+            if args["remediation_outcome_var"]:
+                hosts[name]["remediation_outcome"] = plain(host_vars.get(args["remediation_outcome_var"]))
 
         if args["history"] and args["keep"] < 1:
             raise AnsibleActionFail("keep must be at least 1 (the run just written counts), got %d" % args["keep"])

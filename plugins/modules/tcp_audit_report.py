@@ -107,6 +107,13 @@ options:
         written there as C(tcp-audit-<report_name>.prom) (temporary file and rename in that directory),
         once the run is published. The directory must exist.
     type: path
+  remediation_outcome_var:
+    description:
+      - Name of a host variable holding how the remediation ended on the host (C(tcp_remediate_outcome) of
+        the C(tcpops.timewait.remediate) playbook, C(status) and C(reason)). When set, each host entry carries it
+        as C(remediation_outcome) (null for hosts the remediation did not include) and the summary table
+        counts the outcomes and names the hosts where the role did not finish, with the reason.
+    type: str
 attributes:
   check_mode:
     support: full

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
 
 SCHEMA_VERSION = 1
@@ -20,15 +22,79 @@ FAIL_ON_STATUSES = {
     "warn": ("warn", "fail", "error", "unreachable"),
     "never": (),
 }
+# tcp_remediate_outcome.status, in the order the summary counts them
+REMEDIATION_STATUSES = ("applied", "checked", "failed", "unreachable", "not_attempted")
+REMEDIATION_NOT_DONE = ("failed", "unreachable", "not_attempted")
 STATE_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
               "close_wait", "last_ack", "listen", "closing")
 
 
-def _reason(result):
-    for key in ("msg", "module_stderr", "stderr"):
-        if result.get(key):
-            return " ".join(str(result[key]).split())[:500]
-    return "no reason given"
+# Lines that say nothing about the cause: a traceback's header, ssh's closing notice.
+_NOISE_LINE = re.compile(r"^(Traceback \(most recent call last\):|Shared connection to \S+ closed\.?)$")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+# ansible-core puts "Task failed: " before some messages; it says nothing the status does not.
+_ANSIBLE_PREFIX = re.compile(r"^(?:(?:Task|Action) failed: )+")
+# Its "cannot create a temporary directory" text (how a stopped container or a broken shell shows)
+# is five sentences of advice; the exit code and the connection's stderr at its end are the facts.
+_TMPDIR_FAILURE = re.compile(r"^(Failed to create temporary directory)\..*?(exited with result -?[0-9]+)?"
+                             r"(?:, stderr output: (.*))?$", re.S)
+REASON_LIMIT = 300
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _shorten(line, limit=REASON_LIMIT):
+    return line if len(line) <= limit else line[:limit - 3].rstrip() + "..."
+
+
+def meaningful_line(value):
+    """The line of a module's output or message that says what went wrong, or None.
+
+    Control characters and terminal escapes are dropped and blanks collapsed; of a Python
+    traceback it is the exception (the last line that is not indented), otherwise the first
+    line that is not noise.
+    """
+    raw_lines = _text(value).splitlines()
+    if any(line.strip() == "Traceback (most recent call last):" for line in raw_lines):
+        raw_lines = [line for line in raw_lines if line[:1] not in (" ", "\t")][::-1]
+    for line in raw_lines:
+        line = " ".join(_CONTROL.sub(" ", line).split())
+        if line and not _NOISE_LINE.match(line):
+            return _shorten(line)
+    return None
+
+
+def failure_reason(result):
+    """One line for a failed or unreachable task result: its real cause first, Ansible's message after.
+
+    The cause usually sits in ``module_stderr`` (an interpreter that does not start, a traceback)
+    or in the connection's stderr quoted inside ``msg``; Ansible's own ``msg`` ("Module result
+    deserialization failed ...", or just the gist of its "Failed to create temporary directory"
+    advice) and the exit code follow in parentheses.
+    """
+    if not isinstance(result, dict):
+        return "no reason given"
+    message = _ANSIBLE_PREFIX.sub("", _text(result.get("msg")).strip())
+    tmpdir_failure = _TMPDIR_FAILURE.match(message)
+    if tmpdir_failure:
+        headline = ", ".join(part for part in tmpdir_failure.group(1, 2) if part)
+        quoted_stderr = meaningful_line(tmpdir_failure.group(3))
+    else:
+        headline, quoted_stderr = meaningful_line(message), None
+    cause = meaningful_line(result.get("module_stderr")) or meaningful_line(result.get("stderr")) or quoted_stderr
+    context = [part for part in (headline,) if part and part != cause]
+    rc = result.get("rc")
+    if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
+        context.append("exit code %d" % rc)
+    if cause and context:
+        return _shorten("%s (%s)" % (cause, "; ".join(context)))
+    return cause or "; ".join(context) or "no reason given"
 
 
 def host_entry(facts_result, threshold_overrides=None):
@@ -41,10 +107,10 @@ def host_entry(facts_result, threshold_overrides=None):
         return {"status": "error", "reason": "tcp_state_facts did not run on this host", "findings": [],
                 "facts": None, "sysctl_config": None}
     if facts_result.get("unreachable"):
-        return {"status": "unreachable", "reason": _reason(facts_result), "findings": [], "facts": None,
+        return {"status": "unreachable", "reason": failure_reason(facts_result), "findings": [], "facts": None,
                 "sysctl_config": None}
     if facts_result.get("failed"):
-        return {"status": "error", "reason": "tcp_state_facts failed: %s" % _reason(facts_result),
+        return {"status": "error", "reason": "tcp_state_facts failed: %s" % failure_reason(facts_result),
                 "findings": [], "facts": None, "sysctl_config": None}
     facts = (facts_result.get("ansible_facts") or {}).get("tcp_state")
     if not isinstance(facts, dict):
@@ -198,10 +264,36 @@ def summary_table(doc):
             if not change["comparable"]:
                 lines.append("  %s: %s" % (name, change["note"]))
                 continue
-            parts = ["%s %s" % (kind, ",".join(change[kind])) for kind in ("new", "resolved", "persisting")
-                     if change[kind]]
-            lines.append("  %s: %s" % (name, "; ".join(parts) or "no findings before or after"))
+            lines.append("  %s: %s" % (name, change_text(change)))
+    lines.extend(remediation_lines(doc))
     return [line.rstrip() for line in lines]
+
+
+def change_text(change):
+    """One comparable host's change; a host with nothing to compare with says so, not "before or after"."""
+    parts = ["%s %s" % (kind, ",".join(change[kind])) for kind in ("new", "resolved", "persisting") if change[kind]]
+    if change["note"]:
+        return "%s (%s)" % ("; ".join(parts) or "no findings now", change["note"])
+    return "; ".join(parts) or "no findings before or after"
+
+
+def remediation_lines(doc):
+    """Counts of the remediation outcomes, then one line per host the role did not finish on."""
+    outcomes = dict((name, entry["remediation_outcome"]) for name, entry in doc["hosts"].items()
+                    if entry.get("remediation_outcome"))
+    if not outcomes:
+        return []
+    counts = {}
+    for outcome in outcomes.values():
+        counts[outcome.get("status")] = counts.get(outcome.get("status"), 0) + 1
+    lines = ["remediation: %s" % ", ".join(
+        "%d %s" % (counts[status], status) for status in REMEDIATION_STATUSES if counts.get(status))]
+    for name in sorted(outcomes):
+        outcome = outcomes[name]
+        if outcome.get("status") in REMEDIATION_NOT_DONE:
+            task = " in task '%s'" % outcome["task"] if outcome.get("task") else ""
+            lines.append("  %s: %s%s: %s" % (name, outcome["status"], task, outcome.get("reason") or "no reason given"))
+    return lines
 
 
 def _or_dash(value):

@@ -74,6 +74,9 @@ def test_check_mode_remediation_changed_nothing():
         assert problems(before, host) == expected
         assert problems(after, host) == expected, host
     assert after["comparison"]["totals"]["resolved"] == 0
+    outcomes = dict((host, (entry["remediation_outcome"] or {}).get("status")) for host, entry in after["hosts"].items())
+    assert outcomes == {"fleet-client": "checked", "fleet-folk": "checked", "fleet-server": None,
+                        "fleet-clean": None, "fleet-ghost": None}
     with open(os.path.join(REPORTS, "check", "output.txt")) as handle:
         output = handle.read()
     assert "tcp_tw_recycle" in output  # the diff of what fix_conflicts would comment out
@@ -90,6 +93,9 @@ def test_remediation_fixed_the_tunables_and_left_the_leak():
     assert change["fleet-folk"]["resolved"] == ["tw_recycle_configured"]
     assert change["fleet-server"]["persisting"] == ["close_wait_leak"]
     assert after["hosts"]["fleet-ghost"]["status"] == "unreachable"
+    outcomes = dict((host, (entry["remediation_outcome"] or {}).get("status")) for host, entry in after["hosts"].items())
+    assert outcomes == {"fleet-client": "applied", "fleet-folk": "applied", "fleet-server": None,
+                        "fleet-clean": None, "fleet-ghost": None}
     usable = after["hosts"]["fleet-client"]["facts"]["ephemeral_ports"]["usable"]
     assert usable > 50000
 

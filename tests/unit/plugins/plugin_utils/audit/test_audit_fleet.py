@@ -27,8 +27,9 @@ def ok_result(facts, config=None):
 def test_unreachable_and_failed_hosts_keep_their_reason():
     unreachable = fleet.host_entry({"unreachable": True, "msg": "Failed to connect to the host via ssh: timeout"})
     assert unreachable["status"] == "unreachable" and "timeout" in unreachable["reason"]
-    failed = fleet.host_entry({"failed": True, "module_stderr": "Traceback\n  boom"})
-    assert failed["status"] == "error" and failed["reason"] == "tcp_state_facts failed: Traceback boom"
+    failed = fleet.host_entry({"failed": True, "module_stderr": "Traceback (most recent call last):\n"
+                               "  File \"x.py\", line 1, in <module>\nOSError: boom\n"})
+    assert failed["status"] == "error" and failed["reason"] == "tcp_state_facts failed: OSError: boom"
     never_ran = fleet.host_entry(None)
     assert never_ran["status"] == "error"
 
@@ -155,3 +156,135 @@ def test_summary_table_says_where_close_wait_owners_are_unknown():
     notes = [line for line in table if "owners not available" in line]
     assert notes == ["as-user: CLOSE_WAIT owners not available: /proc/1/fd is not readable (running as uid 1000)"
                      " (run as root, become: true, to name them)"]
+
+
+# A result registered here by ansible-core 2.19 from a host whose interpreter is a broken pyenv shim.
+PYENV_RESULT = {
+    "failed": True, "changed": False, "rc": 127, "exception": "(traceback unavailable)",
+    "msg": "Module result deserialization failed: No start of json char found", "module_stdout": "",
+    "module_stderr": "pyenv: python3.13: command not found\n\nThe `python3.13' command exists in these Python "
+                     "versions:\n  3.13.0\n\nNote: See 'pyenv help global' for tips on allowing multiple\n"
+                     "      Python versions to be found at the same time.\n",
+}
+# What ansible-core 2.19 registered for a podman container stopped in the middle of a run.
+STOPPED_CONTAINER = {
+    "unreachable": True, "changed": False,
+    "msg": "Task failed: Failed to create temporary directory. In some cases, you may have been able to "
+           "authenticate and did not have permissions on the target directory. Consider changing the remote tmp "
+           "path in ansible.cfg to a path rooted in \"/tmp\", for more error information use -vvv. Failed command "
+           "was: ( umask 77 && mkdir -p \"` echo ~/.ansible/tmp `\"&& mkdir \"` echo ~/.ansible/tmp/ansible-tmp-1"
+           "795976851.13-453-26697 `\" && echo ansible-tmp-1795976851.13-453-26697=\"` echo ~/.ansible/tmp/ansible-"
+           "tmp-1795976851.13-453-26697 `\" ), exited with result 255",
+}
+
+
+@pytest.mark.parametrize("result, reason", [
+    (PYENV_RESULT, "pyenv: python3.13: command not found "
+                   "(Module result deserialization failed: No start of json char found; exit code 127)"),
+    # a module killed with its container: nothing on stderr, Ansible's message and the signal's exit code
+    ({"failed": True, "rc": 137, "module_stdout": "", "module_stderr": "",
+      "msg": "Module result deserialization failed: No start of json char found"},
+     "Module result deserialization failed: No start of json char found; exit code 137"),
+    (STOPPED_CONTAINER, "Failed to create temporary directory, exited with result 255"),
+    # the same text when the connection said why: that comes first
+    (dict(STOPPED_CONTAINER, msg=STOPPED_CONTAINER["msg"] + ", stderr output: Error: no container with name or ID "
+          "\"web-9\" found: no such container\n"),
+     "Error: no container with name or ID \"web-9\" found: no such container "
+     "(Failed to create temporary directory, exited with result 255)"),
+    ({"failed": True, "msg": "Task failed: Action failed: Failed to create temporary directory."},
+     "Failed to create temporary directory"),
+    ({"failed": True, "msg": "tcp_tuning refused, nothing was changed: net.core.somaxconn: 99999999 is too large"},
+     "tcp_tuning refused, nothing was changed: net.core.somaxconn: 99999999 is too large"),
+    ({"unreachable": True, "msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.0.5 port 22: "
+                                  "Connection timed out"},
+     "Failed to connect to the host via ssh: ssh: connect to host 10.0.0.5 port 22: Connection timed out"),
+    ({"failed": True, "module_stderr": "\n\nShared connection to web-1 closed.\n", "msg": "MODULE FAILURE",
+      "rc": 1}, "MODULE FAILURE; exit code 1"),
+    ({"failed": True, "module_stderr": "/bin/sh: 1: /usr/bin/python3: not found\n", "rc": 127,
+      "msg": "The module failed to execute correctly, you probably need to set the interpreter.\nSee stdout/stderr"},
+     "/bin/sh: 1: /usr/bin/python3: not found (The module failed to execute correctly, you probably need to set "
+     "the interpreter.; exit code 127)"),
+    ({"failed": True, "msg": "", "module_stderr": "  \n"}, "no reason given"),
+    ({}, "no reason given"),
+    (None, "no reason given"),
+    ("not a result", "no reason given"),
+])
+def test_failure_reason_puts_the_real_cause_first(result, reason):
+    assert fleet.failure_reason(result) == reason
+
+
+def test_failure_reason_of_a_python_traceback_is_the_exception():
+    stderr = ("Traceback (most recent call last):\n  File \"/tmp/x/AnsiballZ_tcp_state_facts.py\", line 107, in "
+              "<module>\n    _ansiballz_main()\nPermissionError: [Errno 13] Permission denied: '/proc/net/tcp'\n")
+    assert fleet.failure_reason({"failed": True, "module_stderr": stderr, "msg": "MODULE FAILURE", "rc": 1}) == (
+        "PermissionError: [Errno 13] Permission denied: '/proc/net/tcp' (MODULE FAILURE; exit code 1)")
+
+
+def test_failure_reason_of_huge_output_is_one_line_of_at_most_300_characters():
+    stderr = "E" * 5000 + "\n" + "second line\n" * 10000
+    reason = fleet.failure_reason({"failed": True, "module_stderr": stderr})
+    assert len(reason) == fleet.REASON_LIMIT and reason.endswith("...") and "second" not in reason
+    assert "\n" not in reason
+
+
+def test_failure_reason_of_garbage_drops_control_characters_and_keeps_undecodable_bytes_visible():
+    reason = fleet.failure_reason({"failed": True, "module_stderr": b"\x1b[31m\xff\xfe bad\x00 byte\x07s\x1b[0m\n"})
+    assert reason == "\ufffd\ufffd bad byte s"  # a control character counts as a blank
+    assert fleet.failure_reason({"failed": True, "msg": "\x00\x01\x02"}) == "no reason given"
+    assert fleet.failure_reason({"failed": True, "msg": 42}) == "42"
+
+
+def test_unreachable_and_failed_entries_carry_the_real_cause():
+    assert fleet.host_entry(STOPPED_CONTAINER)["reason"] == "Failed to create temporary directory, exited with result 255"
+    failed = fleet.host_entry(PYENV_RESULT)
+    assert failed["status"] == "error"
+    assert failed["reason"].startswith("tcp_state_facts failed: pyenv: python3.13: command not found (")
+
+
+def test_summary_of_a_host_not_in_the_previous_run_says_so():
+    before = fleet.build_document({"a-old": fleet.host_entry(ok_result(load("tcp_state_clean.json")))}, "t0")
+    leaky = load("tcp_state_clean.json")
+    leaky["close_wait"]["total"] = 700
+    hosts = {"a-old": fleet.host_entry(ok_result(load("tcp_state_clean.json"))),
+             "b-new-clean": fleet.host_entry(ok_result(load("tcp_state_clean.json"))),
+             "c-new-leaky": fleet.host_entry(ok_result(leaky))}
+    table = fleet.summary_table(fleet.build_document(hosts, "t1", before, "audit before remediation"))
+    assert "  a-old: no findings before or after" in table
+    assert "  b-new-clean: no findings now (not in the audit before remediation)" in table
+    assert "  c-new-leaky: new close_wait_leak (not in the audit before remediation)" in table
+    assert not [line for line in table if "new-" in line and "before or after" in line]
+
+
+def test_summary_of_a_host_in_error_before_says_so():
+    before = fleet.build_document({"a": fleet.host_entry({"unreachable": True, "msg": "gone"})}, "t0")
+    hosts = {"a": fleet.host_entry(ok_result(load("tcp_state_clean.json")))}
+    table = fleet.summary_table(fleet.build_document(hosts, "t1", before))
+    assert "  a: no findings now (host unreachable in the previous run)" in table
+
+
+def outcome(status, reason=None, task=None):
+    return {"status": status, "reason": reason, "task": task}
+
+
+def test_summary_counts_remediation_outcomes_and_names_hosts_the_role_did_not_finish_on():
+    hosts = make_hosts()
+    hosts["b-clean"]["remediation_outcome"] = outcome("applied")
+    hosts["c-folk"]["remediation_outcome"] = outcome("failed", "tcp_tuning refused, nothing was changed: x",
+                                                     "Refuse unsafe values, combinations and read-only hosts")
+    hosts["d-gone"]["remediation_outcome"] = outcome("unreachable", "Error: container state improper")
+    hosts["a-leaky"]["remediation_outcome"] = None  # not fixable by the role: not in the remediation
+    hosts["e-later"] = fleet.host_entry(ok_result(load("tcp_state_clean.json")))
+    hosts["e-later"]["remediation_outcome"] = outcome("not_attempted", "remediation stopped: 2 of 4 hosts failed")
+    table = fleet.summary_table(fleet.build_document(hosts, "t"))
+    start = table.index("remediation: 1 applied, 1 failed, 1 unreachable, 1 not_attempted")
+    assert table[start + 1:] == [
+        "  c-folk: failed in task 'Refuse unsafe values, combinations and read-only hosts': "
+        "tcp_tuning refused, nothing was changed: x",
+        "  d-gone: unreachable: Error: container state improper",
+        "  e-later: not_attempted: remediation stopped: 2 of 4 hosts failed",
+    ]
+
+
+def test_summary_without_remediation_has_no_remediation_line():
+    table = fleet.summary_table(fleet.build_document(make_hosts(), "t"))
+    assert not [line for line in table if line.startswith("remediation")]
