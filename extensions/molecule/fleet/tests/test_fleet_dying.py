@@ -41,9 +41,9 @@ def problems(entry):
 
 
 @pytest.mark.parametrize("run", RUNS)
-def test_before_and_after_reports_were_all_written(run):
-    assert sorted(os.listdir(path(run, "remediate-before"))) == REPORT_FILES
-    assert sorted(os.listdir(path(run, "remediate-after"))) == REPORT_FILES
+def test_before_and_after_reports_were_all_written(run, published_reports):
+    assert published_reports(path(run, "remediate-before")) == REPORT_FILES
+    assert published_reports(path(run, "remediate-after")) == REPORT_FILES
     before = json.loads(read(run, "remediate-before", "tcp-audit.json"))
     for host in ("fleet-doomed", "fleet-spare"):
         assert before["hosts"][host]["status"] == "fail"
