@@ -2,29 +2,20 @@
 """Every audit rule: boundaries, missing data, old kernels."""
 
 import copy
-import json
-import os
 
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
 
-
-def load(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return json.load(handle)
+@pytest.fixture
+def facts(clean_facts):
+    return clean_facts
 
 
 @pytest.fixture
-def facts():
-    return load("tcp_state_clean.json")
-
-
-@pytest.fixture
-def folk():
-    return load("sysctl_config_folk.json")
+def folk(folk_config):
+    return folk_config
 
 
 TH = rules.merge_thresholds(None)
@@ -44,7 +35,7 @@ def test_every_rule_id_required_by_the_issue_exists():
 
 
 def test_clean_host_passes_everything(facts):
-    clean_config = {"files": [], "effective": {}, "live": {}, "errors": []}
+    clean_config = {"files": [], "effective": {}, "errors": []}
     findings = rules.evaluate(facts, clean_config, TH)
     assert [f["severity"] for f in findings] == ["pass"] * len(rules.RULES)
     assert not any(f["skipped"] for f in findings)
@@ -115,7 +106,7 @@ def test_time_wait_overflow_without_any_data_is_skipped(facts):
 def test_max_tw_buckets_lowered_in_a_file_fails(facts):
     facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = 5000
     config = {"files": [{"path": "/etc/sysctl.d/90-folk.conf", "settings": {"net.ipv4.tcp_max_tw_buckets": "5000"},
-                         "lines": {"net.ipv4.tcp_max_tw_buckets": 3}}], "effective": {}, "live": {}}
+                         "lines": {"net.ipv4.tcp_max_tw_buckets": 3}}], "effective": {}}
     finding = only("max_tw_buckets_lowered", facts, config)
     assert finding["severity"] == "fail"
     assert "/etc/sysctl.d/90-folk.conf:3" in finding["message"]
@@ -244,8 +235,8 @@ def test_config_drift_reports_the_differing_network_keys_only(facts, folk):
 def test_config_drift_compares_port_range_by_words(facts):
     config = {"files": [], "errors": [],
               "effective": {"net.ipv4.ip_local_port_range": {"value": "32768 60999", "path": "/etc/x.conf",
-                                                             "line": 1}},
-              "live": {"net.ipv4.ip_local_port_range": "32768\t60999"}}
+                                                             "line": 1}}}
+    facts["sysctl"]["net.ipv4.ip_local_port_range"] = "32768\t60999"
     assert only("config_drift", facts, config)["severity"] == "pass"
 
 
@@ -283,8 +274,6 @@ def test_whole_host_on_an_old_kernel_with_the_folk_block_applied(facts, folk):
     facts["sysctl"].update({"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_tw_reuse": 1,
                             "net.ipv4.tcp_tw_reuse_delay": None, "net.ipv4.tcp_fin_timeout": 30})
     facts["counters"].update(PAWSPassive=87, PAWSActive=0)
-    folk["live"].update({"net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_tw_reuse": "1",
-                         "net.ipv4.tcp_fin_timeout": "30"})
     found = dict((f["id"], f) for f in rules.evaluate(facts, folk, TH) if f["severity"] != "pass")
     assert sorted(found) == ["tw_recycle_configured", "tw_recycle_enabled"]
     assert found["tw_recycle_enabled"]["evidence"]["PAWSPassive"] == 87
