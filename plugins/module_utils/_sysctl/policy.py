@@ -12,7 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def _as_int(value):
+def sysctl_int(value):
+    """The integer a sysctl value holds (an int, or text such as ``" 1\n"``), None when it holds none."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -30,4 +31,4 @@ def reuse_without_timestamps(tw_reuse, timestamps):
     them it does nothing, and PAWS protection is off as well. A value that is missing or not a
     number is not judged (False).
     """
-    return _as_int(tw_reuse) in (1, 2) and _as_int(timestamps) == 0
+    return sysctl_int(tw_reuse) in (1, 2) and sysctl_int(timestamps) == 0

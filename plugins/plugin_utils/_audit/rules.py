@@ -20,7 +20,7 @@ from collections import namedtuple
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import (
     FIN_TIMEOUT, MAX_SYN_BACKLOG, MAX_TW_BUCKETS, SOMAXCONN, TIMESTAMPS, TW_RECYCLE, TW_REUSE)
-from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.policy import reuse_without_timestamps
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.policy import reuse_without_timestamps, sysctl_int
 
 __metaclass__ = type
 
@@ -98,20 +98,11 @@ def not_evaluated(reason):
     return Verdict("pass", "not evaluated: %s" % reason, {}, True)
 
 
-class Rule:
+class Rule(namedtuple("Rule", ("rule_id", "title", "fail_when", "warn_when", "thresholds", "fixed_by", "fix",
+                               "check"))):
     """One registered rule: its check and its metadata."""
 
-    __slots__ = ("rule_id", "title", "fail_when", "warn_when", "thresholds", "fixed_by", "fix", "check")
-
-    def __init__(self, rule_id, title, fail_when, warn_when, thresholds, fixed_by, fix, check):
-        self.rule_id = rule_id
-        self.title = title
-        self.fail_when = fail_when
-        self.warn_when = warn_when
-        self.thresholds = thresholds
-        self.fixed_by = fixed_by
-        self.fix = fix
-        self.check = check
+    __slots__ = ()
 
     def evaluate(self, facts, sysctl_config, thresholds):
         found = self.check(facts, sysctl_config, thresholds)
@@ -194,17 +185,6 @@ def _file_settings(sysctl_config, key):
     return found, failure_ignored
 
 
-def _as_int(value):
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def normalise_value(value):
     """Sysctl values compare as whitespace-separated words (port ranges hold a tab)."""
     if value is None:
@@ -285,8 +265,8 @@ def time_wait_overflow(facts, sysctl_config, th):
 def max_tw_buckets_lowered(facts, sysctl_config, th):
     live = _sysctl(facts, MAX_TW_BUCKETS)
     minimum = th["max_tw_buckets_min"]
-    configured = [s for s in _file_settings(sysctl_config, MAX_TW_BUCKETS)[0] if _as_int(s["value"]) is not None]
-    lowered_in_files = [s for s in configured if _as_int(s["value"]) < minimum]
+    configured = [s for s in _file_settings(sysctl_config, MAX_TW_BUCKETS)[0] if sysctl_int(s["value"]) is not None]
+    lowered_in_files = [s for s in configured if sysctl_int(s["value"]) < minimum]
     if live is None and not configured:
         return not_evaluated("tcp_max_tw_buckets unavailable")
     evidence = {"tcp_max_tw_buckets": live, "minimum": minimum, "configured": configured}
@@ -388,7 +368,7 @@ def tw_recycle_enabled(facts, sysctl_config, th):
                 "PAWSPassive": _counter(facts, "PAWSPassive"), "PAWSActive": _counter(facts, "PAWSActive")}
     if live is None:
         return verdict("pass", "kernel has no tcp_tw_recycle (removed in 4.12)", evidence)
-    if _as_int(live):
+    if sysctl_int(live):
         return verdict("fail", "tcp_tw_recycle=%s is live: SYNs from clients behind NAT get dropped "
                        "(PAWSPassive=%s)" % (live, evidence["PAWSPassive"]), evidence)
     return verdict("pass", "tcp_tw_recycle=0", evidence)
@@ -422,7 +402,7 @@ def tw_recycle_configured(facts, sysctl_config, th):
         return verdict("pass", "no sysctl file sets tcp_tw_recycle", evidence)
     dead = [] if kernel_has_it else [line for line in lines if line in failure_ignored]
     applied = [line for line in lines if line not in dead]
-    enabling = [line for line in applied if _as_int(line["value"]) != 0]
+    enabling = [line for line in applied if sysctl_int(line["value"]) != 0]
     if not applied:
         where = dead[-1]
         return verdict("warn", "%s:%s sets -%s = %s: dead config, this kernel has no such key and the leading '-' "
@@ -442,8 +422,8 @@ def tw_recycle_configured(facts, sysctl_config, th):
       fix="Set net.ipv4.tcp_timestamps=1 (the tcp_tuning role keeps it on): with timestamps off, tcp_tw_reuse "
           "does nothing and PAWS protection is gone. Fix the hardening baseline that turned it off.")
 def tw_reuse_without_timestamps(facts, sysctl_config, th):
-    reuse = _as_int(_sysctl(facts, TW_REUSE))
-    timestamps = _as_int(_sysctl(facts, TIMESTAMPS))
+    reuse = sysctl_int(_sysctl(facts, TW_REUSE))
+    timestamps = sysctl_int(_sysctl(facts, TIMESTAMPS))
     evidence = {"tcp_tw_reuse": reuse, "tcp_timestamps": timestamps}
     if reuse is None or timestamps is None:
         return not_evaluated("tcp_tw_reuse or tcp_timestamps unavailable")
