@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "monitoring" / "prometheus" / "tcp-audit.rules.yml"
 RULE_TESTS = REPO / "tests" / "monitoring" / "tcp-audit.rules.test.yml"
 DASHBOARD = REPO / "monitoring" / "grafana" / "tcp-audit.dashboard.json"
-AUDIT_RULES = REPO / "plugins" / "module_utils" / "_audit_rules.py"
 
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool",
                    "and", "or", "unless", "inf", "nan"}
@@ -89,9 +88,10 @@ def dashboard_exprs(board):
 
 
 def audit_rule_ids():
-    ids = re.findall(r'^\s*rule_id = "(\w+)"', AUDIT_RULES.read_text(), re.MULTILINE)
-    assert len(ids) == 10, ids
-    return ids
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.rules import RULE_IDS
+
+    assert len(RULE_IDS) == 10, RULE_IDS
+    return list(RULE_IDS)
 
 
 def parse_prom(text):

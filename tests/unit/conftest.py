@@ -1,4 +1,5 @@
-"""Shared helpers for the unit tests: fixture locations and a builder for /proc/PID trees."""
+"""Shared helpers for the unit tests: fixture locations, the audit fixtures, a refused netlink, and
+builders for /proc trees."""
 
 import json
 import os
@@ -7,7 +8,35 @@ import shutil
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag
+from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load as load_audit_fixture
+
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "proc"
+NETLINK_REFUSAL = "netlink socket dump not allowed: Operation not permitted"
+
+
+@pytest.fixture
+def clean_facts():
+    """``tcp_state`` of a clean current host (fixtures/audit/tcp_state_clean.json), a fresh copy."""
+    return load_audit_fixture("tcp_state_clean.json")
+
+
+@pytest.fixture
+def folk_config():
+    """``sysctl_config`` of a host with the folk block in /etc/sysctl.conf (fixtures/audit/sysctl_config_folk.json)."""
+    return load_audit_fixture("sysctl_config_folk.json")
+
+
+@pytest.fixture
+def netlink_refused(monkeypatch):
+    """Netlink refused as a seccomp filter or an LSM refuses it (a refusal cannot be made here for real):
+    every socket dump raises ``SockDiagUnavailable(NETLINK_REFUSAL)``. Returns that message."""
+
+    def refuse(tally, live_counts=None):
+        raise sockdiag.SockDiagUnavailable(NETLINK_REFUSAL)
+
+    monkeypatch.setattr(sockdiag, "collect_sockets", refuse)
+    return NETLINK_REFUSAL
 
 
 @pytest.fixture

@@ -3,20 +3,30 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Audit rules: turn one host's ``tcp_state`` facts (and its sysctl config files) into findings.
 
-Every rule is a function ``(facts, sysctl_config, thresholds) -> finding``. A finding is a dict:
-``id``, ``severity`` (pass/warn/fail), ``message`` (one line), ``evidence`` (the numbers),
-``remediation`` (what to do), ``fixed_by`` (``tunable``: the tcp_tuning role fixes it;
-``application``: someone has to fix a program), ``skipped`` (True when the data the rule needs
-was not available; such a finding is ``pass`` and its message says why).
+The rules form a registry: each is a small check function ``(facts, sysctl_config, thresholds) ->
+Verdict``, registered with ``@rule(...)`` together with its metadata, declared once beside it: id,
+title, when it fails and when it warns, the thresholds it reads, who fixes it and the fix text.
+``evaluate()`` runs the registry in order; ``RULE_IDS`` and docs/audit.md follow it.
+
+A finding is a dict: ``id``, ``severity`` (pass/warn/fail), ``message`` (one line), ``evidence`` (the
+numbers), ``remediation`` (what to do), ``fixed_by`` (``tunable``: the tcp_tuning role fixes it;
+``application``: someone has to fix a program), ``skipped`` (True when the data the rule needs was
+not available; such a finding is ``pass`` and its message says why).
 """
 
 from __future__ import absolute_import, division, print_function
-from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import MAX_TW_BUCKETS, TIMESTAMPS, TW_RECYCLE, TW_REUSE
+
+from collections import namedtuple
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import (
+    FIN_TIMEOUT, MAX_SYN_BACKLOG, MAX_TW_BUCKETS, SOMAXCONN, TIMESTAMPS, TW_RECYCLE, TW_REUSE)
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.policy import reuse_without_timestamps, sysctl_int
 
 __metaclass__ = type
 
 SEVERITIES = ("pass", "warn", "fail")
 SEVERITY_RANK = {"pass": 0, "warn": 1, "fail": 2}
+FIXERS = ("tunable", "application")
 
 DEFAULT_THRESHOLDS = {
     # time_wait_port_exhaustion: outbound TIME_WAIT toward one destination / usable local ports
@@ -40,6 +50,10 @@ DEFAULT_THRESHOLDS = {
 # config_drift looks at networking keys only: fs.*/kernel.* keys are not this audit's business, and in a
 # container they show the host's values anyway.
 DRIFT_KEY_PREFIXES = ("net.",)
+
+# The per-line flag of a sysctl file setting that began with '-' (sysctl.d(5): a failure to set it is
+# ignored). Read only through ignores_failure().
+IGNORE_FAILURE = "ignore_failure"
 
 
 class ThresholdError(ValueError):
@@ -70,21 +84,60 @@ def merge_thresholds(overrides):
     return merged
 
 
-def _finding(rule_id, severity, message, evidence, remediation, fixed_by, skipped=False):
-    return {
-        "id": rule_id,
-        "severity": severity,
-        "message": message,
-        "evidence": evidence,
-        "remediation": remediation,
-        "fixed_by": fixed_by,
-        "skipped": skipped,
-    }
+# --- the registry ------------------------------------------------------------------------------
+
+Verdict = namedtuple("Verdict", ("severity", "message", "evidence", "skipped"))
 
 
-def _skipped(rule_id, reason, remediation, fixed_by):
-    return _finding(rule_id, "pass", "not evaluated: %s" % reason, {}, remediation, fixed_by, skipped=True)
+def verdict(severity, message, evidence):
+    return Verdict(severity, message, evidence, False)
 
+
+def not_evaluated(reason):
+    """The verdict of a rule whose data is missing: a pass that says why and is marked skipped."""
+    return Verdict("pass", "not evaluated: %s" % reason, {}, True)
+
+
+class Rule(namedtuple("Rule", ("rule_id", "title", "fail_when", "warn_when", "thresholds", "fixed_by", "fix",
+                               "check"))):
+    """One registered rule: its check and its metadata."""
+
+    __slots__ = ()
+
+    def evaluate(self, facts, sysctl_config, thresholds):
+        found = self.check(facts, sysctl_config, thresholds)
+        return {
+            "id": self.rule_id,
+            "severity": found.severity,
+            "message": found.message,
+            "evidence": found.evidence,
+            "remediation": self.fix,
+            "fixed_by": self.fixed_by,
+            "skipped": found.skipped,
+        }
+
+
+REGISTRY = []
+
+
+def rule(rule_id, title, fixed_by, fix, fail_when, warn_when="—", thresholds=()):
+    """Register the decorated check under ``rule_id``; the metadata is checked once, at import."""
+
+    def register(check):
+        if fixed_by not in FIXERS:
+            raise ValueError("rule %s: fixed_by must be one of %s" % (rule_id, ", ".join(FIXERS)))
+        if any(known.rule_id == rule_id for known in REGISTRY):
+            raise ValueError("rule %s is registered twice" % rule_id)
+        unknown = [name for name in thresholds if name not in DEFAULT_THRESHOLDS]
+        if unknown:
+            raise ValueError("rule %s reads unknown thresholds %s" % (rule_id, ", ".join(unknown)))
+        REGISTRY.append(Rule(rule_id, title, fail_when, warn_when, tuple(thresholds), fixed_by, fix, check))
+        return check
+
+    return register
+
+
+# --- what the checks read ----------------------------------------------------------------------
 
 def _by_thresholds(value, warn, fail):
     if value >= fail:
@@ -95,6 +148,8 @@ def _by_thresholds(value, warn, fail):
 
 
 def _sysctl(facts, key):
+    """Live value of ``key`` (None where the kernel lacks it): ``tcp_state.sysctl`` holds every key the
+    facts report and every plain key a sysctl file sets."""
     return (facts.get("sysctl") or {}).get(key)
 
 
@@ -102,41 +157,62 @@ def _counter(facts, name):
     return (facts.get("counters") or {}).get(name)
 
 
+def ignores_failure(entry, key):
+    """Whether the line of the file ``entry`` that sets ``key`` began with '-' (failure ignored).
+
+    Read defensively: a per-key mapping, a list of keys, or no flag at all (older facts: False).
+    """
+    flags = entry.get(IGNORE_FAILURE)
+    if isinstance(flags, dict):
+        return flags.get(key) is True
+    if isinstance(flags, (list, tuple)):
+        return key in flags
+    return False
+
+
 def _file_settings(sysctl_config, key):
-    """Every line of the sysctl config files that sets ``key``: [{path, line, value}] in apply order."""
+    """Every line of the sysctl config files that sets ``key``: [{path, line, value}] in apply order,
+    and the part of them that began with '-'."""
     found = []
+    failure_ignored = []
     for entry in (sysctl_config or {}).get("files") or []:
         settings = entry.get("settings") or {}
         if key in settings:
-            found.append({"path": entry.get("path"), "line": (entry.get("lines") or {}).get(key),
-                          "value": settings[key]})
-    return found
+            line = {"path": entry.get("path"), "line": (entry.get("lines") or {}).get(key), "value": settings[key]}
+            found.append(line)
+            if ignores_failure(entry, key):
+                failure_ignored.append(line)
+    return found, failure_ignored
 
 
-# --- rules -------------------------------------------------------------------------------------
-
-PORT_EXHAUSTION_FIX = (
-    "Let the tcp_tuning role widen net.ipv4.ip_local_port_range (client/proxy profile, listening ports "
-    "reserved) and enable net.ipv4.tcp_tw_reuse=1; the lasting cure is in the application: reuse "
-    "connections (keep-alive, pooling) toward that destination."
-)
+def normalise_value(value):
+    """Sysctl values compare as whitespace-separated words (port ranges hold a tab)."""
+    if value is None:
+        return None
+    return " ".join(str(value).split())
 
 
-def rule_time_wait_port_exhaustion(facts, sysctl_config, th):
-    rule_id = "time_wait_port_exhaustion"
+# --- the rules, in report order ----------------------------------------------------------------
+
+@rule("time_wait_port_exhaustion", "TIME_WAIT toward one destination holds the ephemeral ports",
+      fixed_by="tunable", thresholds=("port_usage_warn", "port_usage_fail"),
+      fail_when="the worst destination's `port_usage` (outbound TIME_WAIT toward that address:port / usable "
+                "ephemeral ports) ≥ `port_usage_fail`",
+      warn_when="≥ `port_usage_warn`",
+      fix="Let the tcp_tuning role widen net.ipv4.ip_local_port_range (client/proxy profile, listening ports "
+          "reserved) and enable net.ipv4.tcp_tw_reuse=1; the lasting cure is in the application: reuse "
+          "connections (keep-alive, pooling) toward that destination.")
+def time_wait_port_exhaustion(facts, sysctl_config, th):
     time_wait = facts.get("time_wait")
     ports = facts.get("ephemeral_ports") or {}
     if not time_wait or time_wait.get("top_destinations") is None:
-        return _skipped(rule_id, "no per-destination TIME_WAIT data (summary mode or socket dump failed)",
-                        PORT_EXHAUSTION_FIX, "tunable")
+        return not_evaluated("no per-destination TIME_WAIT data (summary mode or socket dump failed)")
     destinations = time_wait["top_destinations"]
     usable = ports.get("usable")
     if not destinations:
-        return _finding(rule_id, "pass", "no outbound TIME_WAIT sockets",
-                        {"usable_ports": usable, "destinations": []}, PORT_EXHAUSTION_FIX, "tunable")
+        return verdict("pass", "no outbound TIME_WAIT sockets", {"usable_ports": usable, "destinations": []})
     worst = max(destinations, key=lambda d: d.get("port_usage") or 0.0)
     usage = worst.get("port_usage") or 0.0
-    severity = _by_thresholds(usage, th["port_usage_warn"], th["port_usage_fail"])
     at_risk = [d for d in destinations if (d.get("port_usage") or 0.0) >= th["port_usage_warn"]]
     message = "%d TIME_WAIT toward %s:%s use %.0f%% of %s usable local ports" % (
         worst.get("count", 0), worst.get("address"), worst.get("port"), usage * 100, usable)
@@ -148,78 +224,72 @@ def rule_time_wait_port_exhaustion(facts, sysctl_config, th):
         "warn_at": th["port_usage_warn"],
         "fail_at": th["port_usage_fail"],
     }
-    return _finding(rule_id, severity, message, evidence, PORT_EXHAUSTION_FIX, "tunable")
+    return verdict(_by_thresholds(usage, th["port_usage_warn"], th["port_usage_fail"]), message, evidence)
 
 
-TW_OVERFLOW_FIX = (
-    "Raise net.ipv4.tcp_max_tw_buckets back to at least the kernel default (the tcp_tuning role never "
-    "renders a lower value) and find the peers that cause the TIME_WAIT churn."
-)
-
-
-def rule_time_wait_overflow(facts, sysctl_config, th):
-    rule_id = "time_wait_overflow"
+@rule("time_wait_overflow", "the kernel destroys TIME_WAIT sockets early",
+      fixed_by="tunable", thresholds=("tw_buckets_usage_warn",),
+      fail_when="`TCPTimeWaitOverflow` > 0 (a counter since boot, per network namespace: it stays until reboot)",
+      warn_when="TIME_WAIT / `tcp_max_tw_buckets` ≥ `tw_buckets_usage_warn`",
+      fix="Raise net.ipv4.tcp_max_tw_buckets back to at least the kernel default (the tcp_tuning role never "
+          "renders a lower value) and find the peers that cause the TIME_WAIT churn.")
+def time_wait_overflow(facts, sysctl_config, th):
     overflow = _counter(facts, "TCPTimeWaitOverflow")
     buckets = _sysctl(facts, MAX_TW_BUCKETS)
-    time_wait = facts.get("time_wait") or {}
-    tw_total = time_wait.get("total")
+    tw_total = (facts.get("time_wait") or {}).get("total")
     if tw_total is None:
         tw_total = (facts.get("sockstat") or {}).get("tw")
     if overflow is None and (buckets is None or tw_total is None):
-        return _skipped(rule_id, "neither TCPTimeWaitOverflow nor TIME_WAIT count with tcp_max_tw_buckets",
-                        TW_OVERFLOW_FIX, "tunable")
+        return not_evaluated("neither TCPTimeWaitOverflow nor TIME_WAIT count with tcp_max_tw_buckets")
     usage = None
     if isinstance(buckets, int) and buckets > 0 and tw_total is not None:
         usage = round(float(tw_total) / buckets, 4)
     evidence = {"TCPTimeWaitOverflow": overflow, "time_wait": tw_total, "tcp_max_tw_buckets": buckets,
                 "usage": usage, "warn_at": th["tw_buckets_usage_warn"]}
     if overflow:
-        return _finding(rule_id, "fail",
-                        "kernel destroyed TIME_WAIT sockets early %d times (TCPTimeWaitOverflow)" % overflow,
-                        evidence, TW_OVERFLOW_FIX, "tunable")
+        return verdict("fail", "kernel destroyed TIME_WAIT sockets early %d times (TCPTimeWaitOverflow)" % overflow,
+                       evidence)
     if usage is not None and usage >= th["tw_buckets_usage_warn"]:
-        return _finding(rule_id, "warn", "%s TIME_WAIT sockets fill %.0f%% of tcp_max_tw_buckets=%s" % (
-            tw_total, usage * 100, buckets), evidence, TW_OVERFLOW_FIX, "tunable")
-    return _finding(rule_id, "pass", "no TIME_WAIT bucket overflow", evidence, TW_OVERFLOW_FIX, "tunable")
+        return verdict("warn", "%s TIME_WAIT sockets fill %.0f%% of tcp_max_tw_buckets=%s" % (
+            tw_total, usage * 100, buckets), evidence)
+    return verdict("pass", "no TIME_WAIT bucket overflow", evidence)
 
 
-MAX_TW_FIX = (
-    "Remove the line that lowers net.ipv4.tcp_max_tw_buckets (the kernel docs say it must not be lowered "
-    "artificially) and let the tcp_tuning role restore a value no lower than the kernel default."
-)
-
-
-def rule_max_tw_buckets_lowered(facts, sysctl_config, th):
-    rule_id = "max_tw_buckets_lowered"
+@rule("max_tw_buckets_lowered", "tcp_max_tw_buckets set below a sane floor",
+      fixed_by="tunable", thresholds=("max_tw_buckets_min",),
+      fail_when="a sysctl file sets `tcp_max_tw_buckets` below `max_tw_buckets_min`",
+      warn_when="the live value is below it (no file sets it: a runtime change or a small host's memory-sized "
+                "default)",
+      fix="Remove the line that lowers net.ipv4.tcp_max_tw_buckets (the kernel docs say it must not be lowered "
+          "artificially) and let the tcp_tuning role restore a value no lower than the kernel default.")
+def max_tw_buckets_lowered(facts, sysctl_config, th):
     live = _sysctl(facts, MAX_TW_BUCKETS)
     minimum = th["max_tw_buckets_min"]
-    configured = [s for s in _file_settings(sysctl_config, MAX_TW_BUCKETS) if _as_int(s["value"]) is not None]
-    lowered_in_files = [s for s in configured if _as_int(s["value"]) < minimum]
+    configured = [s for s in _file_settings(sysctl_config, MAX_TW_BUCKETS)[0] if sysctl_int(s["value"]) is not None]
+    lowered_in_files = [s for s in configured if sysctl_int(s["value"]) < minimum]
     if live is None and not configured:
-        return _skipped(rule_id, "tcp_max_tw_buckets unavailable", MAX_TW_FIX, "tunable")
+        return not_evaluated("tcp_max_tw_buckets unavailable")
     evidence = {"tcp_max_tw_buckets": live, "minimum": minimum, "configured": configured}
     if lowered_in_files:
         where = lowered_in_files[-1]
-        return _finding(rule_id, "fail", "%s:%s sets tcp_max_tw_buckets=%s, below %d" % (
-            where["path"], where["line"], where["value"], minimum), evidence, MAX_TW_FIX, "tunable")
+        return verdict("fail", "%s:%s sets tcp_max_tw_buckets=%s, below %d" % (
+            where["path"], where["line"], where["value"], minimum), evidence)
     if isinstance(live, int) and live < minimum:
-        return _finding(rule_id, "warn", "tcp_max_tw_buckets=%d is below %d (a runtime change or a "
-                        "small host's memory-sized default)" % (live, minimum), evidence, MAX_TW_FIX, "tunable")
-    return _finding(rule_id, "pass", "tcp_max_tw_buckets=%s" % live, evidence, MAX_TW_FIX, "tunable")
+        return verdict("warn", "tcp_max_tw_buckets=%d is below %d (a runtime change or a small host's "
+                       "memory-sized default)" % (live, minimum), evidence)
+    return verdict("pass", "tcp_max_tw_buckets=%s" % live, evidence)
 
 
-CLOSE_WAIT_FIX = (
-    "Application bug: the owning process never calls close() on sockets its peer has closed. Fix the "
-    "program (close on EOF/errors, timeouts on idle connections); no sysctl fixes this."
-)
-
-
-def rule_close_wait_leak(facts, sysctl_config, th):
-    rule_id = "close_wait_leak"
+@rule("close_wait_leak", "a program does not close the sockets its peers closed",
+      fixed_by="application", thresholds=("close_wait_warn", "close_wait_fail"),
+      fail_when="CLOSE_WAIT sockets ≥ `close_wait_fail`",
+      warn_when="≥ `close_wait_warn`",
+      fix="Application bug: the owning process never calls close() on sockets its peer has closed. Fix the "
+          "program (close on EOF/errors, timeouts on idle connections); no sysctl fixes this.")
+def close_wait_leak(facts, sysctl_config, th):
     close_wait = facts.get("close_wait")
     if not close_wait or close_wait.get("total") is None:
-        return _skipped(rule_id, "no CLOSE_WAIT data (summary mode or socket dump failed)", CLOSE_WAIT_FIX,
-                        "application")
+        return not_evaluated("no CLOSE_WAIT data (summary mode or socket dump failed)")
     total = close_wait["total"]
     owners = close_wait.get("top_processes") or []
     severity = _by_thresholds(total, th["close_wait_warn"], th["close_wait_fail"])
@@ -234,148 +304,148 @@ def rule_close_wait_leak(facts, sysctl_config, th):
         "fail_at": th["close_wait_fail"],
     }
     if severity == "pass":
-        return _finding(rule_id, "pass", "%d CLOSE_WAIT sockets" % total, evidence, CLOSE_WAIT_FIX,
-                        "application")
+        return verdict("pass", "%d CLOSE_WAIT sockets" % total, evidence)
     if owners:
         named = ", ".join("%s (pid %s, %s sockets)" % (o.get("comm"), o.get("pid"), o.get("count"))
                           for o in owners[:3])
-        message = "%d CLOSE_WAIT sockets held by %s" % (total, named)
-    else:
-        message = "%d CLOSE_WAIT sockets, owners unknown: %s" % (
-            total, close_wait.get("owners_reason") or "no process holds them")
-    return _finding(rule_id, severity, message, evidence, CLOSE_WAIT_FIX, "application")
+        return verdict(severity, "%d CLOSE_WAIT sockets held by %s" % (total, named), evidence)
+    return verdict(severity, "%d CLOSE_WAIT sockets, owners unknown: %s" % (
+        total, close_wait.get("owners_reason") or "no process holds them"), evidence)
 
 
-FIN_WAIT2_FIX = (
-    "The peers do not close their side. Fix the peer application (or its idle timeout); "
-    "net.ipv4.tcp_fin_timeout only bounds orphaned FIN_WAIT2 sockets and does not shorten TIME_WAIT."
-)
-
-
-def rule_fin_wait2_buildup(facts, sysctl_config, th):
-    rule_id = "fin_wait2_buildup"
+@rule("fin_wait2_buildup", "peers do not close their side",
+      fixed_by="application", thresholds=("fin_wait2_warn", "fin_wait2_fail"),
+      fail_when="FIN_WAIT2 sockets ≥ `fin_wait2_fail`",
+      warn_when="≥ `fin_wait2_warn`",
+      fix="The peers do not close their side. Fix the peer application (or its idle timeout); "
+          "net.ipv4.tcp_fin_timeout only bounds orphaned FIN_WAIT2 sockets and does not shorten TIME_WAIT.")
+def fin_wait2_buildup(facts, sysctl_config, th):
     counts = facts.get("counts")
     if not counts or counts.get("fin_wait2") is None:
-        return _skipped(rule_id, "no per-state counts (summary mode or socket dump failed)", FIN_WAIT2_FIX,
-                        "application")
+        return not_evaluated("no per-state counts (summary mode or socket dump failed)")
     value = counts["fin_wait2"]
-    severity = _by_thresholds(value, th["fin_wait2_warn"], th["fin_wait2_fail"])
-    evidence = {"fin_wait2": value, "tcp_fin_timeout": _sysctl(facts, "net.ipv4.tcp_fin_timeout"),
+    evidence = {"fin_wait2": value, "tcp_fin_timeout": _sysctl(facts, FIN_TIMEOUT),
                 "warn_at": th["fin_wait2_warn"], "fail_at": th["fin_wait2_fail"]}
-    return _finding(rule_id, severity, "%d FIN_WAIT2 sockets" % value, evidence, FIN_WAIT2_FIX, "application")
+    return verdict(_by_thresholds(value, th["fin_wait2_warn"], th["fin_wait2_fail"]),
+                   "%d FIN_WAIT2 sockets" % value, evidence)
 
 
-LISTEN_FIX = (
-    "Accept queues overflowed: let the tcp_tuning role raise net.core.somaxconn and "
-    "net.ipv4.tcp_max_syn_backlog (server/proxy profile), and check that the service passes a large "
-    "enough backlog to listen() and accepts fast enough."
-)
-
-
-def rule_listen_overflow(facts, sysctl_config, th):
-    rule_id = "listen_overflow"
+@rule("listen_overflow", "accept queues overflow",
+      fixed_by="tunable", thresholds=("listen_drops_warn", "listen_drops_fail"),
+      fail_when="max(`ListenOverflows`, `ListenDrops`) ≥ `listen_drops_fail`",
+      warn_when="≥ `listen_drops_warn`",
+      fix="Accept queues overflowed: let the tcp_tuning role raise net.core.somaxconn and "
+          "net.ipv4.tcp_max_syn_backlog (server/proxy profile), and check that the service passes a large "
+          "enough backlog to listen() and accepts fast enough.")
+def listen_overflow(facts, sysctl_config, th):
     overflows = _counter(facts, "ListenOverflows")
     drops = _counter(facts, "ListenDrops")
     if overflows is None and drops is None:
-        return _skipped(rule_id, "ListenOverflows/ListenDrops counters unavailable", LISTEN_FIX, "tunable")
+        return not_evaluated("ListenOverflows/ListenDrops counters unavailable")
     worst = max(overflows or 0, drops or 0)
     full = [s for s in ((facts.get("listen") or {}).get("sockets") or [])
             if s.get("backlog") and s.get("queue", 0) >= s.get("backlog")]
     evidence = {"ListenOverflows": overflows, "ListenDrops": drops,
-                "somaxconn": _sysctl(facts, "net.core.somaxconn"),
-                "tcp_max_syn_backlog": _sysctl(facts, "net.ipv4.tcp_max_syn_backlog"),
+                "somaxconn": _sysctl(facts, SOMAXCONN),
+                "tcp_max_syn_backlog": _sysctl(facts, MAX_SYN_BACKLOG),
                 "full_accept_queues": full,
                 "warn_at": th["listen_drops_warn"], "fail_at": th["listen_drops_fail"]}
     severity = _by_thresholds(worst, th["listen_drops_warn"], th["listen_drops_fail"])
     if severity == "pass":
-        return _finding(rule_id, "pass", "no listen queue overflows", evidence, LISTEN_FIX, "tunable")
-    return _finding(rule_id, severity, "listen queues overflowed: ListenOverflows=%s ListenDrops=%s" % (
-        overflows, drops), evidence, LISTEN_FIX, "tunable")
+        return verdict("pass", "no listen queue overflows", evidence)
+    return verdict(severity, "listen queues overflowed: ListenOverflows=%s ListenDrops=%s" % (overflows, drops),
+                   evidence)
 
 
-TW_RECYCLE_FIX = (
-    "Set net.ipv4.tcp_tw_recycle=0 now (the tcp_tuning role forces 0 where the key exists): it drops "
-    "SYNs from clients behind NAT and was removed in Linux 4.12."
-)
-
-
-def rule_tw_recycle_enabled(facts, sysctl_config, th):
-    rule_id = "tw_recycle_enabled"
+@rule("tw_recycle_enabled", "tcp_tw_recycle is live and drops SYNs from clients behind NAT",
+      fixed_by="tunable",
+      fail_when="live `tcp_tw_recycle` ≠ 0 (kernels < 4.12)",
+      fix="Set net.ipv4.tcp_tw_recycle=0 now (the tcp_tuning role forces 0 where the key exists): it drops "
+          "SYNs from clients behind NAT and was removed in Linux 4.12.")
+def tw_recycle_enabled(facts, sysctl_config, th):
     live = _sysctl(facts, TW_RECYCLE)
     evidence = {"tcp_tw_recycle": live, "kernel": facts.get("kernel"),
                 "PAWSPassive": _counter(facts, "PAWSPassive"), "PAWSActive": _counter(facts, "PAWSActive")}
     if live is None:
-        return _finding(rule_id, "pass", "kernel has no tcp_tw_recycle (removed in 4.12)", evidence,
-                        TW_RECYCLE_FIX, "tunable")
-    if _as_int(live):
-        return _finding(rule_id, "fail", "tcp_tw_recycle=%s is live: SYNs from clients behind NAT get dropped "
-                        "(PAWSPassive=%s)" % (live, evidence["PAWSPassive"]), evidence, TW_RECYCLE_FIX,
-                        "tunable")
-    return _finding(rule_id, "pass", "tcp_tw_recycle=0", evidence, TW_RECYCLE_FIX, "tunable")
+        return verdict("pass", "kernel has no tcp_tw_recycle (removed in 4.12)", evidence)
+    if sysctl_int(live):
+        return verdict("fail", "tcp_tw_recycle=%s is live: SYNs from clients behind NAT get dropped "
+                       "(PAWSPassive=%s)" % (live, evidence["PAWSPassive"]), evidence)
+    return verdict("pass", "tcp_tw_recycle=0", evidence)
 
 
-TW_RECYCLE_FILE_FIX = (
-    "Remove every net.ipv4.tcp_tw_recycle line from the sysctl files (the tcp_tuning role does it with "
-    "tcp_tuning_fix_conflicts: true, keeping a backup); on kernels >= 4.12 the line makes "
-    "'sysctl --system' report an error."
-)
+@rule("tw_recycle_configured", "a sysctl file sets tcp_tw_recycle",
+      fixed_by="tunable",
+      fail_when="a sysctl file sets `tcp_tw_recycle` to a non-zero value (a line starting with `-` only where "
+                "the kernel has the key)",
+      warn_when="a file sets it to 0, or a line starting with `-` sets it on a kernel without the key (dead "
+                "config)",
+      fix="Remove every net.ipv4.tcp_tw_recycle line from the sysctl files (the tcp_tuning role does it with "
+          "tcp_tuning_fix_conflicts: true, keeping a backup); on kernels >= 4.12 the line makes "
+          "'sysctl --system' report an error.")
+def tw_recycle_configured(facts, sysctl_config, th):
+    """A line that sets tcp_tw_recycle is judged by what it does at boot on this host.
 
-
-def rule_tw_recycle_configured(facts, sysctl_config, th):
-    rule_id = "tw_recycle_configured"
+    A plain line that enables it fails: on a kernel that has the key it turns recycling on, on a
+    4.12+ kernel it is an error of ``sysctl -p`` (and of ``sysctl --system`` where procps reports
+    unknown keys). A line starting with ``-`` asks sysctl.d(5) to ignore a failure to set it: on a
+    kernel without the key it sets nothing and reports nothing, so it is dead config (a warn that
+    names it, to be removed before the file reaches an older kernel), while on a kernel with the
+    key the write succeeds and turns recycling on just the same (a fail). A line setting 0 is a warn.
+    """
     if not sysctl_config or sysctl_config.get("files") is None:
-        return _skipped(rule_id, "sysctl config files were not read", TW_RECYCLE_FILE_FIX, "tunable")
-    lines = _file_settings(sysctl_config, TW_RECYCLE)
+        return not_evaluated("sysctl config files were not read")
+    lines, failure_ignored = _file_settings(sysctl_config, TW_RECYCLE)
     kernel_has_it = _sysctl(facts, TW_RECYCLE) is not None
-    evidence = {"lines": lines, "kernel_has_key": kernel_has_it}
+    evidence = {"lines": lines, "kernel_has_key": kernel_has_it, "failure_ignored": failure_ignored}
     if not lines:
-        return _finding(rule_id, "pass", "no sysctl file sets tcp_tw_recycle", evidence, TW_RECYCLE_FILE_FIX,
-                        "tunable")
-    enabling = [line for line in lines if _as_int(line["value"]) != 0]
-    where = (enabling or lines)[-1]
-    severity = "fail" if enabling else "warn"
+        return verdict("pass", "no sysctl file sets tcp_tw_recycle", evidence)
+    dead = [] if kernel_has_it else [line for line in lines if line in failure_ignored]
+    applied = [line for line in lines if line not in dead]
+    enabling = [line for line in applied if sysctl_int(line["value"]) != 0]
+    if not applied:
+        where = dead[-1]
+        return verdict("warn", "%s:%s sets -%s = %s: dead config, this kernel has no such key and the leading '-' "
+                       "makes sysctl ignore the line; remove it" % (where["path"], where["line"], TW_RECYCLE,
+                                                                    where["value"]), evidence)
+    where = (enabling or applied)[-1]
     message = "%s:%s sets tcp_tw_recycle=%s" % (where["path"], where["line"], where["value"])
     if not kernel_has_it:
         message += " (this kernel has no such key: sysctl --system reports an error)"
-    return _finding(rule_id, severity, message, evidence, TW_RECYCLE_FILE_FIX, "tunable")
+    return verdict("fail" if enabling else "warn", message, evidence)
 
 
-TW_REUSE_FIX = (
-    "Set net.ipv4.tcp_timestamps=1 (the tcp_tuning role keeps it on): with timestamps off, tcp_tw_reuse "
-    "does nothing and PAWS protection is gone. Fix the hardening baseline that turned it off."
-)
-
-
-def rule_tw_reuse_without_timestamps(facts, sysctl_config, th):
-    rule_id = "tw_reuse_without_timestamps"
-    reuse = _as_int(_sysctl(facts, TW_REUSE))
-    timestamps = _as_int(_sysctl(facts, TIMESTAMPS))
+@rule("tw_reuse_without_timestamps", "tcp_tw_reuse on while tcp_timestamps is off",
+      fixed_by="tunable",
+      fail_when="`tcp_tw_reuse=1` with `tcp_timestamps=0`",
+      warn_when="`tcp_tw_reuse=2` (the default, loopback) with `tcp_timestamps=0`",
+      fix="Set net.ipv4.tcp_timestamps=1 (the tcp_tuning role keeps it on): with timestamps off, tcp_tw_reuse "
+          "does nothing and PAWS protection is gone. Fix the hardening baseline that turned it off.")
+def tw_reuse_without_timestamps(facts, sysctl_config, th):
+    reuse = sysctl_int(_sysctl(facts, TW_REUSE))
+    timestamps = sysctl_int(_sysctl(facts, TIMESTAMPS))
     evidence = {"tcp_tw_reuse": reuse, "tcp_timestamps": timestamps}
     if reuse is None or timestamps is None:
-        return _skipped(rule_id, "tcp_tw_reuse or tcp_timestamps unavailable", TW_REUSE_FIX, "tunable")
-    if reuse and timestamps == 0:
-        severity = "fail" if reuse == 1 else "warn"
+        return not_evaluated("tcp_tw_reuse or tcp_timestamps unavailable")
+    if reuse_without_timestamps(reuse, timestamps):
         scope = "enabled" if reuse == 1 else "loopback-only (default)"
-        return _finding(rule_id, severity, "tcp_tw_reuse=%d (%s) with tcp_timestamps=0: reuse is inert and "
-                        "PAWS is off" % (reuse, scope), evidence, TW_REUSE_FIX, "tunable")
-    return _finding(rule_id, "pass", "tcp_tw_reuse=%d, tcp_timestamps=%d" % (reuse, timestamps), evidence,
-                    TW_REUSE_FIX, "tunable")
+        return verdict("fail" if reuse == 1 else "warn", "tcp_tw_reuse=%d (%s) with tcp_timestamps=0: reuse is "
+                       "inert and PAWS is off" % (reuse, scope), evidence)
+    return verdict("pass", "tcp_tw_reuse=%d, tcp_timestamps=%d" % (reuse, timestamps), evidence)
 
 
-DRIFT_FIX = (
-    "The live values differ from what the sysctl files would apply at boot: someone ran sysctl -w, or a "
-    "file was edited and not applied. Decide which is right, then make the files say it (the tcp_tuning "
-    "role writes one file and applies it) so a reboot does not change behaviour."
-)
-
-
-def rule_config_drift(facts, sysctl_config, th):
-    rule_id = "config_drift"
+@rule("config_drift", "live values differ from what the sysctl files apply at boot",
+      fixed_by="tunable",
+      fail_when="—",
+      warn_when="a `net.*` key's live value differs from the value the sysctl files would apply (compared word "
+                "by word, so tabs in port ranges do not count)",
+      fix="The live values differ from what the sysctl files would apply at boot: someone ran sysctl -w, or a "
+          "file was edited and not applied. Decide which is right, then make the files say it (the tcp_tuning "
+          "role writes one file and applies it) so a reboot does not change behaviour.")
+def config_drift(facts, sysctl_config, th):
     if not sysctl_config or sysctl_config.get("effective") is None:
-        return _skipped(rule_id, "sysctl config files were not read", DRIFT_FIX, "tunable")
-    live_values = dict(sysctl_config.get("live") or {})
-    for key, value in (facts.get("sysctl") or {}).items():
-        live_values.setdefault(key, value)
+        return not_evaluated("sysctl config files were not read")
+    live_values = facts.get("sysctl") or {}
     drifted = []
     checked = [key for key in sorted(sysctl_config["effective"]) if key.startswith(DRIFT_KEY_PREFIXES)]
     for key in checked:
@@ -384,49 +454,20 @@ def rule_config_drift(facts, sysctl_config, th):
         if live is None or "*" in key:
             continue  # absent on this kernel (or a glob): other rules report those
         if normalise_value(live) != normalise_value(wanted.get("value")):
-            drifted.append({"key": key, "live": live, "configured": wanted.get("value"),
+            drifted.append({"key": key, "live": normalise_value(live), "configured": wanted.get("value"),
                             "path": wanted.get("path"), "line": wanted.get("line")})
     evidence = {"drifted": drifted, "checked": len(checked)}
     if not drifted:
-        return _finding(rule_id, "pass", "live values match the sysctl files", evidence, DRIFT_FIX, "tunable")
+        return verdict("pass", "live values match the sysctl files", evidence)
     first = drifted[0]
-    message = "%d key(s) differ from the sysctl files, e.g. %s live %s, %s:%s says %s" % (
-        len(drifted), first["key"], first["live"], first["path"], first["line"], first["configured"])
-    return _finding(rule_id, "warn", message, evidence, DRIFT_FIX, "tunable")
+    return verdict("warn", "%d key(s) differ from the sysctl files, e.g. %s live %s, %s:%s says %s" % (
+        len(drifted), first["key"], first["live"], first["path"], first["line"], first["configured"]), evidence)
 
 
-RULES = (
-    rule_time_wait_port_exhaustion,
-    rule_time_wait_overflow,
-    rule_max_tw_buckets_lowered,
-    rule_close_wait_leak,
-    rule_fin_wait2_buildup,
-    rule_listen_overflow,
-    rule_tw_recycle_enabled,
-    rule_tw_recycle_configured,
-    rule_tw_reuse_without_timestamps,
-    rule_config_drift,
-)
+# --- running the registry ----------------------------------------------------------------------
 
-RULE_IDS = tuple(rule.__name__[len("rule_"):] for rule in RULES)
-
-
-def normalise_value(value):
-    """Sysctl values compare as whitespace-separated words (port ranges hold a tab)."""
-    if value is None:
-        return None
-    return " ".join(str(value).split())
-
-
-def _as_int(value):
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+RULES = tuple(REGISTRY)
+RULE_IDS = tuple(registered.rule_id for registered in RULES)
 
 
 def worst_severity(findings):
@@ -438,6 +479,6 @@ def worst_severity(findings):
 
 
 def evaluate(facts, sysctl_config=None, thresholds=None):
-    """All findings for one host, in rule order. ``thresholds`` are the merged thresholds."""
+    """All findings for one host, in registry order. ``thresholds`` are the merged thresholds."""
     th = thresholds if thresholds is not None else dict(DEFAULT_THRESHOLDS)
-    return [rule(facts or {}, sysctl_config, th) for rule in RULES]
+    return [registered.evaluate(facts or {}, sysctl_config, th) for registered in RULES]

@@ -57,25 +57,13 @@ def test_invalid_choice_is_rejected(modern_proc, capsys):
     assert code == 1 and "backend" in result["msg"]
 
 
-def test_netlink_requested_but_refused_fails_clearly(monkeypatch, capsys):
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
-
-    def refuse(tally, live_counts=None):
-        raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
-
-    monkeypatch.setattr(_sockdiag, "collect_sockets", refuse)
+def test_netlink_requested_but_refused_fails_clearly(netlink_refused, capsys):
     code, result = run_module({"backend": "netlink"}, capsys)
     assert code == 1 and result["failed"] is True
-    assert result["msg"] == "backend netlink requested but not usable: netlink socket dump not allowed: Permission denied"
+    assert result["msg"] == "backend netlink requested but not usable: netlink socket dump not allowed: Operation not permitted"
 
 
-def test_auto_fallback_is_a_module_warning(monkeypatch, capsys):
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
-
-    def refuse(tally, live_counts=None):
-        raise _sockdiag.SockDiagUnavailable("netlink socket dump not allowed: Permission denied")
-
-    monkeypatch.setattr(_sockdiag, "collect_sockets", refuse)
+def test_auto_fallback_is_a_module_warning(netlink_refused, capsys):
     code, result = run_module({}, capsys)
     assert code == 0
     assert result["ansible_facts"]["tcp_state"]["backend"] == "proc"

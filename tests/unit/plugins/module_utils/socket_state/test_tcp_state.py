@@ -312,17 +312,6 @@ def test_live_ipv6_time_wait_is_not_skipped():
     assert local_port in [item["port"] for item in state["time_wait"]["top_local_ports"]]
 
 
-@pytest.fixture
-def netlink_refused(monkeypatch):
-    """Netlink refused as a seccomp filter or an LSM would refuse it (the dump cannot be made here)."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
-
-    def refuse(tally, live_counts=None):
-        raise _sockdiag.SockDiagUnavailable("cannot open a NETLINK_SOCK_DIAG socket: Operation not permitted")
-
-    monkeypatch.setattr(_sockdiag, "collect_sockets", refuse)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the live /proc")
 def test_auto_falls_back_to_proc_with_a_warning(netlink_refused):
     state = _tcp_state.collect(backend="auto")

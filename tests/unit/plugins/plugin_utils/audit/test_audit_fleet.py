@@ -1,19 +1,10 @@
 # -*- coding: utf-8 -*-
 """Host entries from registered results, fleet summary, comparison between runs, fail_on."""
 
-import json
-import os
-
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
-
-
-def load(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return json.load(handle)
+from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
 
 def ok_result(facts, config=None):

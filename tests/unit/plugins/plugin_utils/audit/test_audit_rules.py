@@ -2,29 +2,20 @@
 """Every audit rule: boundaries, missing data, old kernels."""
 
 import copy
-import json
-import os
 
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
 
-
-def load(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return json.load(handle)
+@pytest.fixture
+def facts(clean_facts):
+    return clean_facts
 
 
 @pytest.fixture
-def facts():
-    return load("tcp_state_clean.json")
-
-
-@pytest.fixture
-def folk():
-    return load("sysctl_config_folk.json")
+def folk(folk_config):
+    return folk_config
 
 
 TH = rules.merge_thresholds(None)
@@ -44,7 +35,7 @@ def test_every_rule_id_required_by_the_issue_exists():
 
 
 def test_clean_host_passes_everything(facts):
-    clean_config = {"files": [], "effective": {}, "live": {}, "errors": []}
+    clean_config = {"files": [], "effective": {}, "errors": []}
     findings = rules.evaluate(facts, clean_config, TH)
     assert [f["severity"] for f in findings] == ["pass"] * len(rules.RULES)
     assert not any(f["skipped"] for f in findings)
@@ -115,7 +106,7 @@ def test_time_wait_overflow_without_any_data_is_skipped(facts):
 def test_max_tw_buckets_lowered_in_a_file_fails(facts):
     facts["sysctl"]["net.ipv4.tcp_max_tw_buckets"] = 5000
     config = {"files": [{"path": "/etc/sysctl.d/90-folk.conf", "settings": {"net.ipv4.tcp_max_tw_buckets": "5000"},
-                         "lines": {"net.ipv4.tcp_max_tw_buckets": 3}}], "effective": {}, "live": {}}
+                         "lines": {"net.ipv4.tcp_max_tw_buckets": 3}}], "effective": {}}
     finding = only("max_tw_buckets_lowered", facts, config)
     assert finding["severity"] == "fail"
     assert "/etc/sysctl.d/90-folk.conf:3" in finding["message"]
@@ -244,8 +235,8 @@ def test_config_drift_reports_the_differing_network_keys_only(facts, folk):
 def test_config_drift_compares_port_range_by_words(facts):
     config = {"files": [], "errors": [],
               "effective": {"net.ipv4.ip_local_port_range": {"value": "32768 60999", "path": "/etc/x.conf",
-                                                             "line": 1}},
-              "live": {"net.ipv4.ip_local_port_range": "32768\t60999"}}
+                                                             "line": 1}}}
+    facts["sysctl"]["net.ipv4.ip_local_port_range"] = "32768\t60999"
     assert only("config_drift", facts, config)["severity"] == "pass"
 
 
@@ -283,10 +274,103 @@ def test_whole_host_on_an_old_kernel_with_the_folk_block_applied(facts, folk):
     facts["sysctl"].update({"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_tw_reuse": 1,
                             "net.ipv4.tcp_tw_reuse_delay": None, "net.ipv4.tcp_fin_timeout": 30})
     facts["counters"].update(PAWSPassive=87, PAWSActive=0)
-    folk["live"].update({"net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_tw_reuse": "1",
-                         "net.ipv4.tcp_fin_timeout": "30"})
     found = dict((f["id"], f) for f in rules.evaluate(facts, folk, TH) if f["severity"] != "pass")
     assert sorted(found) == ["tw_recycle_configured", "tw_recycle_enabled"]
     assert found["tw_recycle_enabled"]["evidence"]["PAWSPassive"] == 87
     assert "no such key" not in found["tw_recycle_configured"]["message"]
     assert found["tw_recycle_configured"]["evidence"]["kernel_has_key"] is True
+
+
+# -- lines that start with '-' (sysctl.d(5): a failure to set them is ignored) -----------------------
+
+def dash_recycle(config, flag_shape=dict):
+    """Mark the /etc/sysctl.conf line that sets tcp_tw_recycle as a '-' line, in the given flag shape."""
+    entry = config["files"][1]
+    others = [key for key in entry["settings"] if key != "net.ipv4.tcp_tw_recycle"]
+    if flag_shape is dict:
+        entry["ignore_failure"] = dict((key, False) for key in others)
+        entry["ignore_failure"]["net.ipv4.tcp_tw_recycle"] = True
+    else:
+        entry["ignore_failure"] = ["net.ipv4.tcp_tw_recycle"]
+    return config
+
+
+@pytest.mark.parametrize("flag_shape", [dict, list])
+def test_tw_recycle_dash_line_on_a_kernel_without_the_key_is_dead_config_not_a_failure(facts, folk, flag_shape):
+    finding = only("tw_recycle_configured", facts, dash_recycle(folk, flag_shape))
+    assert finding["severity"] == "warn"
+    assert finding["message"].startswith("/etc/sysctl.conf:62 sets -net.ipv4.tcp_tw_recycle = 1: dead config")
+    assert "reports an error" not in finding["message"]
+    assert finding["evidence"]["failure_ignored"] == [{"path": "/etc/sysctl.conf", "line": 62, "value": "1"}]
+    assert finding["evidence"]["kernel_has_key"] is False
+
+
+def test_tw_recycle_dash_line_on_a_kernel_with_the_key_still_turns_it_on(facts, folk):
+    facts["sysctl"]["net.ipv4.tcp_tw_recycle"] = 1
+    finding = only("tw_recycle_configured", facts, dash_recycle(folk))
+    assert finding["severity"] == "fail"
+    assert finding["message"] == "/etc/sysctl.conf:62 sets tcp_tw_recycle=1"
+
+
+def test_tw_recycle_plain_line_wins_over_a_dead_dash_line(facts, folk):
+    folk["files"][0]["settings"]["net.ipv4.tcp_tw_recycle"] = "1"
+    folk["files"][0]["lines"]["net.ipv4.tcp_tw_recycle"] = 3
+    finding = only("tw_recycle_configured", facts, dash_recycle(folk))
+    assert finding["severity"] == "fail"
+    assert finding["message"].startswith("/usr/lib/sysctl.d/50-pid-max.conf:3 sets tcp_tw_recycle=1 (this kernel")
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ({"net.ipv4.tcp_tw_recycle": True}, True), ({"net.ipv4.tcp_tw_recycle": False}, False),
+    ({"net.ipv4.tcp_tw_recycle": "yes"}, False), (["net.ipv4.tcp_tw_recycle"], True), ([], False),
+    (None, False), ("net.ipv4.tcp_tw_recycle", False)])
+def test_ignores_failure_reads_the_flag_defensively(flags, expected):
+    entry = {"path": "/etc/sysctl.conf", "settings": {"net.ipv4.tcp_tw_recycle": "1"}}
+    if flags is not None:
+        entry["ignore_failure"] = flags
+    assert rules.ignores_failure(entry, "net.ipv4.tcp_tw_recycle") is expected
+
+
+# -- live values come from tcp_state.sysctl only ------------------------------------------------------
+
+def test_config_drift_reads_live_values_from_tcp_state_sysctl_only(facts):
+    config = {"files": [], "errors": [],
+              "effective": {"net.core.somaxconn": {"value": "4096", "path": "/etc/a.conf", "line": 1},
+                            "net.ipv4.conf.all.rp_filter": {"value": "1", "path": "/etc/a.conf", "line": 2}},
+              "live": {"net.core.somaxconn": "128", "net.ipv4.conf.all.rp_filter": "2"}}  # the old, gone view
+    assert only("config_drift", facts, config)["severity"] == "pass"
+    facts["sysctl"]["net.ipv4.conf.all.rp_filter"] = "2"
+    finding = only("config_drift", facts, config)
+    assert finding["severity"] == "warn"
+    assert finding["evidence"]["drifted"] == [{"key": "net.ipv4.conf.all.rp_filter", "live": "2", "configured": "1",
+                                               "path": "/etc/a.conf", "line": 2}]
+
+
+# -- the registry -------------------------------------------------------------------------------------
+
+def test_rule_ids_and_findings_follow_the_registry(facts):
+    assert rules.RULE_IDS == tuple(registered.rule_id for registered in rules.REGISTRY)
+    findings = rules.evaluate(facts, None, TH)
+    assert [f["id"] for f in findings] == list(rules.RULE_IDS)
+    for registered, finding in zip(rules.REGISTRY, findings):
+        assert sorted(finding) == ["evidence", "fixed_by", "id", "message", "remediation", "severity", "skipped"]
+        assert finding["remediation"] == registered.fix and finding["fixed_by"] == registered.fixed_by
+        assert registered.title and registered.fail_when and registered.warn_when
+
+
+def test_every_threshold_belongs_to_a_rule():
+    used = [name for registered in rules.REGISTRY for name in registered.thresholds]
+    assert sorted(used) == sorted(rules.DEFAULT_THRESHOLDS)
+
+
+@pytest.mark.parametrize("metadata, error", [
+    ({"rule_id": "close_wait_leak"}, "registered twice"),
+    ({"fixed_by": "someone"}, "fixed_by must be one of tunable, application"),
+    ({"thresholds": ("close_wait_warn", "typo_fail")}, "reads unknown thresholds typo_fail"),
+])
+def test_registering_a_rule_checks_its_metadata(monkeypatch, metadata, error):
+    monkeypatch.setattr(rules, "REGISTRY", list(rules.REGISTRY))
+    given = dict(rule_id="new_rule", title="t", fixed_by="tunable", fix="f", fail_when="x")
+    given.update(metadata)
+    with pytest.raises(ValueError, match=error):
+        rules.rule(**given)(lambda facts, sysctl_config, th: rules.verdict("pass", "ok", {}))

@@ -4,7 +4,6 @@
 import csv
 import io
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -17,8 +16,7 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import htm
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import json_report as report_json
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import junit_report as report_junit
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import prom_report as report_prom
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
+from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
 # (class, text, how the text-only formats show it)
 BAD = [
@@ -40,8 +38,7 @@ IDS = [case[0] for case in BAD]
 
 
 def doc_with(text):
-    with open(os.path.join(FIXTURES, "tcp_state_clean.json")) as handle:
-        facts = json.load(handle)
+    facts = load("tcp_state_clean.json")
     facts["close_wait"]["total"] = 120
     facts["close_wait"]["top_processes"] = [{"pid": 66, "comm": text, "count": 120, "local_ports": [8080]}]
     hosts = {

@@ -17,15 +17,10 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import fil
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as report_html
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import junit_report as report_junit
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import prom_report as report_prom
+from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://evil.invalid","x")'
-
-
-def load(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return json.load(handle)
 
 
 def hostile_doc(previous=None):
