@@ -42,8 +42,9 @@ def test_config_root_option_reads_the_sysctl_files_there(modern_proc, capsys):
     assert code == 0
     config = result["ansible_facts"]["tcp_state"]["sysctl_config"]
     assert [entry["path"] for entry in config["files"]] == ["/usr/lib/sysctl.d/50-default.conf", "/etc/sysctl.conf"]
-    assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {"value": "1", "path": "/etc/sysctl.conf", "line": 4}
-    assert config["live"]["net.ipv4.tcp_tw_recycle"] is None
+    assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {"value": "1", "path": "/etc/sysctl.conf", "line": 4,
+                                                              "ignore_failure": False}
+    assert result["ansible_facts"]["tcp_state"]["sysctl"]["net.ipv4.tcp_tw_recycle"] is None
 
 
 def test_missing_proc_fails_with_what_is_missing(tmp_path, capsys):
