@@ -29,6 +29,7 @@ from collections import Counter
 from itertools import compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
@@ -44,7 +45,6 @@ MAX_MESSAGES = 50
 # JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
 # port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
 RESULT_SIZE_BOUND = 96 * 1024
-AF_INET6 = 10
 FACT_KEY_SET = frozenset(FACT_KEYS)
 
 
@@ -60,7 +60,7 @@ class SocketTally(object):
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
         self.tw_local_ports = [0] * 65536
-        self.tw_destinations = {2: Counter(), AF_INET6: Counter()}
+        self.tw_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
         self.cw_local_ports = [0] * 65536
         self.cw_inodes = {}
         self.listeners = []
@@ -161,7 +161,7 @@ def _fullest_first(listener):
 def _listen(tally, top):
     """``sockets``: the ``top`` listeners with the fullest accept queues, listed by port;
     ``ports``: every listening port (tcp_tuning keeps them out of the ephemeral range)."""
-    family_name = {2: "ipv4", AF_INET6: "ipv6"}
+    family_name = {AF_INET: "ipv4", AF_INET6: "ipv6"}
     kept = sorted(tally.listeners, key=_fullest_first)[:top]
     sockets = [{"address": address, "port": port, "family": family_name[family],
                 "queue": queue, "backlog": backlog}
