@@ -19,8 +19,8 @@ kernel has the key it is set, and it overrides earlier files exactly as ``key = 
 where the kernel has no such key (or refuses the value) the line is skipped without failing the
 boot. So ``-net.ipv4.tcp_tw_recycle = 1`` on a 4.12+ kernel is harmless noise, while on a kernel
 that still has tcp_tw_recycle it turns it on. Every assignment keeps the prefix as
-``ignore_failure``; ``collect`` reports it per file and per effective key, and the role's
-conflict finder honours it.
+``ignore_failure``; ``collect`` lists the keys so assigned in each file (``files[].ignore_failure``),
+and the role's conflict finder honours it.
 
 Everything is read below ``root``, so unit tests feed fixture trees. Any local user may have shaped these files: every read goes through ``_host_files`` (regular
 files only, at most ``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a
@@ -274,8 +274,7 @@ def collect(root="/"):
                       "lines": dict((key, won.lineno) for key, won in winners.items()),
                       "ignore_failure": sorted(key for key, won in winners.items() if won.ignore_failure)})
         for key, won in winners.items():
-            effective[key] = {"value": won.value, "path": path, "line": won.lineno,
-                              "ignore_failure": won.ignore_failure}
+            effective[key] = {"value": won.value, "path": path, "line": won.lineno}
     return {"files": files, "files_total": len(paths), "effective": effective,
             "errors": errors.messages, "errors_total": errors.total}
 

@@ -34,8 +34,7 @@ def test_order_masking_and_sysctl_conf_last(tmp_path):
         "/etc/sysctl.d/10-masked.conf", "/usr/lib/sysctl.d/50-default.conf", "/run/sysctl.d/70-run.conf",
         "/etc/sysctl.conf"]
     config = sf.collect(str(tmp_path))
-    assert config["effective"]["net.ipv4.tcp_fin_timeout"] == {"value": "30", "path": "/etc/sysctl.conf", "line": 1,
-                                                                  "ignore_failure": False}
+    assert config["effective"]["net.ipv4.tcp_fin_timeout"] == {"value": "30", "path": "/etc/sysctl.conf", "line": 1}
     assert config["effective"]["net.ipv4.tcp_syncookies"]["path"] == "/etc/sysctl.d/10-masked.conf"
 
 
@@ -104,7 +103,7 @@ def test_links_resolve_inside_root_like_a_chroot(tmp_path):
     assert sf.ordered_files(str(tmp_path)) == ["/etc/sysctl.d/70-vendor.conf", "/etc/sysctl.conf"]
     config = sf.collect(str(tmp_path))
     assert config["effective"]["net.ipv4.tcp_syncookies"] == {
-        "value": "1", "path": "/etc/sysctl.d/70-vendor.conf", "line": 1, "ignore_failure": False}
+        "value": "1", "path": "/etc/sysctl.d/70-vendor.conf", "line": 1}
     assert config["errors"] == []
 
 
@@ -126,8 +125,7 @@ def test_glob_keys_are_recognised_and_have_no_single_live_value(tmp_path):
     write(tmp_path, "/proc/sys/net/ipv4/tcp_syncookies", "1\n")
     config = sf.collect(str(tmp_path))
     assert config["effective"]["net.ipv4.conf.*.rp_filter"] == {
-        "value": "2", "path": "/etc/sysctl.d/50-rp.conf", "line": 1, "ignore_failure": False}
-    assert config["effective"]["net.ipv4.conf.eth?.accept_redirects"]["ignore_failure"] is True
+        "value": "2", "path": "/etc/sysctl.d/50-rp.conf", "line": 1}
     assert config["files"][0]["ignore_failure"] == ["net.ipv4.conf.eth?.accept_redirects"]
     assert sf.plain_keys(config) == ["net.ipv4.tcp_syncookies"]
     assert live_values(tmp_path, config) == {"net.ipv4.tcp_syncookies": 1}
@@ -200,12 +198,9 @@ def test_hostile_files_are_errors_naming_them_and_the_rest_is_read(tmp_path):
     ]
     assert config["errors_total"] == 8 and config["files_total"] == 9
     assert config["effective"] == {
-        "net.ipv4.tcp_fin_timeout": {"value": "30", "path": "/etc/sysctl.d/10-good.conf", "line": 1,
-                                     "ignore_failure": False},
-        "net.core.somaxconn": {"value": "4096", "path": "/etc/sysctl.d/87-nul.conf", "line": 2,
-                               "ignore_failure": False},
-        "kernel.hostname": {"value": u"caf\ufffd", "path": "/etc/sysctl.d/88-latin1.conf", "line": 2,
-                            "ignore_failure": False},
+        "net.ipv4.tcp_fin_timeout": {"value": "30", "path": "/etc/sysctl.d/10-good.conf", "line": 1},
+        "net.core.somaxconn": {"value": "4096", "path": "/etc/sysctl.d/87-nul.conf", "line": 2},
+        "kernel.hostname": {"value": u"caf\ufffd", "path": "/etc/sysctl.d/88-latin1.conf", "line": 2},
     }
 
 
@@ -306,14 +301,14 @@ def test_settings_are_bounded_in_characters(tmp_path):
     assert config["errors_total"] > 0 and "characters of keys and values" in config["errors"][0]
 
 
-def test_dash_prefix_is_kept_per_file_and_per_effective_key(tmp_path):
+def test_dash_prefix_is_kept_per_file(tmp_path):
     write(tmp_path, "/usr/lib/sysctl.d/50-default.conf", "-net.ipv4.tcp_tw_recycle = 1\n-net.core.somaxconn = 1024\n")
     write(tmp_path, "/etc/sysctl.conf", "net.core.somaxconn = 4096\n")
     config = sf.collect(str(tmp_path))
     assert [entry["ignore_failure"] for entry in config["files"]] == [
         ["net.core.somaxconn", "net.ipv4.tcp_tw_recycle"], []]
     assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {
-        "value": "1", "path": "/usr/lib/sysctl.d/50-default.conf", "line": 1, "ignore_failure": True}
+        "value": "1", "path": "/usr/lib/sysctl.d/50-default.conf", "line": 1}
     # a later plain assignment wins, prefix and all
     assert config["effective"]["net.core.somaxconn"] == {
-        "value": "4096", "path": "/etc/sysctl.conf", "line": 1, "ignore_failure": False}
+        "value": "4096", "path": "/etc/sysctl.conf", "line": 1}
