@@ -29,7 +29,6 @@ from collections import Counter
 from itertools import compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
-from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
@@ -56,6 +55,8 @@ class SocketTally(object):
     """What the backends aggregate into while they read the socket table."""
 
     def __init__(self, ephemeral):
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
+
         self.ephemeral = ephemeral
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
@@ -161,6 +162,8 @@ def _fullest_first(listener):
 def _listen(tally, top):
     """``sockets``: the ``top`` listeners with the fullest accept queues, listed by port;
     ``ports``: every listening port (tcp_tuning keeps them out of the ephemeral range)."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
+
     family_name = {AF_INET: "ipv4", AF_INET6: "ipv6"}
     kept = sorted(tally.listeners, key=_fullest_first)[:top]
     sockets = [{"address": address, "port": port, "family": family_name[family],
