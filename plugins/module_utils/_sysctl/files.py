@@ -22,9 +22,11 @@ that still has tcp_tw_recycle it turns it on. Every assignment keeps the prefix 
 ``ignore_failure``; ``collect`` lists the keys so assigned in each file (``files[].ignore_failure``),
 and the role's conflict finder honours it.
 
-Everything is read below ``root``, so unit tests feed fixture trees. Any local user may have shaped these files: every read goes through ``_host_files`` (regular
-files only, at most ``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a
-file, line or name that cannot be used is an entry in ``errors`` naming it, never a failure.
+Everything is read below ``root``, so unit tests feed fixture trees. Any local user may have
+shaped these files: every read goes through ``_host_files`` (regular files only, at most
+``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a file, line or name
+that cannot be used is an entry in ``errors`` naming it, never a failure. Live values are not read
+here: ``_sysctl/live.py`` reads them.
 Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine loads it
 in summary mode too.
 """
