@@ -8,6 +8,7 @@ One primitive for every file the facts read (sysctl files, /proc/sys values, /pr
 (a FIFO, a device such as /dev/zero, a socket, a directory), read at most a cap (files under /proc
 report size 0, so the cap counts the bytes read, not st_size), decode UTF-8 with replacement.
 A refusal is a ``HostFileError`` (an ``OSError``) whose message names the file and says why.
+``under`` is the one way to find a host path below a ``root`` that stands for the host's ``/``.
 
 ``Problems`` keeps the first few messages of a kind and counts the rest, so a file of a hundred
 thousand bad lines costs a few entries, not a hundred thousand. Standard library only.
@@ -38,6 +39,11 @@ class HostFileError(OSError):
 
     def __str__(self):
         return "%s: %s" % (self.path, self.reason)
+
+
+def under(root, path):
+    """The host path ``path`` as seen from here, with the host's ``/`` at ``root`` (a chroot's view)."""
+    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
 
 
 def _kind(mode):

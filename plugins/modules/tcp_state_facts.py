@@ -20,8 +20,8 @@ description:
   - Reads the sysctl configuration files in the order C(sysctl --system) applies them, with the
     line that sets each key and its live value, in both modes (a handful of small files), so one
     call gives an audit everything it needs from a host.
-  - Sets one fact, C(ansible_facts.tcp_state); its full contract is C(docs/tcp_state_facts.md)
-    in the collection.
+  - Sets one fact, C(ansible_facts.tcp_state); its full contract is RV(ansible_facts.tcp_state) below.
+    C(docs/tcp_state_facts.md) in the collection explains it (why, bounds, odd host data).
   - Lists sockets through netlink C(SOCK_DIAG_BY_FAMILY) (what C(ss) uses) and falls back to
     C(/proc/net/tcp) and C(/proc/net/tcp6) when netlink is not allowed, with a warning.
   - Aggregates while reading, so memory does not grow with the number of sockets.
@@ -31,7 +31,7 @@ description:
     reported, not read), invalid UTF-8 is replaced. A file, line or process that cannot be used is a
     warning and an entry of RV(ansible_facts.tcp_state.errors) naming it; the rest is still returned.
   - Every list is bounded (by O(top) for the socket lists) with its full count beside it, so one
-    host's result stays small; C(docs/tcp_state_facts.md) states the bounds.
+    host's result stays small; RV(ansible_facts.tcp_state) and C(docs/tcp_state_facts.md) state the bounds.
   - Read-only; never reports a change.
   - The same engine runs without Ansible as
     C(python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect).
@@ -135,24 +135,25 @@ ansible_facts:
   contains:
     tcp_state:
       description:
-        - TCP state of the host's network namespace. Every key is always present; a value that
-          could not be read is V(null) and the reason is in RV(ansible_facts.tcp_state.warnings).
-        - See C(docs/tcp_state_facts.md) for every nested key.
+        - TCP state of the host's network namespace. Every key below is always present; a value that could
+          not be read is V(null) and the reason is in RV(ansible_facts.tcp_state.warnings).
+        - This is the whole contract. C(docs/tcp_state_facts.md) in the collection explains why the facts
+          look the way they do, their bounds and what odd host data gives.
       returned: always
       type: complex
       contains:
         kernel:
-          description: Kernel release.
+          description: Kernel release (C(uname -r)), control characters escaped, at most 64 characters.
           type: str
           returned: always
           sample: 6.1.0-18-amd64
         mode:
-          description: V(full) or V(summary).
+          description: V(full) or V(summary), as requested.
           type: str
           returned: always
           sample: full
         collected_at:
-          description: When the facts were collected, UTC, so that cached facts show their age.
+          description: When the facts were collected, UTC, C(YYYY-MM-DDTHH:MM:SSZ), so that cached facts show their age.
           type: str
           returned: always
           sample: "2026-11-29T18:30:00Z"
@@ -167,16 +168,16 @@ ansible_facts:
           returned: always
           sample: 12.5
         warnings:
-          description: Everything that was unavailable, and why; at most 50 entries.
+          description: Everything that was unavailable, and why; at most 50 entries. Each is also a module warning.
           type: list
           elements: str
           returned: always
-          sample: []
+          sample: ["/proc/net/sockstat6 absent: IPv6 disabled on this host"]
         warnings_total:
           description: How many warnings there were, listed or not.
           type: int
           returned: always
-          sample: 0
+          sample: 1
         errors:
           description:
             - Host data that is there but could not be used (a file, a line, a process), each naming it,
@@ -192,64 +193,491 @@ ansible_facts:
           sample: 1
         counts:
           description:
-            - Sockets per state (V(established), V(syn_sent), V(syn_recv), V(fin_wait1), V(fin_wait2),
-              V(time_wait), V(close), V(close_wait), V(last_ack), V(listen), V(closing)) and V(total),
-              IPv4 and IPv6 together. V(null) in summary mode.
+            - Sockets per state, IPv4 and IPv6 together; V(null) in summary mode.
           type: dict
           returned: always
-          sample: {"established": 12, "time_wait": 3051, "listen": 4, "total": 3067}
+          sample: {"established": 12, "syn_sent": 0, "syn_recv": 0, "fin_wait1": 0, "fin_wait2": 1, "time_wait": 3051,
+                   "close": 0, "close_wait": 0, "last_ack": 0, "listen": 4, "closing": 0, "total": 3068}
+          contains: &state_counts
+            established:
+              description: Sockets in ESTABLISHED.
+              type: int
+              returned: always
+            syn_sent:
+              description: Sockets in SYN_SENT.
+              type: int
+              returned: always
+            syn_recv:
+              description: Sockets in SYN_RECV, request sockets (NEW_SYN_RECV) included.
+              type: int
+              returned: always
+            fin_wait1:
+              description: Sockets in FIN_WAIT1.
+              type: int
+              returned: always
+            fin_wait2:
+              description: Sockets in FIN_WAIT2.
+              type: int
+              returned: always
+            time_wait:
+              description: Sockets in TIME_WAIT.
+              type: int
+              returned: always
+            close:
+              description: Sockets in CLOSE.
+              type: int
+              returned: always
+            close_wait:
+              description: Sockets in CLOSE_WAIT.
+              type: int
+              returned: always
+            last_ack:
+              description: Sockets in LAST_ACK.
+              type: int
+              returned: always
+            listen:
+              description: Listening sockets.
+              type: int
+              returned: always
+            closing:
+              description: Sockets in CLOSING.
+              type: int
+              returned: always
+            total:
+              description: All TCP sockets.
+              type: int
+              returned: always
         by_family:
-          description: V(ipv4) and V(ipv6), each with the keys of RV(ansible_facts.tcp_state.counts).
+          description:
+            - The counts per address family; V(null) in summary mode. The family is the socket's own (an IPv6
+              socket carrying IPv4-mapped traffic counts as V(ipv6), as in C(/proc/net/tcp6) and C(ss -6)).
           type: dict
           returned: always
+          contains:
+            ipv4:
+              description: IPv4 sockets per state, the keys of RV(ansible_facts.tcp_state.counts).
+              type: dict
+              returned: always
+              contains: *state_counts
+            ipv6:
+              description: IPv6 sockets per state, the keys of RV(ansible_facts.tcp_state.counts).
+              type: dict
+              returned: always
+              contains: *state_counts
         time_wait:
-          description:
-            - V(total), V(outbound), V(inbound), V(top_destinations) (V(address), V(port), V(count),
-              V(port_usage) = count / usable ephemeral ports) and V(top_local_ports) (V(port), V(count)).
+          description: TIME_WAIT sockets broken down; V(null) in summary mode.
           type: dict
           returned: always
+          contains:
+            total:
+              description: TIME_WAIT sockets.
+              type: int
+              returned: always
+            outbound:
+              description:
+                - TIME_WAIT sockets whose local port lies in the ephemeral range (not reserved, not a listening
+                  port), so this host opened the connection; V(null) when the range cannot be read.
+              type: int
+              returned: always
+            inbound:
+              description: The other TIME_WAIT sockets; V(null) when the range cannot be read.
+              type: int
+              returned: always
+            top_destinations:
+              description:
+                - The destinations with the most TIME_WAIT sockets, most first, at most O(top). IPv4-mapped IPv6
+                  addresses are shown as IPv4 and merged with the same IPv4 destination.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                address:
+                  description: Remote address.
+                  type: str
+                  returned: always
+                  sample: 10.0.0.5
+                port:
+                  description: Remote port; V(null) only for a line no kernel writes (read through O(proc_root)).
+                  type: int
+                  returned: always
+                  sample: 5432
+                count:
+                  description: TIME_WAIT sockets toward it.
+                  type: int
+                  returned: always
+                  sample: 2900
+                port_usage:
+                  description:
+                    - C(count) / RV(ansible_facts.tcp_state.ephemeral_ports.usable), rounded to 4 decimals; 1.0 means
+                      no local port is left toward this destination. V(null) when the range is unknown.
+                  type: float
+                  returned: always
+                  sample: 0.1027
+            top_local_ports:
+              description: The local ports with the most TIME_WAIT sockets, most first, at most O(top).
+              type: list
+              elements: dict
+              returned: always
+              contains: &port_counts
+                port:
+                  description: Local port.
+                  type: int
+                  returned: always
+                  sample: 8080
+                count:
+                  description: Sockets on it.
+                  type: int
+                  returned: always
+                  sample: 12
         close_wait:
-          description:
-            - V(total), V(owners_available), V(owners_reason), V(top_processes) (V(pid), V(comm),
-              V(count), V(local_ports)), V(processes_total), V(unowned), V(top_local_ports).
+          description: CLOSE_WAIT sockets and the processes holding them; V(null) in summary mode.
           type: dict
           returned: always
+          contains:
+            total:
+              description: CLOSE_WAIT sockets.
+              type: int
+              returned: always
+            owners_available:
+              description: Whether the owning processes could be searched (needs root or CAP_SYS_PTRACE).
+              type: bool
+              returned: always
+            owners_reason:
+              description: Why owners are not available; V(null) when they are.
+              type: str
+              returned: always
+            top_processes:
+              description: The processes holding the most CLOSE_WAIT sockets, most first, at most O(top); empty without owners.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                pid:
+                  description: Process id.
+                  type: int
+                  returned: always
+                comm:
+                  description:
+                    - Process name, invalid UTF-8 shown as U+FFFD and control characters escaped; V(null) when it could not be read.
+                  type: str
+                  returned: always
+                  sample: java
+                count:
+                  description: CLOSE_WAIT sockets it holds.
+                  type: int
+                  returned: always
+                local_ports:
+                  description: Their local ports, sorted, at most 20.
+                  type: list
+                  elements: int
+                  returned: always
+            processes_total:
+              description: How many processes hold CLOSE_WAIT sockets; V(null) without owners.
+              type: int
+              returned: always
+            unowned:
+              description: CLOSE_WAIT sockets no process holds (orphaned); V(null) without owners.
+              type: int
+              returned: always
+            top_local_ports:
+              description: The local ports with the most CLOSE_WAIT sockets, most first, at most O(top).
+              type: list
+              elements: dict
+              returned: always
+              contains: *port_counts
         listen:
-          description:
-            - V(total), V(sockets) (V(address), V(port), V(family), V(queue), V(backlog)), V(ports).
-            - V(sockets) holds at most O(top) entries, the fullest accept queues; V(ports) lists every listening port.
+          description: Listening sockets; V(null) in summary mode.
           type: dict
           returned: always
+          contains:
+            total:
+              description: Every listening socket.
+              type: int
+              returned: always
+            sockets:
+              description:
+                - At most O(top) listeners, those with the fullest accept queues (C(queue) / C(backlog), then C(queue),
+                  then the lowest port), listed by port then address.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                address:
+                  description: Local address.
+                  type: str
+                  returned: always
+                  sample: 0.0.0.0
+                port:
+                  description: Local port.
+                  type: int
+                  returned: always
+                  sample: 443
+                family:
+                  description: V(ipv4) or V(ipv6).
+                  type: str
+                  returned: always
+                queue:
+                  description: Current accept-queue depth.
+                  type: int
+                  returned: always
+                backlog:
+                  description: Accept-queue limit; V(null) with the V(proc) backend, which cannot see it.
+                  type: int
+                  returned: always
+            ports:
+              description:
+                - Every listening port, sorted, not cut to O(top) (the tcp_tuning role keeps them out of the
+                  ephemeral range).
+              type: list
+              elements: int
+              returned: always
         ephemeral_ports:
-          description:
-            - V(low), V(high), V(size), V(reserved) (at most O(top) entries), V(reserved_total), V(reserved_in_range), V(usable).
+          description: The local port range for outgoing connections; every value V(null) when it cannot be read.
           type: dict
           returned: always
-          sample: {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_total": 0, "reserved_in_range": 0,
-                   "usable": 28232}
+          contains:
+            low:
+              description: First port of C(net.ipv4.ip_local_port_range).
+              type: int
+              returned: always
+              sample: 32768
+            high:
+              description: Last port of C(net.ipv4.ip_local_port_range).
+              type: int
+              returned: always
+              sample: 60999
+            size:
+              description: C(high - low + 1).
+              type: int
+              returned: always
+              sample: 28232
+            reserved:
+              description: Ports of C(net.ipv4.ip_local_reserved_ports), expanded, sorted, the lowest O(top).
+              type: list
+              elements: int
+              returned: always
+              sample: [40000, 40001]
+            reserved_total:
+              description: How many ports are reserved.
+              type: int
+              returned: always
+            reserved_in_range:
+              description: Reserved ports inside the range.
+              type: int
+              returned: always
+            usable:
+              description: C(size - reserved_in_range), the ports outgoing connections can use.
+              type: int
+              returned: always
+              sample: 28230
         sysctl:
-          description: Live value of each TCP sysctl of interest by dotted name; V(null) when this kernel has no such key.
-          type: dict
-          returned: always
-          sample: {"net.ipv4.tcp_tw_reuse": 2, "net.ipv4.tcp_tw_recycle": null}
-        counters:
-          description: Kernel TCP counters (C(/proc/net/netstat) TcpExt, C(/proc/net/snmp) Tcp) by kernel name.
-          type: dict
-          returned: always
-          sample: {"TCPTimeWaitOverflow": 0, "PAWSPassive": null}
-        sockstat:
           description:
-            - V(inuse) and V(tw) (TCP over IPv4) and V(inuse6) (TCP over IPv6) of this network namespace.
-            - V(orphan) is host-wide, even in a container, because the kernel keeps one orphan counter
-              for all namespaces; V(host_wide) lists the keys that are host-wide.
+            - The live value of every key below, and of every plain (non-glob) key a sysctl file sets
+              (RV(ansible_facts.tcp_state.sysctl_config.effective)), by dotted name; each live value is reported
+              here once.
+            - A value is an int when the kernel prints one integer, otherwise its text with runs of white space
+              folded (V("32768 60999"); V("") for an empty list). V(null) when this kernel has no such key,
+              and when the key is there but could not be read (a warning and an error entry then say why).
+          type: dict
+          returned: always
+          sample: {"net.ipv4.tcp_tw_reuse": 2, "net.ipv4.tcp_tw_recycle": null, "net.ipv4.ip_local_port_range": "32768 60999"}
+          contains:
+            net.ipv4.tcp_tw_reuse:
+              description: Reuse TIME_WAIT sockets for new outgoing connections (2 is loopback only).
+              type: int
+              returned: always
+            net.ipv4.tcp_tw_reuse_delay:
+              description: Milliseconds before a TIME_WAIT socket may be reused (Linux 6.2 and later).
+              type: int
+              returned: always
+            net.ipv4.tcp_tw_recycle:
+              description: Removed in Linux 4.12; V(null) on current kernels.
+              type: int
+              returned: always
+            net.ipv4.tcp_timestamps:
+              description: TCP timestamps (needed by tcp_tw_reuse and PAWS).
+              type: int
+              returned: always
+            net.ipv4.tcp_fin_timeout:
+              description: Seconds an orphaned connection stays in FIN_WAIT2.
+              type: int
+              returned: always
+            net.ipv4.tcp_max_tw_buckets:
+              description: Most TIME_WAIT sockets the kernel keeps; beyond it they are destroyed early.
+              type: int
+              returned: always
+            net.ipv4.ip_local_port_range:
+              description: The ephemeral port range as text, V("LOW HIGH").
+              type: str
+              returned: always
+            net.ipv4.ip_local_reserved_ports:
+              description: Reserved ports as text in the kernel's form (V("8080,9000-9002")), V("") when none.
+              type: str
+              returned: always
+            net.ipv4.tcp_syncookies:
+              description: SYN cookies.
+              type: int
+              returned: always
+            net.core.somaxconn:
+              description: Upper limit of a listen backlog.
+              type: int
+              returned: always
+            net.ipv4.tcp_max_syn_backlog:
+              description: Half-open connections kept per listener.
+              type: int
+              returned: always
+            net.ipv4.tcp_keepalive_time:
+              description: Seconds of idle before keepalive probes.
+              type: int
+              returned: always
+            net.ipv4.tcp_keepalive_intvl:
+              description: Seconds between keepalive probes.
+              type: int
+              returned: always
+            net.ipv4.tcp_keepalive_probes:
+              description: Unanswered probes before the connection is dropped.
+              type: int
+              returned: always
+            net.ipv4.ip_forward:
+              description: IPv4 forwarding (a router or NAT gateway).
+              type: int
+              returned: always
+            net.netfilter.nf_conntrack_tcp_timeout_time_wait:
+              description: Seconds conntrack keeps a TIME_WAIT entry; V(null) without nf_conntrack.
+              type: int
+              returned: always
+            net.netfilter.nf_conntrack_max:
+              description: Size of the conntrack table; V(null) without nf_conntrack.
+              type: int
+              returned: always
+        counters:
+          description:
+            - Kernel TCP counters since boot, by kernel name (C(/proc/net/netstat) TcpExt, C(/proc/net/snmp) Tcp);
+              V(null) when the kernel has no such counter or its value is not an integer.
+          type: dict
+          returned: always
+          sample: {"TCPTimeWaitOverflow": 0, "PAWSPassive": 12}
+          contains:
+            TCPTimeWaitOverflow:
+              description: TIME_WAIT sockets not created because C(tcp_max_tw_buckets) was reached.
+              type: int
+              returned: always
+            TWRecycled:
+              description: TIME_WAIT sockets recycled by tcp_tw_recycle.
+              type: int
+              returned: always
+            TWKilled:
+              description: TIME_WAIT sockets killed early.
+              type: int
+              returned: always
+            PAWSActive:
+              description: Outgoing SYNs dropped by PAWS (timestamps going backwards).
+              type: int
+              returned: always
+            PAWSPassive:
+              description: Incoming SYNs dropped by PAWS (the NAT symptom of tcp_tw_recycle).
+              type: int
+              returned: always
+            PAWSEstab:
+              description: Segments of established connections dropped by PAWS.
+              type: int
+              returned: always
+            ListenOverflows:
+              description: Connections dropped because an accept queue was full.
+              type: int
+              returned: always
+            ListenDrops:
+              description: Connections dropped at a listener for any reason.
+              type: int
+              returned: always
+            TCPAbortOnClose:
+              description: Connections reset because the application closed with unread data.
+              type: int
+              returned: always
+            TCPAbortOnTimeout:
+              description: Connections reset after too many retransmissions.
+              type: int
+              returned: always
+            SyncookiesSent:
+              description: SYN cookies sent.
+              type: int
+              returned: always
+            SyncookiesFailed:
+              description: SYN cookies that did not validate.
+              type: int
+              returned: always
+            CurrEstab:
+              description: Connections in ESTABLISHED or CLOSE_WAIT now.
+              type: int
+              returned: always
+            ActiveOpens:
+              description: Outgoing connections opened.
+              type: int
+              returned: always
+            PassiveOpens:
+              description: Incoming connections accepted.
+              type: int
+              returned: always
+            AttemptFails:
+              description: Connection attempts that failed.
+              type: int
+              returned: always
+            EstabResets:
+              description: Established connections reset.
+              type: int
+              returned: always
+            RetransSegs:
+              description: Segments retransmitted.
+              type: int
+              returned: always
+        sockstat:
+          description: Counts from C(/proc/net/sockstat) and C(/proc/net/sockstat6); a value is V(null) when unreadable.
           type: dict
           returned: always
           sample: {"inuse": 10, "orphan": 0, "tw": 3051, "inuse6": 2, "host_wide": ["orphan"]}
+          contains:
+            inuse:
+              description: TCP over IPv4 sockets in use in this network namespace.
+              type: int
+              returned: always
+            tw:
+              description: TIME_WAIT sockets of this network namespace, both families.
+              type: int
+              returned: always
+            inuse6:
+              description: TCP over IPv6 sockets in use in this network namespace; V(null) without IPv6.
+              type: int
+              returned: always
+            orphan:
+              description: Orphaned sockets of the whole host, even in a container (the kernel keeps one counter).
+              type: int
+              returned: always
+            host_wide:
+              description: The keys here that are host-wide, not the namespace's own.
+              type: list
+              elements: str
+              returned: always
+              sample: ["orphan"]
         netfilter:
-          description: V(conntrack_loaded), V(conntrack_count), V(nat_loaded).
+          description: Conntrack and NAT presence, for NAT gateway detection.
           type: dict
           returned: always
           sample: {"conntrack_loaded": false, "conntrack_count": null, "nat_loaded": false}
+          contains:
+            conntrack_loaded:
+              description: Whether C(net.netfilter.nf_conntrack_max) exists.
+              type: bool
+              returned: always
+            conntrack_count:
+              description: C(net.netfilter.nf_conntrack_count); V(null) without conntrack.
+              type: int
+              returned: always
+            nat_loaded:
+              description:
+                - A NAT module is listed in C(/proc/modules) or an iptables C(nat) table is registered in this
+                  namespace. V(false) means "not seen" (NAT built in and used only through nftables shows neither).
+              type: bool
+              returned: always
         sysctl_config:
           description:
             - The sysctl configuration files below O(config_root), read in the order C(sysctl --system) and
@@ -258,16 +686,16 @@ ansible_facts:
               the first directory holding a name hiding that name in the others, a link to C(/dev/null)
               masking the name; then C(/etc/sysctl.conf), counted once even when C(99-sysctl.conf) links to it.
             - Keys are dotted names (C(net/ipv4/tcp_tw_reuse) is read as C(net.ipv4.tcp_tw_reuse), a leading
-              C(-) is dropped); a glob key such as C(net.ipv4.conf.*.rp_filter) is kept as written.
+              C(-) is dropped and kept as C(ignore_failure)); a glob key such as C(net.ipv4.conf.*.rp_filter)
+              is kept as written. Values are text with runs of white space folded.
+            - The live values of the keys set here are in RV(ansible_facts.tcp_state.sysctl).
           type: complex
           returned: always
           contains:
             files:
               description:
-                - The files in the order they are applied, each with C(path) (host path), C(settings)
-                  (key to value, white space folded, the last assignment in the file winning) and
-                  C(lines) (key to the line number of that assignment).
-                - At most the first 64 files; at most 2048 settings and 16384 characters of keys and values over all files.
+                - The files in the order they are applied; at most the first 64, and at most 2048 settings and
+                  16384 characters of keys and values over all files.
               type: list
               elements: dict
               returned: always
@@ -275,18 +703,47 @@ ansible_facts:
                 - path: /etc/sysctl.conf
                   settings: {net.ipv4.tcp_tw_recycle: "1"}
                   lines: {net.ipv4.tcp_tw_recycle: 31}
+                  ignore_failure: []
+              contains:
+                path:
+                  description: Host path of the file.
+                  type: str
+                  returned: always
+                settings:
+                  description: Key to value, the last assignment of a key in the file winning.
+                  type: dict
+                  returned: always
+                lines:
+                  description: Key to the line number of that assignment.
+                  type: dict
+                  returned: always
+                ignore_failure:
+                  description:
+                    - The keys whose assignment here starts with C(-), sorted. Such a line sets the key like any
+                      other where the kernel has it; where it has none, the line is skipped without an error.
+                  type: list
+                  elements: str
+                  returned: always
             effective:
-              description: For each key, the C(value) that applying every file leaves, and the C(path) and C(line) that set it.
+              description:
+                - Keyed by sysctl key, what applying every file leaves for that key, each entry holding the keys
+                  below.
               type: dict
               returned: always
               sample: {net.ipv4.tcp_fin_timeout: {value: "30", path: /etc/sysctl.conf, line: 32}}
-            live:
-              description:
-                - For each key of RV(ansible_facts.tcp_state.sysctl_config.effective), its live value from
-                  C(<proc_root>/sys) with white space folded; V(null) when this kernel has no such key, and for glob keys.
-              type: dict
-              returned: always
-              sample: {net.ipv4.tcp_fin_timeout: "60", net.ipv4.tcp_tw_recycle: null}
+              contains:
+                value:
+                  description: The value the last assignment sets.
+                  type: str
+                  returned: always
+                path:
+                  description: The file of that assignment.
+                  type: str
+                  returned: always
+                line:
+                  description: Its line number.
+                  type: int
+                  returned: always
             files_total:
               description: How many files the order holds, listed or not.
               type: int
@@ -295,7 +752,8 @@ ansible_facts:
             errors:
               description:
                 - Files that could not be read (not a regular file, larger than 256 KiB, unreadable) and lines that
-                  could not be parsed, each with its path; at most 20 entries.
+                  could not be parsed, each with its path; at most 20 entries. Each is also in
+                  RV(ansible_facts.tcp_state.errors), prefixed with C(sysctl configuration).
               type: list
               elements: str
               returned: always

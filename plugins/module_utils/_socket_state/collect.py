@@ -10,7 +10,7 @@ Standard library only and free of any Ansible import, so it also runs standalone
 
 prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
 Summary mode imports and reads only what needs no socket dump. The contract of the
-returned dict is docs/tcp_state_facts.md.
+returned dict is the RETURN of plugins/modules/tcp_state_facts.py (``ansible-doc``).
 
 Host data is read defensively (``_host_files``): a file, line or process that cannot be used is
 a warning and an entry of ``errors`` naming it, and the rest is still returned. Every list is
@@ -30,11 +30,11 @@ from itertools import compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
 STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
                "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
-COUNT_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
-              "close", "close_wait", "last_ack", "listen", "closing")
+COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as syn_recv)
 MODES = ("full", "summary")
 BACKENDS = ("auto", "netlink", "proc")
 DEFAULT_PROC_ROOT = "/proc"
@@ -44,7 +44,7 @@ MAX_MESSAGES = 50
 # JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
 # port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
 RESULT_SIZE_BOUND = 96 * 1024
-AF_INET6 = 10
+FACT_KEY_SET = frozenset(FACT_KEYS)
 
 
 class TcpStateError(Exception):
@@ -55,11 +55,13 @@ class SocketTally(object):
     """What the backends aggregate into while they read the socket table."""
 
     def __init__(self, ephemeral):
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
+
         self.ephemeral = ephemeral
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
         self.tw_local_ports = [0] * 65536
-        self.tw_destinations = {2: Counter(), AF_INET6: Counter()}
+        self.tw_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
         self.cw_local_ports = [0] * 65536
         self.cw_inodes = {}
         self.listeners = []
@@ -160,7 +162,9 @@ def _fullest_first(listener):
 def _listen(tally, top):
     """``sockets``: the ``top`` listeners with the fullest accept queues, listed by port;
     ``ports``: every listening port (tcp_tuning keeps them out of the ephemeral range)."""
-    family_name = {2: "ipv4", AF_INET6: "ipv6"}
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6
+
+    family_name = {AF_INET: "ipv4", AF_INET6: "ipv6"}
     kept = sorted(tally.listeners, key=_fullest_first)[:top]
     sockets = [{"address": address, "port": port, "family": family_name[family],
                 "queue": queue, "backlog": backlog}
@@ -219,7 +223,7 @@ def _cap_lists(result, top):
 
 
 def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT):
-    """Return the tcp_state dict (docs/tcp_state_facts.md). Raise TcpStateError when it cannot."""
+    """Return the tcp_state dict (RETURN of tcp_state_facts). Raise TcpStateError when it cannot."""
     if mode not in MODES:
         raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
     if backend not in BACKENDS:
@@ -231,7 +235,10 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
     _require_proc(proc_root)
     warnings = []
     errors = []
-    sysctls = kernel_state.read_sysctls(proc_root, warnings, errors=errors)
+    config = sysctl_files.collect(config_root)
+    # each live value once: the keys of interest, then every plain key a sysctl file sets
+    configured = [key for key in sysctl_files.plain_keys(config) if key not in FACT_KEY_SET]
+    sysctls = kernel_state.read_sysctls(proc_root, warnings, FACT_KEYS + tuple(configured), errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
     result = {
         "kernel": kernel_state.read_kernel_release(proc_root, warnings, errors),
@@ -253,9 +260,8 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         "counters": kernel_state.read_counters(proc_root, warnings, errors),
         "sockstat": kernel_state.read_sockstat(proc_root, warnings, errors),
         "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
-        "sysctl_config": sysctl_files.collect(config_root, proc_root),
+        "sysctl_config": config,
     }
-    config = result["sysctl_config"]
     for message in config["errors"]:
         warnings.append("sysctl configuration: %s" % message)
         errors.append("sysctl configuration: %s" % message)

@@ -17,7 +17,11 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import live
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import (
+    CONNTRACK_COUNT, CONNTRACK_MAX, FACT_KEYS, PORT_RANGE, RESERVED_PORTS)
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.values import (
+    int_or_none, int_or_text, parse_port, parse_port_list)
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
     HostFileError, is_absent, printable, read_text)
 
@@ -40,9 +44,9 @@ NAT_MODULES = frozenset((
 ))
 
 
-SMALL_FILE_CAP = 1 << 16   # a sysctl value, sockstat, netstat, snmp
+SMALL_FILE_CAP = 1 << 16   # sockstat, netstat, snmp
 MODULES_CAP = 1 << 20      # /proc/modules
-MAX_PORT = 65535
+RELEASE_CAP = 256
 
 
 def _read_text(path, cap=SMALL_FILE_CAP):
@@ -60,52 +64,18 @@ def _reason(exc):
     return exc.reason if isinstance(exc, HostFileError) else (exc.strerror or str(exc))
 
 
-def parse_sysctl_value(text):
-    """An int when the file holds one integer, else the text with white space runs folded."""
-    folded = " ".join(text.split())
-    try:
-        return int(folded)
-    except ValueError:
-        return folded
-
-
 def read_sysctls(proc_root, warnings, keys=FACT_KEYS, errors=None):
+    """The live value of each of ``keys`` (``int_or_text``): None when this kernel has no such key,
+    None and a problem naming the key when it is there but cannot be read."""
     values = {}
-    base = os.path.join(proc_root, "sys")
     for key in keys:
-        path = os.path.join(base, *key.split("."))
         try:
-            values[key] = parse_sysctl_value(_read_text(path))
-        except OSError as exc:
+            values[key] = int_or_text(live.read(proc_root, key))
+        except live.SysctlReadError as exc:
             values[key] = None
-            if not is_absent(exc):
-                _problem(warnings, errors, "sysctl %s unreadable: %s" % (key, _reason(exc)))
+            if exc.kind != live.ABSENT:
+                _problem(warnings, errors, "sysctl %s unreadable: %s" % (key, exc))
     return values
-
-
-def _port(text):
-    port = int(text)
-    if not 0 <= port <= MAX_PORT:
-        raise ValueError("port %d out of 0-%d" % (port, MAX_PORT))
-    return port
-
-
-def parse_port_list(text):
-    """Expand the ip_local_reserved_ports syntax ("8080,9000-9002") into a sorted list.
-
-    Raise ValueError on anything else (at most 65536 ports, whatever the text says).
-    """
-    ports = set()
-    for item in text.replace(" ", ",").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if "-" in item:
-            first, last = item.split("-", 1)
-            ports.update(range(_port(first), _port(last) + 1))
-        else:
-            ports.add(_port(item))
-    return sorted(ports)
 
 
 def ephemeral_ports(sysctls, warnings, errors=None):
@@ -115,9 +85,9 @@ def ephemeral_ports(sysctls, warnings, errors=None):
     """
     result = {"low": None, "high": None, "size": None, "reserved": [], "reserved_total": 0,
               "reserved_in_range": None, "usable": None}
-    port_range = sysctls.get("net.ipv4.ip_local_port_range")
+    port_range = sysctls.get(PORT_RANGE)
     try:
-        low, high = (_port(value) for value in str(port_range).split()) if isinstance(port_range, str) else (0, -1)
+        low, high = (parse_port(value) for value in str(port_range).split()) if isinstance(port_range, str) else (0, -1)
     except ValueError:
         low, high = 0, -1
     if high < low:
@@ -126,7 +96,7 @@ def ephemeral_ports(sysctls, warnings, errors=None):
                      % printable(str(port_range)))
         warnings.append("net.ipv4.ip_local_port_range unavailable: outbound/inbound split and port_usage unknown")
         return result
-    reserved_text = sysctls.get("net.ipv4.ip_local_reserved_ports")
+    reserved_text = sysctls.get(RESERVED_PORTS)
     try:
         reserved = parse_port_list(str(reserved_text)) if reserved_text not in (None, "") else []
     except ValueError as exc:
@@ -137,13 +107,6 @@ def ephemeral_ports(sysctls, warnings, errors=None):
     result.update(low=low, high=high, size=high - low + 1, reserved=reserved, reserved_total=len(reserved),
                   reserved_in_range=in_range, usable=high - low + 1 - in_range)
     return result
-
-
-def _integer(text):
-    try:
-        return int(text)
-    except ValueError:
-        return None
 
 
 def parse_counter_table(text, section, bad=None):
@@ -158,7 +121,7 @@ def parse_counter_table(text, section, bad=None):
         names = header.split()[1:]
         numbers = values.split()[1:]
         for name, number in zip(names, numbers):
-            value = _integer(number)
+            value = int_or_none(number)
             if value is None:
                 if bad is not None:
                     bad.append(name)
@@ -196,7 +159,7 @@ def parse_sockstat(text, section, bad=None):
             fields = line.split()[1:]
             values = {}
             for i in range(0, len(fields) - 1, 2):
-                value = _integer(fields[i + 1])
+                value = int_or_none(fields[i + 1])
                 if value is None:
                     if bad is not None:
                         bad.append(fields[i])
@@ -283,24 +246,22 @@ def _nat_modules_loaded(proc_root):
 def read_netfilter(proc_root, sysctls):
     """Conntrack and NAT presence: NAT loaded means a NAT kernel module in /proc/modules
     or an iptables nat table registered in this namespace."""
-    count = None
     try:
-        count = int(_read_text(os.path.join(proc_root, "sys", "net", "netfilter", "nf_conntrack_count")))
-    except (OSError, ValueError):
-        pass
+        count = int_or_none(live.read(proc_root, CONNTRACK_COUNT))
+    except live.SysctlReadError:
+        count = None
     return {
-        "conntrack_loaded": sysctls.get("net.netfilter.nf_conntrack_max") is not None,
+        "conntrack_loaded": sysctls.get(CONNTRACK_MAX) is not None,
         "conntrack_count": count,
         "nat_loaded": _nat_modules_loaded(proc_root) or _nat_tables_present(proc_root),
     }
 
 
 def read_kernel_release(proc_root, warnings, errors=None):
-    path = os.path.join(proc_root, "sys", "kernel", "osrelease")
     try:
-        return printable(_read_text(path, 256).strip(), 64)
-    except OSError as exc:
-        _problem(warnings, errors, "kernel release unreadable: %s" % exc)
+        return printable(live.read(proc_root, live.RELEASE_KEY, RELEASE_CAP), 64)
+    except live.SysctlReadError as exc:
+        _problem(warnings, errors, "kernel release unreadable: %s: %s" % (live.key_path(proc_root, live.RELEASE_KEY), exc))
         return None
 
 

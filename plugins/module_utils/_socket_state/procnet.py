@@ -21,14 +21,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import socket
 import sys
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6, address_text
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
     HostFileError, Problems, is_absent, open_regular, printable)
 
-AF_INET = 2
-AF_INET6 = 10
 STATE_BY_HEX = dict(("%02X" % number, number) for number in range(1, 13))
 TCP_TIME_WAIT = 6
 TCP_CLOSE_WAIT = 8
@@ -47,11 +45,7 @@ def hex_to_address(family, text):
     raw = bytes.fromhex(text)
     if sys.byteorder == "little":
         raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-    if family == AF_INET6:
-        if raw[:12] == b"\0" * 10 + b"\xff\xff":
-            return socket.inet_ntop(socket.AF_INET, raw[12:])
-        return socket.inet_ntop(socket.AF_INET6, raw)
-    return socket.inet_ntop(socket.AF_INET, raw)
+    return address_text(family, raw)
 
 
 def format_endpoint(family, key):

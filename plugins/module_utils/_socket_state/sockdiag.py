@@ -29,6 +29,9 @@ from operator import add
 # classes that cost more to import than the whole summary mode takes
 import _socket
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import (
+    AF_INET, AF_INET6, address_text)
+
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLMSG_NOOP = 1
@@ -37,8 +40,6 @@ NLMSG_DONE = 3
 NLM_F_REQUEST = 0x01
 NLM_F_DUMP = 0x300
 IPPROTO_TCP = 6
-AF_INET = 2
-AF_INET6 = 10
 
 TCP_TIME_WAIT = 6
 TCP_CLOSE_WAIT = 8
@@ -145,7 +146,8 @@ def _stateful_socket(data, offset, state, family, tally):
         if inode:
             tally.cw_inodes[inode] = sport
     else:
-        address = format_address(family, data[offset + _SRC_OFFSET:offset + _SRC_OFFSET + 16])
+        size = 16 if family == AF_INET6 else 4
+        address = address_text(family, data[offset + _SRC_OFFSET:offset + _SRC_OFFSET + size])
         tally.listeners.append((family, address, sport, queue, backlog))
 
 
@@ -248,16 +250,7 @@ def format_destination(family, key):
     from the destination port to the end of the destination address (the local address in
     between is merged away by the caller, which adds up equal (address, port) pairs)."""
     raw = key[0]
-    return format_address(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
-
-
-def format_address(family, raw):
-    """Text form of an address from the dump; IPv4-mapped IPv6 becomes IPv4."""
-    if family == AF_INET6:
-        if raw[:12] == b"\0" * 10 + b"\xff\xff":
-            return _socket.inet_ntop(_socket.AF_INET, raw[12:])
-        return _socket.inet_ntop(_socket.AF_INET6, raw)
-    return _socket.inet_ntop(_socket.AF_INET, raw[:4])
+    return address_text(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
 
 
 def open_socket():

@@ -10,14 +10,23 @@ names are applied sorted by name, a later file overriding an earlier one; /etc/s
 last. On Debian /etc/sysctl.d/99-sysctl.conf is a link to /etc/sysctl.conf: it is counted once,
 as /etc/sysctl.conf, the file an operator edits.
 
-Lines: ``#`` and ``;`` start comments; ``-key = value`` means "ignore a failure to set it";
-``net/ipv4/tcp_tw_reuse`` is ``net.ipv4.tcp_tw_reuse``; a key with ``*``, ``?`` or ``[`` is a glob
-(``net.ipv4.conf.*.rp_filter``) that sets every matching key.
+Lines: ``#`` and ``;`` start comments; ``net/ipv4/tcp_tw_reuse`` is ``net.ipv4.tcp_tw_reuse``; a
+key with ``*``, ``?`` or ``[`` is a glob (``net.ipv4.conf.*.rp_filter``) that sets every matching key.
 
-Everything is read below ``root`` and live values below ``proc_root``, so unit tests feed fixture
-trees. Any local user may have shaped these files: every read goes through ``_host_files`` (regular
-files only, at most ``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a
-file, line or name that cannot be used is an entry in ``errors`` naming it, never a failure.
+The ``-`` prefix (sysctl.d(5) of systemd since v243, sysctl.conf(5) of procps-ng since 3.3.16):
+``-key = value`` is an assignment like any other whose failure to apply is ignored. Where the
+kernel has the key it is set, and it overrides earlier files exactly as ``key = value`` would;
+where the kernel has no such key (or refuses the value) the line is skipped without failing the
+boot. So ``-net.ipv4.tcp_tw_recycle = 1`` on a 4.12+ kernel is harmless noise, while on a kernel
+that still has tcp_tw_recycle it turns it on. Every assignment keeps the prefix as
+``ignore_failure``; ``collect`` lists the keys so assigned in each file (``files[].ignore_failure``),
+and the role's conflict finder honours it.
+
+Everything is read below ``root``, so unit tests feed fixture trees. Any local user may have
+shaped these files: every read goes through ``_host_files`` (regular files only, at most
+``FILE_CAP`` bytes, invalid UTF-8 replaced), lines and keys are bounded, and a file, line or name
+that cannot be used is an entry in ``errors`` naming it, never a failure. Live values are not read
+here: ``_sysctl/live.py`` reads them.
 Standard library only (managed hosts, Python 3.8+), and cheap to import: the facts engine loads it
 in summary mode too.
 """
@@ -29,7 +38,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
-    HostFileError, Problems, printable)
+    HostFileError, Problems, printable, under)
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import read_text as read_host_text
 
 SYSCTL_DIRS = (
@@ -43,7 +52,6 @@ SYSCTL_CONF = "/etc/sysctl.conf"
 GLOB_CHARS = "*?["
 MAX_LINK_HOPS = 40
 FILE_CAP = 1 << 18         # 256 KiB: the largest sysctl file read; a larger one is reported, not read
-LIVE_VALUE_CAP = 1 << 12   # a /proc/sys value
 MAX_KEY_LENGTH = 256
 MAX_VALUE_LENGTH = 1024
 MAX_FILES = 64             # files listed in sysctl_config.files
@@ -51,11 +59,6 @@ MAX_SETTINGS = 2048        # assignments kept over all files
 MAX_SETTINGS_CHARS = 1 << 14  # characters of keys and values kept over all files
 MAX_PROBLEMS_PER_FILE = 5
 MAX_ERRORS = 20
-
-
-def under(root, path):
-    """``path`` of the host as seen from here, with the host's / at ``root``."""
-    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
 
 
 def host_target(root, path):
@@ -226,27 +229,14 @@ def read_assignments(root, path):
         return []
 
 
-def read_live(key, proc_root="/proc"):
-    """Live value of ``key`` with white space folded, or None when this kernel has no such key (or it is a glob)."""
-    if is_glob(key) or _key_problem(key):
-        return None
-    parts = [part.replace("/", ".") for part in key.split(".")]
-    if any(part in ("", ".", "..") for part in parts):
-        return None  # no such sysctl, and it must not climb out of proc_root/sys
-    try:
-        return " ".join(read_host_text(os.path.join(proc_root, "sys", *parts), LIVE_VALUE_CAP).split())
-    except (OSError, IOError):
-        return None
-
-
 def _reason(exc):
     return exc.reason if isinstance(exc, HostFileError) else (exc.strerror or str(exc))
 
 
-def collect(root="/", proc_root="/proc"):
-    """The sysctl files of one host: ``{files, files_total, effective, live, errors, errors_total}``
-    (docs/tcp_state_facts.md). Bounded: at most ``MAX_FILES`` files listed, ``MAX_SETTINGS``
-    assignments kept over all files, ``MAX_ERRORS`` errors listed."""
+def collect(root="/"):
+    """The sysctl files of one host: ``{files, files_total, effective, errors, errors_total}``
+    (RETURN of tcp_state_facts, ``sysctl_config``). Bounded: at most ``MAX_FILES`` files listed,
+    ``MAX_SETTINGS`` assignments kept over all files, ``MAX_ERRORS`` errors listed."""
     files = []
     errors = Problems(MAX_ERRORS)
     effective = {}
@@ -280,14 +270,17 @@ def collect(root="/", proc_root="/proc"):
                        " settings not read" % (path, MAX_SETTINGS, MAX_SETTINGS_CHARS, len(assignments) - kept))
             assignments = assignments[:kept]
         budget -= kept
-        settings = {}
-        lines = {}
-        for assignment in assignments:
-            settings[assignment.key] = assignment.value
-            lines[assignment.key] = assignment.lineno
-        files.append({"path": path, "settings": settings, "lines": lines})
-        for key, value in settings.items():
-            effective[key] = {"value": value, "path": path, "line": lines[key]}
-    live = dict((key, read_live(key, proc_root)) for key in sorted(effective))
-    return {"files": files, "files_total": len(paths), "effective": effective, "live": live,
+        winners = dict((assignment.key, assignment) for assignment in assignments)
+        files.append({"path": path,
+                      "settings": dict((key, won.value) for key, won in winners.items()),
+                      "lines": dict((key, won.lineno) for key, won in winners.items()),
+                      "ignore_failure": sorted(key for key, won in winners.items() if won.ignore_failure)})
+        for key, won in winners.items():
+            effective[key] = {"value": won.value, "path": path, "line": won.lineno}
+    return {"files": files, "files_total": len(paths), "effective": effective,
             "errors": errors.messages, "errors_total": errors.total}
+
+
+def plain_keys(config):
+    """The keys of ``collect``'s ``effective`` that name one sysctl (no glob), sorted."""
+    return sorted(key for key in config["effective"] if not is_glob(key))

@@ -24,6 +24,7 @@ KEEPALIVE_PROBES = "net.ipv4.tcp_keepalive_probes"
 IP_FORWARD = "net.ipv4.ip_forward"
 CONNTRACK_TIME_WAIT = "net.netfilter.nf_conntrack_tcp_timeout_time_wait"
 CONNTRACK_MAX = "net.netfilter.nf_conntrack_max"
+CONNTRACK_COUNT = "net.netfilter.nf_conntrack_count"
 
 # What tcp_state.sysctl reports on every host, in this order.
 FACT_KEYS = (

@@ -4,8 +4,8 @@
 """Which lines of the host's sysctl files fight the tcp_tuning role's file, and the edits that fix them.
 
 The files, their boot order and their lines come from the collection's shared reader
-(``_sysctl_files``: systemd-sysctl / ``sysctl --system`` order, /etc/sysctl.conf last, masks,
-links, globs); this module adds what the role needs on top: the position of the role's own file,
+(``_sysctl/files.py``: systemd-sysctl / ``sysctl --system`` order, /etc/sysctl.conf last, masks,
+links, globs, the ``-`` prefix); this module adds what the role needs on top: the position of the role's own file,
 conflicts, and ``ansible.builtin.replace`` regexps. Everything is read below ``root`` so unit tests
 can feed a fixture tree. Standard library only.
 """
@@ -18,8 +18,7 @@ import os
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import OBSOLETE_KEYS
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.files import (
-    host_target, ordered_files, parse_assignments, read_text)
-
+    host_target, ordered_files, read_assignments)
 
 class SysctlFiles:
     """Every assignment of every sysctl file, in boot order, with the role's file placed among them."""
@@ -30,12 +29,8 @@ class SysctlFiles:
         self.paths = ordered_files(root, os.path.basename(own_path) if own_path else None)
         self.assignments = []
         for path in self.paths:
-            if path == own_path:
-                continue
-            try:
-                self.assignments.extend(parse_assignments(read_text(root, path), path)[0])
-            except (IOError, OSError):
-                continue
+            if path != own_path:
+                self.assignments.extend(read_assignments(root, path))
 
     def position(self, path):
         return self.paths.index(path) if path in self.paths else -1
@@ -59,13 +54,15 @@ def find_conflicts(files, own_values, same_value, kernel_has):
     Two kinds come back: ``overrides`` (a file applied after the role's file sets one of its keys
     to another value: after a reboot that value wins) and ``obsolete`` (``tcp_tw_recycle``
     anywhere: unknown to kernels since 4.12, where ``sysctl --system`` fails on it, and harmful
-    where it still exists).
+    where it still exists). A ``-key = value`` line (failure ignored) is an assignment like any
+    other where the kernel has the key; where it has none the line is skipped without an error,
+    so ``-net.ipv4.tcp_tw_recycle = ...`` on a 4.12+ kernel is no conflict.
     """
     conflicts = []
     for assignment in files.assignments:
         if assignment.key in OBSOLETE_KEYS:
             present = kernel_has(assignment.key)
-            if present and assignment.value == "0":
+            if (present and assignment.value == "0") or (not present and assignment.ignore_failure):
                 continue
             reason = ("this kernel has no such key (removed in Linux 4.12): sysctl --system fails on the line"
                       if not present else

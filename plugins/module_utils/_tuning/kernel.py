@@ -1,19 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Live sysctl values under /proc/sys, read and written through a ``proc_root`` seam.
+"""The live sysctl tree as the tcp_tuning role sees it, through a ``proc_root`` seam.
 
-Unit tests point ``proc_root`` at a fixture tree (an old kernel with ``tcp_tw_recycle``, a
-container whose ``net.core`` keys are read-only, ...). Standard library only.
+Reads and writes go through the collection's one live sysctl reader (``_sysctl/live.py``); the
+role's policy on top: an absent key is None ("this kernel has none"), any other failure to read
+raises ``SysctlReadError`` (an ``OSError``), since the role must not decide on a value it could
+not see. Unit tests point ``proc_root`` at a fixture tree (an old kernel with ``tcp_tw_recycle``,
+a container whose ``net.core`` keys are read-only, ...). Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
 import stat
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import live
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import TW_RECYCLE, TW_REUSE, TW_REUSE_DELAY
 
 
 class KernelSysctl:
@@ -23,20 +28,14 @@ class KernelSysctl:
         self.proc_root = proc_root
 
     def path(self, key):
-        return os.path.join(self.proc_root, "sys", *key.split("."))
+        return live.key_path(self.proc_root, key)
 
     def exists(self, key):
-        return os.path.isfile(self.path(key))
+        return live.exists(self.proc_root, key)
 
     def read(self, key):
         """The value as the kernel prints it, white space folded; None when the key is absent."""
-        try:
-            with open(self.path(key)) as handle:
-                return " ".join(handle.read().split())
-        except (IOError, OSError) as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return None
-            raise
+        return live.read_or_none(self.proc_root, key)
 
     def writable(self, key):
         """True when this process may write the key: mode bits allow it and the mount is not read-only.
@@ -45,8 +44,8 @@ class KernelSysctl:
         network namespace) as mode 0444; an unprivileged container mounts the whole tree read-only,
         which ``access(2)`` reports as EROFS even to root.
         """
-        path = self.path(key)
         try:
+            path = self.path(key)
             mode = os.stat(path).st_mode
         except OSError:
             return False
@@ -63,14 +62,12 @@ class KernelSysctl:
             return False
 
     def write(self, key, value):
-        with open(self.path(key), "w") as handle:
-            handle.write("%s\n" % (value,))
+        live.write(self.proc_root, key, value)
 
     def release(self):
         try:
-            with open(os.path.join(self.proc_root, "sys", "kernel", "osrelease")) as handle:
-                return handle.read().strip()
-        except (IOError, OSError):
+            return live.read(self.proc_root, live.RELEASE_KEY)
+        except live.SysctlReadError:
             return None
 
     def tw_reuse_values(self):
@@ -80,10 +77,10 @@ class KernelSysctl:
         ``tcp_tw_reuse_delay``, or whose live value is 2, accepts 2. Anything else cannot be proven
         to accept 2 without writing it, so only 0 and 1 are offered.
         """
-        if not self.exists("net.ipv4.tcp_tw_reuse"):
+        if not self.exists(TW_REUSE):
             return []
-        if self.exists("net.ipv4.tcp_tw_recycle"):
+        if self.exists(TW_RECYCLE):
             return [0, 1]
-        if self.exists("net.ipv4.tcp_tw_reuse_delay") or self.read("net.ipv4.tcp_tw_reuse") == "2":
+        if self.exists(TW_REUSE_DELAY) or self.read(TW_REUSE) == "2":
             return [0, 1, 2]
         return [0, 1]

@@ -20,6 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import IP_FORWARD
+
 PROFILES = ("server", "client", "proxy", "nat_gateway")
 
 
@@ -41,7 +43,7 @@ def choose_profile(facts, min_time_wait=100, ignore_ports=(22,)):
     facts = facts or {}
     sysctl = facts.get("sysctl") or {}
     netfilter = facts.get("netfilter") or {}
-    forwarding = sysctl.get("net.ipv4.ip_forward") == 1
+    forwarding = sysctl.get(IP_FORWARD) == 1
     if forwarding and netfilter.get("nat_loaded"):
         return "nat_gateway", "net.ipv4.ip_forward = 1 and a NAT module is loaded: the host forwards and masquerades"
     note = " (ip_forward = 1 but no NAT module loaded: not treated as a NAT gateway)" if forwarding else ""

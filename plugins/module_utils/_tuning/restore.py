@@ -21,6 +21,7 @@ import os
 import json
 import stat
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import under as host_path
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning import values
 
 ROLE = "tcpops.timewait.tcp_tuning"
@@ -31,10 +32,6 @@ MAX_BYTES = 1024 * 1024
 
 class RestoreFileError(ValueError):
     """A restore file that exists and cannot be trusted."""
-
-
-def host_path(root, path):
-    return os.path.join(root, path.lstrip("/"))
 
 
 def content(sysctl_file, saved):

@@ -1,11 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sysctl values of the tcp_tuning role: parse, format, compare and validate.
+"""Sysctl values of the tcp_tuning role, checked against its vetted limits table.
 
-Three kinds of value exist among the keys the role manages:
-``int`` (most keys), ``port_range`` (``ip_local_port_range``: two ports) and
-``port_list`` (``ip_local_reserved_ports``: comma separated ports and ranges).
+Parsing, formatting and comparing are the collection's one sysctl value parser
+(``_sysctl/values.py``), re-exported here for the role's code; this module adds ``validate``.
 Standard library only: this runs on the managed host.
 """
 
@@ -13,105 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.values import (
+    SysctlValueError, canonical, format_port_list, format_port_range, format_port_ranges, parse_int,
+    parse_port_list, parse_port_range, port_list_items, same_value)
 
-KERNEL_DEFAULT_PORT_SPAN = 60999 - 32768 + 1
-
-_INT_RE = re.compile(r"^-?[0-9]+$")
-
-
-class TuningValueError(ValueError):
-    """A value that cannot be parsed for its kind."""
-
-
-def parse_int(value):
-    if isinstance(value, bool):
-        raise TuningValueError("expected an integer, got the boolean %r" % (value,))
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if not _INT_RE.match(text):
-        raise TuningValueError("expected an integer, got %r" % (value,))
-    return int(text)
-
-
-def parse_port_range(value):
-    """``"32768 60999"`` (any white space), ``"32768-60999"`` or a two-item list -> (low, high)."""
-    if isinstance(value, (list, tuple)):
-        parts = list(value)
-    else:
-        parts = str(value).replace("-", " ").split()
-    if len(parts) != 2:
-        raise TuningValueError("expected two ports 'LOW HIGH', got %r" % (value,))
-    return parse_int(parts[0]), parse_int(parts[1])
-
-
-def format_port_range(low, high):
-    return "%d %d" % (low, high)
-
-
-def parse_port_list(value):
-    """``"8080,9000-9002"``, ``""``, None or a list of ports / ranges -> sorted list of ints."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        items = [str(item) for item in value]
-    else:
-        items = str(value).replace(" ", ",").split(",")
-    ports = set()
-    for item in items:
-        item = item.strip()
-        if not item:
-            continue
-        if "-" in item:
-            low, high = parse_port_range(item)
-            if low > high:
-                raise TuningValueError("port range %r goes backwards" % (item,))
-            ports.update(range(low, high + 1))
-        else:
-            ports.add(parse_int(item))
-    return sorted(ports)
-
-
-def format_port_list(ports):
-    """Sorted ports -> the kernel's own compact form, ``"8080,9000-9002"``."""
-    ports = sorted(set(ports))
-    chunks = []
-    start = prev = None
-    for port in ports:
-        if start is None:
-            start = prev = port
-        elif port == prev + 1:
-            prev = port
-        else:
-            chunks.append(_chunk(start, prev))
-            start = prev = port
-    if start is not None:
-        chunks.append(_chunk(start, prev))
-    return ",".join(chunks)
-
-
-def _chunk(start, end):
-    return str(start) if start == end else "%d-%d" % (start, end)
-
-
-def canonical(kind, value):
-    """The text a sysctl file and /proc/sys would both agree on for this value."""
-    if kind == "port_range":
-        return format_port_range(*parse_port_range(value))
-    if kind == "port_list":
-        return format_port_list(parse_port_list(value))
-    return str(parse_int(value))
-
-
-def same_value(kind, left, right):
-    """True when two values mean the same thing (white space and list order do not matter)."""
-    if left is None or right is None:
-        return left is None and right is None
-    try:
-        return canonical(kind, left) == canonical(kind, right)
-    except ValueError:
-        return " ".join(str(left).split()) == " ".join(str(right).split())
+__all__ = ("SysctlValueError", "canonical", "format_port_list", "format_port_range", "parse_int", "parse_port_list",
+           "parse_port_range", "same_value", "validate")
 
 
 def validate(key, value, limit):
@@ -164,12 +70,16 @@ def _validate_port_range(key, value, limit):
 
 
 def _validate_port_list(key, value, limit):
-    ports = parse_port_list(value)
     lowest = limit.get("min_port", 1)
     highest = limit.get("max_port", 65535)
-    bad = [port for port in ports if port < lowest or port > highest]
-    if bad:
-        return ["%s: ports %s lie outside %d-%d" % (key, format_port_list(bad), lowest, highest)]
+    outside = []
+    for low, high in port_list_items(value):
+        if low < lowest:
+            outside.append((low, min(high, lowest - 1)))
+        if high > highest:
+            outside.append((max(low, highest + 1), high))
+    if outside:
+        return ["%s: ports %s lie outside %d-%d" % (key, format_port_ranges(outside), lowest, highest)]
     return []
 
 

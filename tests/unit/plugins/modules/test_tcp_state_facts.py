@@ -43,7 +43,7 @@ def test_config_root_option_reads_the_sysctl_files_there(modern_proc, capsys):
     config = result["ansible_facts"]["tcp_state"]["sysctl_config"]
     assert [entry["path"] for entry in config["files"]] == ["/usr/lib/sysctl.d/50-default.conf", "/etc/sysctl.conf"]
     assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {"value": "1", "path": "/etc/sysctl.conf", "line": 4}
-    assert config["live"]["net.ipv4.tcp_tw_recycle"] is None
+    assert result["ansible_facts"]["tcp_state"]["sysctl"]["net.ipv4.tcp_tw_recycle"] is None
 
 
 def test_missing_proc_fails_with_what_is_missing(tmp_path, capsys):
@@ -102,3 +102,86 @@ def test_warnings_beyond_the_bound_are_counted_in_one_module_warning(make_proc_t
     omitted = state["warnings_total"] - _tcp_state.MAX_MESSAGES
     assert omitted >= 30
     assert "%d more warnings not listed (tcp_state.warnings_total)" % omitted in json.dumps(result["warnings"])
+
+
+# -- RETURN is the whole contract: every key collect() returns is documented there, and vice versa -----
+
+# dicts keyed by data (sysctl names), not by a fixed set of names: their entries follow ``contains``
+DATA_KEYED = {"tcp_state.sysctl_config.effective", "tcp_state.sysctl_config.files[].settings",
+              "tcp_state.sysctl_config.files[].lines"}
+RETURN_TYPES = {"int": int, "str": str, "bool": bool, "float": float, "list": list, "dict": dict, "complex": dict}
+
+
+def documented_tcp_state():
+    import yaml
+
+    return yaml.safe_load(tcp_state_facts.RETURN)["ansible_facts"]["contains"]["tcp_state"]
+
+
+def contract_problems(value, doc, where, problems):
+    """Every mismatch between ``value`` and its RETURN entry ``doc``, as ``where: what`` lines."""
+    if value is None:
+        return problems  # every documented value may be null (the description says when)
+    expected = RETURN_TYPES.get(doc["type"])
+    if expected is not None and not isinstance(value, expected) or isinstance(value, bool) and doc["type"] != "bool":
+        problems.append("%s: %r is not of the documented type %s" % (where, value, doc["type"]))
+        return problems
+    if doc["type"] == "list":
+        for index, item in enumerate(value):
+            element = {"type": doc.get("elements", "raw"), "contains": doc.get("contains")}
+            contract_problems(item, element, where + "[]", problems)
+        return problems
+    contains = doc.get("contains")
+    if not isinstance(value, dict) or contains is None:
+        return problems
+    if where in DATA_KEYED:
+        for key, item in value.items():
+            if isinstance(item, dict):
+                contract_problems(item, {"type": "dict", "contains": contains}, where + "[key]", problems)
+        return problems
+    documented = set(contains)
+    returned = set(value)
+    if where == "tcp_state.sysctl":
+        returned = set(key for key in value if key in documented)  # the others: checked by the caller
+    for key in sorted(returned - documented):
+        problems.append("%s.%s is returned but not documented in RETURN" % (where, key))
+    for key in sorted(documented - returned):
+        problems.append("%s.%s is documented in RETURN but not returned" % (where, key))
+    for key in sorted(returned & documented):
+        contract_problems(value[key], contains[key], "%s.%s" % (where, key), problems)
+    return problems
+
+
+@pytest.mark.parametrize("mode", ["full", "summary"])
+def test_return_documents_every_key_collect_returns_and_nothing_else(make_proc_tree, tmp_path, mode):
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import collect
+    from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.files import plain_keys
+
+    proc = make_proc_tree({4242: ("cw-leaker", ["socket:[1001]", "socket:[1002]"])}, base="modern")
+    config_root = tmp_path / "root"
+    (config_root / "etc" / "sysctl.d").mkdir(parents=True)
+    (config_root / "etc" / "sysctl.d" / "50-app.conf").write_text(
+        "-net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.conf.*.rp_filter = 2\nkernel.not_here = 1\nno equals sign\n")
+    state = collect(mode=mode, backend="proc", top=3, proc_root=proc, config_root=str(config_root))
+    if mode == "full":  # every list holds entries, so their elements are checked too
+        assert state["time_wait"]["top_destinations"] and state["close_wait"]["top_processes"]
+        assert state["listen"]["sockets"] and state["ephemeral_ports"]["reserved"]
+    assert state["sysctl_config"]["files"] and state["sysctl_config"]["errors"]
+    assert contract_problems(state, documented_tcp_state(), "tcp_state", []) == []
+    # tcp_state.sysctl: the documented keys, then the plain keys the files set, nothing else
+    extra = [key for key in state["sysctl"] if key not in documented_tcp_state()["contains"]["sysctl"]["contains"]]
+    assert extra == [key for key in plain_keys(state["sysctl_config"]) if key in extra] == ["kernel.not_here"]
+
+
+def test_the_contract_check_finds_an_undocumented_and_a_missing_key(modern_proc, tmp_path):
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import collect
+
+    state = collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
+    state["sockstat"]["alloc"] = 3
+    del state["netfilter"]["nat_loaded"]
+    state["kernel"] = 6
+    assert contract_problems(state, documented_tcp_state(), "tcp_state", []) == [
+        "tcp_state.kernel: 6 is not of the documented type str",
+        "tcp_state.netfilter.nat_loaded is documented in RETURN but not returned",
+        "tcp_state.sockstat.alloc is returned but not documented in RETURN",
+    ]

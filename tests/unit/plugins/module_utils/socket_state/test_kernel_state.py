@@ -32,13 +32,6 @@ def test_old_kernel_sysctls(old_kernel_proc):
     assert sysctls["net.netfilter.nf_conntrack_tcp_timeout_time_wait"] is None
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1\n", 1), ("-1\n", -1), ("32768\t60999\n", "32768 60999"), ("\n", ""), ("cubic reno\n", "cubic reno"),
-])
-def test_sysctl_value_parsing(text, expected):
-    assert _kernel_state.parse_sysctl_value(text) == expected
-
-
 def test_ephemeral_ports_with_reserved(modern_proc):
     warnings = []
     ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)

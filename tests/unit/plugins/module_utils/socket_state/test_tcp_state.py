@@ -10,6 +10,7 @@ import time
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _tcp_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
 TOP_KEYS = {"kernel", "mode", "collected_at", "backend", "duration_ms", "warnings", "warnings_total", "errors",
             "errors_total", "counts", "by_family", "time_wait",
@@ -23,12 +24,14 @@ FOLK_SYSCTL_CONFIG = {
     "files": [
         {"path": "/usr/lib/sysctl.d/50-default.conf",
          "settings": {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.conf.*.rp_filter": "2"},
-         "lines": {"net.ipv4.tcp_fin_timeout": 1, "net.ipv4.conf.*.rp_filter": 2}},
+         "lines": {"net.ipv4.tcp_fin_timeout": 1, "net.ipv4.conf.*.rp_filter": 2},
+         "ignore_failure": []},
         {"path": "/etc/sysctl.conf",
          "settings": {"net.ipv4.tcp_syncookies": "1", "net.ipv4.tcp_tw_reuse": "1",
                       "net.ipv4.tcp_tw_recycle": "1", "net.ipv4.tcp_fin_timeout": "30"},
          "lines": {"net.ipv4.tcp_syncookies": 2, "net.ipv4.tcp_tw_reuse": 3,
-                   "net.ipv4.tcp_tw_recycle": 4, "net.ipv4.tcp_fin_timeout": 5}},
+                   "net.ipv4.tcp_tw_recycle": 4, "net.ipv4.tcp_fin_timeout": 5},
+         "ignore_failure": []},
     ],
     "effective": {
         "net.ipv4.tcp_fin_timeout": {"value": "30", "path": "/etc/sysctl.conf", "line": 5},
@@ -37,13 +40,19 @@ FOLK_SYSCTL_CONFIG = {
         "net.ipv4.tcp_tw_reuse": {"value": "1", "path": "/etc/sysctl.conf", "line": 3},
         "net.ipv4.tcp_tw_recycle": {"value": "1", "path": "/etc/sysctl.conf", "line": 4},
     },
-    # live values come from the modern fixture /proc: no tcp_tw_recycle there, globs have none
-    "live": {"net.ipv4.conf.*.rp_filter": None, "net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_syncookies": "1",
-             "net.ipv4.tcp_tw_recycle": None, "net.ipv4.tcp_tw_reuse": "2"},
     "errors": [],
     "files_total": 2,
     "errors_total": 0,
 }
+# the live values of the keys the folk files set come from the modern fixture /proc, in tcp_state.sysctl:
+# no tcp_tw_recycle there, and a glob key names no single sysctl, so it has no live value
+FOLK_LIVE = {"net.ipv4.tcp_fin_timeout": 60, "net.ipv4.tcp_syncookies": 1, "net.ipv4.tcp_tw_recycle": None,
+             "net.ipv4.tcp_tw_reuse": 2}
+
+
+def assert_folk_live(state):
+    assert dict((key, state["sysctl"][key]) for key in FOLK_LIVE) == FOLK_LIVE
+    assert "net.ipv4.conf.*.rp_filter" not in state["sysctl"]
 
 
 def test_full_from_fixture_proc(make_proc_tree):
@@ -121,12 +130,26 @@ def test_summary_reads_no_socket_table(tmp_path, modern_proc):
 def test_sysctl_config_from_config_root_in_both_modes(modern_proc, mode):
     state = _tcp_state.collect(mode=mode, backend="proc", proc_root=modern_proc, config_root=FOLK_CONFIG_ROOT)
     assert state["sysctl_config"] == FOLK_SYSCTL_CONFIG
+    assert_folk_live(state)
 
 
 def test_sysctl_config_of_an_empty_config_root(tmp_path, modern_proc):
     state = _tcp_state.collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
-    assert state["sysctl_config"] == {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [],
+    assert state["sysctl_config"] == {"files": [], "files_total": 0, "effective": {}, "errors": [],
                                       "errors_total": 0}
+    assert list(state["sysctl"]) == list(FACT_KEYS)
+
+
+def test_sysctl_holds_each_live_value_once_fact_keys_and_configured_keys(tmp_path, modern_proc):
+    directory = tmp_path / "etc" / "sysctl.d"
+    directory.mkdir(parents=True)
+    (directory / "60-app.conf").write_text("net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.ip_local_port_range = 1024 65000\n"
+                                           "kernel.not_here = 1\nnet.ipv4.conf.*.rp_filter = 2\n")
+    state = _tcp_state.collect(mode="summary", proc_root=modern_proc, config_root=str(tmp_path))
+    assert list(state["sysctl"]) == list(FACT_KEYS) + ["kernel.not_here"]
+    assert state["sysctl"]["kernel.not_here"] is None
+    assert state["sysctl"]["net.ipv4.ip_local_port_range"] == "32768 60999"
+    assert "live" not in state["sysctl_config"]
 
 
 def test_old_kernel_tree(old_kernel_proc):
@@ -182,7 +205,9 @@ def test_command_line_config_root(modern_proc):
     completed = subprocess.run([sys.executable, "-m", ENGINE, "--mode", "summary", "--proc-root", modern_proc,
                                 "--config-root=" + FOLK_CONFIG_ROOT], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout)["sysctl_config"] == FOLK_SYSCTL_CONFIG
+    state = json.loads(completed.stdout)
+    assert state["sysctl_config"] == FOLK_SYSCTL_CONFIG
+    assert_folk_live(state)
 
 
 def test_command_line_error_exit(tmp_path):

@@ -5,7 +5,9 @@ import os
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sf
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import live
 
 
 def write(root, path, text):
@@ -14,6 +16,11 @@ def write(root, path, text):
     with open(full, "w") as handle:
         handle.write(text)
     return full
+
+
+def live_values(root, config, errors=None):
+    """What the facts report in tcp_state.sysctl for the plain keys the files set (proc_root = root/proc)."""
+    return kernel.read_sysctls(os.path.join(str(root), "proc"), [], sf.plain_keys(config), errors)
 
 
 def test_order_masking_and_sysctl_conf_last(tmp_path):
@@ -26,7 +33,7 @@ def test_order_masking_and_sysctl_conf_last(tmp_path):
     assert sf.ordered_files(str(tmp_path)) == [
         "/etc/sysctl.d/10-masked.conf", "/usr/lib/sysctl.d/50-default.conf", "/run/sysctl.d/70-run.conf",
         "/etc/sysctl.conf"]
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["effective"]["net.ipv4.tcp_fin_timeout"] == {"value": "30", "path": "/etc/sysctl.conf", "line": 1}
     assert config["effective"]["net.ipv4.tcp_syncookies"]["path"] == "/etc/sysctl.d/10-masked.conf"
 
@@ -51,12 +58,14 @@ def test_parse_comments_dash_prefix_slashes_and_last_assignment_wins():
 def test_live_values_read_through_proc_root_and_missing_keys_are_null(tmp_path):
     write(tmp_path, "/etc/sysctl.conf", "net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.ip_local_port_range = 1024 65000\n")
     write(tmp_path, "/proc/sys/net/ipv4/ip_local_port_range", "32768\t60999\n")
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
-    assert config["live"] == {"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.tcp_tw_recycle": None}
+    config = sf.collect(str(tmp_path))
+    assert live_values(tmp_path, config) == {"net.ipv4.ip_local_port_range": "32768 60999",
+                                             "net.ipv4.tcp_tw_recycle": None}
     assert config["files"] == [{"path": "/etc/sysctl.conf",
                                 "settings": {"net.ipv4.tcp_tw_recycle": "1",
                                              "net.ipv4.ip_local_port_range": "1024 65000"},
-                                "lines": {"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.ip_local_port_range": 2}}]
+                                "lines": {"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.ip_local_port_range": 2},
+                                "ignore_failure": []}]
     assert config["errors"] == []
 
 
@@ -64,13 +73,13 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path):
     path = write(tmp_path, "/etc/sysctl.d/60-secret.conf", "net.ipv4.tcp_fin_timeout = 30\n")
     os.unlink(path)
     os.mkdir(path)  # a directory named *.conf cannot be opened as a file
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert len(config["errors"]) == 1 and config["errors"][0].startswith("/etc/sysctl.d/60-secret.conf:")
 
 
 def test_empty_tree(tmp_path):
-    empty = {"files": [], "files_total": 0, "effective": {}, "live": {}, "errors": [], "errors_total": 0}
-    assert sf.collect(str(tmp_path), proc_root=str(tmp_path)) == empty
+    empty = {"files": [], "files_total": 0, "effective": {}, "errors": [], "errors_total": 0}
+    assert sf.collect(str(tmp_path)) == empty
 
 
 def test_dev_null_link_masks_the_name_in_every_later_directory(tmp_path):
@@ -79,7 +88,7 @@ def test_dev_null_link_masks_the_name_in_every_later_directory(tmp_path):
     os.makedirs(str(tmp_path / "etc" / "sysctl.d"))
     os.symlink("/dev/null", str(tmp_path / "etc" / "sysctl.d" / "50-pid-max.conf"))
     assert sf.ordered_files(str(tmp_path)) == ["/usr/lib/sysctl.d/60-kept.conf"]
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert "kernel.pid_max" not in config["effective"]
     assert [entry["path"] for entry in config["files"]] == ["/usr/lib/sysctl.d/60-kept.conf"]
 
@@ -92,7 +101,7 @@ def test_links_resolve_inside_root_like_a_chroot(tmp_path):
     os.symlink("/etc/sysctl.conf", str(tmp_path / "etc" / "sysctl.d" / "99-sysctl.conf"))
     os.symlink("/usr/lib/sysctl.d/70-vendor.conf", str(tmp_path / "etc" / "sysctl.d" / "70-vendor.conf"))
     assert sf.ordered_files(str(tmp_path)) == ["/etc/sysctl.d/70-vendor.conf", "/etc/sysctl.conf"]
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["effective"]["net.ipv4.tcp_syncookies"] == {
         "value": "1", "path": "/etc/sysctl.d/70-vendor.conf", "line": 1}
     assert config["errors"] == []
@@ -114,11 +123,16 @@ def test_glob_keys_are_recognised_and_have_no_single_live_value(tmp_path):
     write(tmp_path, "/etc/sysctl.d/50-rp.conf",
           "net.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.eth?.accept_redirects = 0\nnet.ipv4.tcp_syncookies = 1\n")
     write(tmp_path, "/proc/sys/net/ipv4/tcp_syncookies", "1\n")
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["effective"]["net.ipv4.conf.*.rp_filter"] == {
         "value": "2", "path": "/etc/sysctl.d/50-rp.conf", "line": 1}
-    assert config["live"] == {"net.ipv4.conf.*.rp_filter": None, "net.ipv4.conf.eth?.accept_redirects": None,
-                              "net.ipv4.tcp_syncookies": "1"}
+    assert config["files"][0]["ignore_failure"] == ["net.ipv4.conf.eth?.accept_redirects"]
+    assert sf.plain_keys(config) == ["net.ipv4.tcp_syncookies"]
+    assert live_values(tmp_path, config) == {"net.ipv4.tcp_syncookies": 1}
+    for glob in ("net.ipv4.conf.*.rp_filter", "net.ipv4.conf.eth?.accept_redirects"):
+        with pytest.raises(live.SysctlReadError) as caught:
+            live.read(str(tmp_path / "proc"), glob)
+        assert caught.value.kind == live.ABSENT
     assignments, problems = sf.parse_assignments(sf.read_text(str(tmp_path), "/etc/sysctl.d/50-rp.conf"),
                                                  "/etc/sysctl.d/50-rp.conf")
     assert problems == []
@@ -141,7 +155,7 @@ def test_slash_keys_swap_dots_like_sysctl():
 
 def test_live_value_of_a_key_with_a_dotted_interface_name(tmp_path):
     write(tmp_path, "/proc/sys/net/ipv4/conf/eth0.10/rp_filter", "1\n")
-    assert sf.read_live("net.ipv4.conf.eth0/10.rp_filter", str(tmp_path / "proc")) == "1"
+    assert live.read(str(tmp_path / "proc"), "net.ipv4.conf.eth0/10.rp_filter") == "1"
 
 
 def test_read_assignments_of_every_file_in_boot_order(tmp_path):
@@ -169,7 +183,7 @@ def test_hostile_files_are_errors_naming_them_and_the_rest_is_read(tmp_path):
     write(tmp_path, "/etc/sysctl.d/87-nul.conf", "net.ipv4.tcp_fin\x00_timeout = 30\nnet.core.somaxconn = 4096\n")
     with open(str(tmp_path / "etc/sysctl.d/88-latin1.conf"), "wb") as handle:
         handle.write(b"net.ipv4.tcp_\xff\xfe = 1\nkernel.hostname = caf\xe9\n")
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["errors"] == [
         "/etc/sysctl.d/81-x.conf: a character device, not a regular file: not read",
         "/etc/sysctl.d/82-fifo.conf: a FIFO, not a regular file: not read",
@@ -200,14 +214,14 @@ def test_a_sysctl_d_that_is_not_a_directory_is_skipped(tmp_path, shape):
         write(tmp_path, "/etc/sysctl.d", "net.ipv4.tcp_fin_timeout = 1\n")
     else:
         os.symlink("/dev/zero", target)
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert [entry["path"] for entry in config["files"]] == ["/etc/sysctl.conf"]
 
 
 def test_a_sysctl_conf_that_is_a_fifo_is_an_error(tmp_path):
     os.makedirs(str(tmp_path / "etc"))
     os.mkfifo(str(tmp_path / "etc" / "sysctl.conf"))
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["errors"] == ["/etc/sysctl.conf: a FIFO, not a regular file: not read"]
 
 
@@ -217,7 +231,7 @@ def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_an_error(tmp_path):
     for name in (b"20-\xff.conf", b"30-new\nline.conf"):
         with open(os.path.join(directory, name), "w") as handle:
             handle.write("net.core.somaxconn = 2\n")
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert [entry["path"] for entry in config["files"]] == ["/etc/sysctl.d/10-ok.conf"]
     assert sorted(config["errors"]) == [
         "/etc/sysctl.d/20-\\udcff.conf: name holds a control character or invalid UTF-8: not read",
@@ -226,7 +240,7 @@ def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_an_error(tmp_path):
 
 def test_garbage_file_of_100k_lines_makes_a_bounded_list_of_errors(tmp_path):
     write(tmp_path, "/etc/sysctl.d/50-garbage.conf", "x\n" * 100000)  # 200 kB, under the cap
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["errors"] == ["/etc/sysctl.d/50-garbage.conf line %d: no '=' in 'x'" % number
                                 for number in range(1, sf.MAX_PROBLEMS_PER_FILE + 1)] + [
         "/etc/sysctl.d/50-garbage.conf %d more unusable lines not listed" % (100000 - sf.MAX_PROBLEMS_PER_FILE)]
@@ -235,7 +249,7 @@ def test_garbage_file_of_100k_lines_makes_a_bounded_list_of_errors(tmp_path):
 def test_huge_key_and_value_lines_are_errors(tmp_path):
     write(tmp_path, "/etc/sysctl.conf", "%s = 1\nnet.core.somaxconn = %s\nnet.ipv4.tcp_fin_timeout = 30\n"
           % ("k" * (sf.MAX_KEY_LENGTH + 1), "9" * (sf.MAX_VALUE_LENGTH + 1)))
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["errors"] == [
         "/etc/sysctl.conf line 1: key longer than %d characters" % sf.MAX_KEY_LENGTH,
         "/etc/sysctl.conf line 2: value longer than %d characters" % sf.MAX_VALUE_LENGTH]
@@ -245,25 +259,30 @@ def test_huge_key_and_value_lines_are_errors(tmp_path):
 def test_a_key_cannot_read_a_live_value_outside_proc_sys(tmp_path):
     write(tmp_path, "/proc/secret", "hunter2\n")
     write(tmp_path, "/etc/sysctl.conf", "net/../../secret = 1\nnet..x = 1\n")
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert set(config["effective"]) == {"net.//.//.secret", "net..x"}
-    assert config["live"] == {"net.//.//.secret": None, "net..x": None}
+    errors = []
+    assert live_values(tmp_path, config, errors) == {"net.//.//.secret": None, "net..x": None}
+    assert errors == []  # no such sysctl: null, as for a key this kernel lacks
 
 
 def test_live_value_that_is_a_fifo_or_huge_is_null(tmp_path):
     write(tmp_path, "/etc/sysctl.conf", "net.core.somaxconn = 1\nnet.ipv4.tcp_fin_timeout = 30\n")
     os.makedirs(str(tmp_path / "proc/sys/net/core"))
     os.mkfifo(str(tmp_path / "proc/sys/net/core/somaxconn"))
-    write(tmp_path, "/proc/sys/net/ipv4/tcp_fin_timeout", "3" * (sf.LIVE_VALUE_CAP + 1))
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
-    assert config["live"] == {"net.core.somaxconn": None, "net.ipv4.tcp_fin_timeout": None}
+    write(tmp_path, "/proc/sys/net/ipv4/tcp_fin_timeout", "3" * (live.VALUE_CAP + 1))
+    config = sf.collect(str(tmp_path))
+    errors = []
+    assert live_values(tmp_path, config, errors) == {"net.core.somaxconn": None, "net.ipv4.tcp_fin_timeout": None}
+    assert errors == ["sysctl net.core.somaxconn unreadable: a FIFO, not a regular file: not read",
+                      "sysctl net.ipv4.tcp_fin_timeout unreadable: larger than %d bytes: not read" % live.VALUE_CAP]
 
 
 def test_files_and_settings_are_bounded(tmp_path):
     for number in range(sf.MAX_FILES + 5):
         write(tmp_path, "/etc/sysctl.d/%03d.conf" % number,
               "".join("net.x%d.k%d = 1\n" % (number, key) for key in range(100)))
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     assert config["files_total"] == sf.MAX_FILES + 5
     assert len(config["files"]) <= sf.MAX_FILES
     assert 0 < len(config["effective"]) <= sf.MAX_SETTINGS
@@ -276,7 +295,20 @@ def test_settings_are_bounded_in_characters(tmp_path):
     for number in range(40):
         write(tmp_path, "/etc/sysctl.d/%03d.conf" % number,
               "".join("net.x%d.k%d = %s\n" % (number, key, "v" * (sf.MAX_VALUE_LENGTH - 1)) for key in range(10)))
-    config = sf.collect(str(tmp_path), proc_root=str(tmp_path / "proc"))
+    config = sf.collect(str(tmp_path))
     chars = sum(len(key) + len(entry["value"]) for key, entry in config["effective"].items())
     assert 0 < chars <= sf.MAX_SETTINGS_CHARS
     assert config["errors_total"] > 0 and "characters of keys and values" in config["errors"][0]
+
+
+def test_dash_prefix_is_kept_per_file(tmp_path):
+    write(tmp_path, "/usr/lib/sysctl.d/50-default.conf", "-net.ipv4.tcp_tw_recycle = 1\n-net.core.somaxconn = 1024\n")
+    write(tmp_path, "/etc/sysctl.conf", "net.core.somaxconn = 4096\n")
+    config = sf.collect(str(tmp_path))
+    assert [entry["ignore_failure"] for entry in config["files"]] == [
+        ["net.core.somaxconn", "net.ipv4.tcp_tw_recycle"], []]
+    assert config["effective"]["net.ipv4.tcp_tw_recycle"] == {
+        "value": "1", "path": "/usr/lib/sysctl.d/50-default.conf", "line": 1}
+    # a later plain assignment wins, prefix and all
+    assert config["effective"]["net.core.somaxconn"] == {
+        "value": "4096", "path": "/etc/sysctl.conf", "line": 1}

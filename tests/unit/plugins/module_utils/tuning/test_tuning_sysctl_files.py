@@ -105,3 +105,17 @@ def test_fixes_comment_out_only_the_offending_lines_once(folk_root):
         folk_root, "etc/sysctl.d/99-hardening.conf").read_text()
     left = conflicts_for(folk_root, own)[1]
     assert [c["path"] for c in left] == ["/run/sysctl.d/97-runtime.conf"]
+
+
+def test_dash_tw_recycle_is_noise_without_the_key_and_a_conflict_with_it(folk_root):
+    pathlib.Path(folk_root, "etc", "sysctl.d", "40-legacy.conf").write_text("-net.ipv4.tcp_tw_recycle = 1\n")
+    legacy = "/etc/sysctl.d/40-legacy.conf"
+    # 4.12+: the failure to set it is ignored, the boot goes on: not a conflict
+    without = conflicts_for(folk_root, {})[1]
+    assert legacy not in [c["path"] for c in without]
+    assert "/etc/sysctl.conf" in [c["path"] for c in without]  # the plain line still fails sysctl --system
+    # a kernel that still has the key applies the line: tcp_tw_recycle = 1, reported
+    with_key = conflicts_for(folk_root, {}, kernel_keys=("net.ipv4.tcp_tw_recycle",))[1]
+    flagged = [c for c in with_key if c["path"] == legacy]
+    assert [(c["kind"], c["value"]) for c in flagged] == [("obsolete", "1")]
+    assert "drops SYNs from clients behind NAT" in flagged[0]["reason"]

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Address families and the text of a socket address, shared by both socket backends.
+
+An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) is shown as the IPv4 address it carries, so
+a destination reached over both families is one destination. Standard library only; uses the
+``_socket`` C module directly, which costs nothing to import.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import _socket
+
+AF_INET = 2
+AF_INET6 = 10
+_MAPPED_PREFIX = b"\0" * 10 + b"\xff\xff"
+
+
+def address_text(family, packed):
+    """Text form of a packed address in network byte order, 16 bytes for IPv6, 4 for IPv4;
+    ``ValueError`` for any other length."""
+    if family == AF_INET6:
+        if packed[:12] == _MAPPED_PREFIX:
+            return _socket.inet_ntop(_socket.AF_INET, packed[12:])
+        return _socket.inet_ntop(_socket.AF_INET6, packed)
+    return _socket.inet_ntop(_socket.AF_INET, packed)
