@@ -88,11 +88,12 @@ def synthetic_result(index, run):
 
 
 def write_inventory(path, run, hosts):
-    fleet = dict((host_name(i), {"tcp_audit_gathered": synthetic_result(i, run)}) for i in range(hosts))
+    fleet = dict((host_name(i), {"tcp_audit_gathered": synthetic_result(i, run)}) for i in hosts)
     path.write_text(json.dumps({"fleet": {"hosts": fleet}}))
 
 
 def run_reports(tmp_path, hosts, runs):
+    """Run the action plugin ``runs`` times over the hosts numbered ``hosts``; the newest run's directory."""
     playbook = tmp_path / "report.yml"
     playbook.write_text(
         "- hosts: localhost\n"
@@ -144,7 +145,7 @@ def worst_usage(entry):
 @pytest.fixture(scope="module")
 def fleet_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("fleet")
-    latest = run_reports(tmp_path, HOSTS, RUNS)
+    latest = run_reports(tmp_path, range(HOSTS), RUNS)
     doc = json.loads((latest / "tcp-audit.json").read_text())
     dom = open_in_chromium(latest / "tcp-audit.html", tmp_path, OUTPUT / "report-fleet.png")
     return doc, dom, latest
@@ -235,3 +236,31 @@ def test_page_size_per_host_is_bounded(fleet_run):
     _doc, _dom, latest = fleet_run
     size = (latest / "tcp-audit.html").stat().st_size
     assert size / float(HOSTS) < BYTES_PER_HOST_BOUND, size
+
+
+def test_one_host_with_findings_opens_with_everything_on_it(tmp_path):
+    latest = run_reports(tmp_path, [35], RUNS)
+    doc = json.loads((latest / "tcp-audit.json").read_text())
+    dom = open_in_chromium(latest / "tcp-audit.html", tmp_path, OUTPUT / "report-one-host.png", size="1400,2300")
+    name = host_name(35)
+    assert doc["hosts"][name]["status"] == "fail"
+    section = dom.one(id="host-%s" % name)
+    assert section.tag == "details" and "open" in section.attrs
+    destinations = section.one("table", cls="destinations").rows()[1:]
+    worst = doc["hosts"][name]["facts"]["time_wait"]["top_destinations"][0]
+    assert destinations[0][:3] == ["%s:%s" % (worst["address"], worst["port"]), "{:,}".format(worst["count"]),
+                                   "%.0f%%" % (worst["port_usage"] * 100)]
+    gauge = section.one("table", cls="destinations").find(cls="gauge")[0]
+    assert "g-fail" in gauge.find("i")[0].classes
+    assert [b.attrs["style"] for b in gauge.find("b")] == ["left:50.0%", "left:80.0%"]
+    assert section.one("table", cls="owners").rows()[1][:3] == ["java", "4035", "75"]
+    findings = dict((f.find("code")[0].text(), f) for f in section.find(cls="finding"))
+    assert set(findings) == set(f["id"] for f in fleet_problems(doc["hosts"][name]))
+    exhaustion = findings["time_wait_port_exhaustion"].one("dl").text()
+    assert "thresholds warn at 50%, fail at 80%" in exhaustion and "port range 32768, 60999" in exhaustion
+    assert len(section.find("polyline")) == 2
+    assert dom.one(id="count-fail").text() == "1 fail" and "zero" in dom.one(id="count-warn").classes
+
+
+def fleet_problems(entry):
+    return [f for f in entry["findings"] if f["severity"] != "pass"]

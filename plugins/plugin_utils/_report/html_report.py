@@ -48,6 +48,7 @@ KEY_SYSCTLS = ("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps", "net.ipv4.tcp
                "net.ipv4.tcp_fin_timeout", "net.ipv4.ip_local_port_range")
 EVIDENCE_TABLE_ROWS = 3
 FLEET_TOP = 10
+LISTENERS_SHOWN = 10
 FILLING_QUEUE = 0.5  # a listener whose accept queue holds half its backlog or more is shown
 SORT_KEYS = ("worst", "name", "port", "time_wait", "close_wait")
 # shown even at zero; the rarer states only when a host has some
@@ -238,8 +239,9 @@ def _listeners(facts):
             filling.append({"address": s.get("address"), "port": s.get("port"), "queue": number(queue),
                             "backlog": number(backlog), "fill": percent(queue / float(backlog)),
                             "width": _width(queue / float(backlog))})
-    filling.sort(key=lambda row: row["width"], reverse=True)
-    return {"total": number(listen.get("total")), "filling": filling}
+    filling.sort(key=lambda row: float(row["width"]), reverse=True)
+    return {"total": number(listen.get("total")), "filling": filling[:LISTENERS_SHOWN],
+            "more": max(0, len(filling) - LISTENERS_SHOWN)}
 
 
 def _comparison_text(comparison, name):
@@ -267,6 +269,13 @@ def _remediation_text(result):
         "changed" if result.get("file_changed") else "unchanged", len(conflicts))
 
 
+def _shortened(text, limit=160):
+    """A reason short enough for a table cell; the host's section has it whole."""
+    if not text or len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + "\u2026"
+
+
 def host_view(doc, name, host_trend=None):
     entry = doc["hosts"][name]
     facts = entry.get("facts") or {}
@@ -282,7 +291,7 @@ def host_view(doc, name, host_trend=None):
         "remediation_text": _remediation_text(entry.get("remediation")),
         "comparison_text": _comparison_text(doc.get("comparison"), name),
         "problems": [dict(f, evidence_items=evidence_view(f.get("evidence"))) for f in found],
-        "problem_ids": ", ".join(f["id"] for f in found) or entry.get("reason") or "none",
+        "problem_ids": ", ".join(f["id"] for f in found) or _shortened(entry.get("reason")) or "none",
         "passed": [f for f in entry.get("findings") or [] if f["severity"] == "pass"],
         "states": states,
         "total": number(total),
