@@ -8,7 +8,6 @@ so the page has trends. Chromium renders the newest run; the test checks the DOM
 and writes screenshots to tests/output/ for a person to look at.
 """
 
-import copy
 import importlib.util
 import json
 import os

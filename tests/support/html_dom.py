@@ -23,8 +23,7 @@ class Node:
         for child in self.children:
             if isinstance(child, Node):
                 yield child
-                for below in child.walk():
-                    yield below
+                yield from child.walk()
 
     def find(self, tag=None, cls=None, id=None):
         return [n for n in self.walk() if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)

@@ -21,7 +21,7 @@ import os
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATE_KEYS, STATUS_RANK, problems
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, problems
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 

@@ -121,7 +121,7 @@ def test_fleet_views_rank_hosts_by_exposure_and_rules_by_how_often_they_fire():
     doc = doc_of(**dict(("h%d" % i, facts(usage=i / 10.0, close_wait=0 if i % 3 else 1000, folk=False)) for i in range(10)))
     page = report_html.render(doc)
     exposed = page[page.index('id="closest-to-exhaustion"'):page.index('id="rules-firing"')]
-    assert [m for m in re.findall(r'href="#host-(h\d)"', exposed)] == ["h%d" % i for i in range(9, -1, -1)]
+    assert re.findall(r'href="#host-(h\d)"', exposed) == ["h%d" % i for i in range(9, -1, -1)]
     rules = page[page.index('id="rules-firing"'):page.index("TCP sockets per state")]
     assert rules.index("time_wait_port_exhaustion") < rules.index("close_wait_leak")
     assert page.count('<details class="host"') == 10 and " open>" not in page
