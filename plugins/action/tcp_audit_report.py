@@ -20,6 +20,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write
 
 ARGUMENT_SPEC = dict(
@@ -109,8 +110,9 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("cannot write the audit reports: %s" % exc)
 
         doc = fleet.build_document(hosts, generated_at, previous, args["compare_label"])
+        trend_runs = trends.read_runs(base) if args["history"] else None
         rendered = files.render_reports(doc, generated_epoch=int(now), title=args["title"],
-                                        report=args["report_name"])
+                                        report=args["report_name"], trend_runs=trend_runs)
         marker = {"report": args["report_name"], "generated_at": generated_at}
         try:
             run_dir = self._publish(args, base, rendered, marker, now, textfile_dir)

@@ -6,12 +6,12 @@ and dumps its DOM. The hostile names must be text in the page, never markup.
 """
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -25,23 +25,15 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-class Dom(HTMLParser):
-    """Tags, ids and the text of a dumped DOM."""
+def _load_dom_module():
+    spec = importlib.util.spec_from_file_location("tcpops_html_dom", REPO / "tests" / "support" / "html_dom.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    def __init__(self, text):
-        HTMLParser.__init__(self)
-        self.tags = []
-        self.ids = set()
-        self.chunks = []
-        self.feed(text)
-        self.text = " ".join(self.chunks)
 
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.ids.update(value for name, value in attrs if name == "id")
-
-    def handle_data(self, data):
-        self.chunks.append(data)
+Dom = _load_dom_module().Dom
+OUTPUT = REPO / "tests" / "output"
 
 
 def chromium():
@@ -90,6 +82,8 @@ def test_reports_of_a_real_audit_show_hostile_names_as_text(reports, tmp_path):
     subprocess.run([binary] + flags + ["--window-size=1280,2000", "--screenshot=%s" % shot, page.as_uri()],
                    capture_output=True, text=True, timeout=120, check=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000
+    OUTPUT.mkdir(exist_ok=True)
+    shutil.copy(str(shot), str(OUTPUT / "report-real-audit.png"))
 
     dom = Dom(dumped.stdout)
     doc = json.loads((reports / "tcp-audit.json").read_text())
@@ -110,6 +104,25 @@ def test_reports_of_a_real_audit_show_hostile_names_as_text(reports, tmp_path):
     assert SCRIPT_NAME in dom.text and FORMULA_NAME in dom.text
     assert "script" not in dom.tags
     assert dom.tags.count("svg") == 1 and "rect" in dom.tags
+
+    # what matters per host, at a glance (the section of a host that has facts)
+    leaky = dom.one(id="host-leaky")
+    facts = doc["hosts"]["leaky"]["facts"]
+    for state in ("established", "time_wait", "close_wait", "fin_wait2", "listen"):
+        chip = leaky.one(cls="st-%s" % state)
+        assert chip.text() == "{:,} {}".format(facts["counts"][state], state)
+    ports = facts["ephemeral_ports"]
+    assert "Ephemeral range %d\u2013%d" % (ports["low"], ports["high"]) in leaky.one(cls="ports").text()
+    assert "{:,} usable".format(ports["usable"]) in leaky.one(cls="ports").text()
+    sysctls = dict((row[0], row[1:]) for row in leaky.one("table", cls="sysctls").rows()[1:])
+    for key in ("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_max_tw_buckets"):
+        assert sysctls[key][0].replace(",", "") == str(facts["sysctl"][key]) and sysctls[key][1]
+    owners = dict((row[0], row[2]) for row in leaky.one("table", cls="owners").rows()[1:])
+    assert owners == {FORMULA_NAME: "60", SCRIPT_NAME: "55"}
+    leak = [f for f in leaky.find(cls="finding") if "close_wait_leak" in f.text()]
+    assert len(leak) == 1 and "warn" in leak[0].classes and leak[0].find("dl") and not leak[0].find("pre")
+    assert "Listeners" in leaky.text()
+    assert dom.one(id="count-pass").text() == "0 pass" and "zero" in dom.one(id="count-pass").classes
 
     # the same audit's CSV keeps the formula-named process as text for spreadsheets
     with open(str(reports / "tcp-audit.csv"), newline="") as handle:

@@ -49,12 +49,18 @@ class ReportDirError(Exception):
     """The destination cannot take the reports as it is; nothing was written."""
 
 
-def render_reports(doc, generated_epoch=None, title=None, report="audit"):
-    """Every report as text, {format: text}; nothing touches the disk yet."""
+def render_reports(doc, generated_epoch=None, title=None, report="audit", trend_runs=None):
+    """Every report as text, {format: text}; nothing touches the disk yet.
+
+    ``trend_runs``: the kept runs (``trends.read_runs``) the HTML report draws its trends from.
+    """
+    html_args = {"trend_runs": trend_runs}
+    if title:
+        html_args["title"] = title
     return {
         "json": _audit_report_json.render(doc),
         "csv": _audit_report_csv.render(doc),
-        "html": _audit_report_html.render(doc, title) if title else _audit_report_html.render(doc),
+        "html": _audit_report_html.render(doc, **html_args),
         "junit": _audit_report_junit.render(doc),
         "prom": _audit_report_prom.render(doc, generated_epoch, report),
     }

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+"""The HTML report's template and views: autoescape, the numbers per host, the fleet views, the trends."""
+
+import json
+import os
+import re
+
+import pytest
+from jinja2 import StrictUndefined
+
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as report_html
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "audit")
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)
+
+
+def facts(usage=0.0007, close_wait=2, owners=True, queue=0, folk=True):
+    data = load("tcp_state_clean.json")
+    data["time_wait"]["top_destinations"][0]["port_usage"] = usage
+    data["close_wait"]["total"] = data["counts"]["close_wait"] = close_wait
+    if not owners:
+        data["close_wait"].update(owners_available=False, owners_reason="not root", top_processes=[])
+    data["listen"]["sockets"][1]["queue"] = queue
+    if folk:  # sysctl files with tcp_tw_recycle and tcp_tw_reuse set
+        data["sysctl_config"] = load("sysctl_config_folk.json")
+    return data
+
+
+def doc_of(**hosts):
+    return fleet.build_document(dict((name, fleet.host_entry({"ansible_facts": {"tcp_state": f}}))
+                                     for name, f in hosts.items()), "2026-01-01T00:00:00Z")
+
+
+def section(page, name):
+    start = page.index('id="host-%s"' % name)
+    return page[start:page.index("</details>", start)]
+
+
+def test_the_environment_escapes_by_default_and_refuses_undefined_names():
+    env = report_html.environment()
+    assert env.autoescape is True and env.undefined is StrictUndefined
+    assert env.from_string("{{ v }}").render(v="<b>\u202e") == "&lt;b&gt;\\u202e"
+    with pytest.raises(Exception):
+        env.from_string("{{ missing }}").render()
+
+
+def test_the_template_ships_beside_the_module():
+    assert os.path.isfile(os.path.join(report_html.TEMPLATE_DIR, report_html.TEMPLATE))
+
+
+def test_a_host_shows_its_states_ports_and_key_sysctls_live_and_configured():
+    page = report_html.render(doc_of(**{"web-1": facts()}))
+    host = section(page, "web-1")
+    for state, value in (("established", 12), ("time_wait", 40), ("close_wait", 2), ("fin_wait2", 1), ("listen", 3)):
+        assert re.search(r'st-%s"[^>]*><b>%d</b>%s' % (state, value, state), host), state
+    assert "syn_sent" not in host  # a rare state at zero is left out
+    assert "Ephemeral range 32768&ndash;60999: 28,232 ports, 0 reserved, <b>28,232 usable</b>" in host
+    assert ("<td><code>net.ipv4.tcp_tw_reuse</code></td><td>2</td><td>1 (/etc/sysctl.conf:61)</td>") in host
+    assert "<td><code>net.ipv4.tcp_max_tw_buckets</code></td><td>262,144</td><td>not set in any sysctl file</td>" in host
+    assert "<td><code>net.ipv4.tcp_timestamps</code></td><td>1</td>" in host
+    assert "open" in page[page.index('id="host-web-1"') - 40:page.index('id="host-web-1"') + 40]
+
+
+def test_destinations_are_gauges_with_the_warn_and_fail_marks():
+    page = report_html.render(doc_of(**{"web-1": facts(usage=0.9)}))
+    host = section(page, "web-1")
+    assert '<td>10.0.0.5:5432</td><td class="n">20</td><td class="n">90%</td>' in host
+    assert '<i class="g-fail" style="width:90.0%"></i><b class="mark-warn" style="left:50.0%"></b>' \
+           '<b class="mark-fail" style="left:80.0%"></b>' in host
+    assert '<i class="g-ok" style="width:0.8%"></i>' in host  # 0.04%: visible, not a hairline
+
+
+def test_close_wait_owners_are_a_table_or_the_reason_they_are_unknown():
+    named = section(report_html.render(doc_of(**{"web-1": facts()})), "web-1")
+    assert '<td>nginx</td><td class="n">812</td><td class="n">2</td><td>443</td>' in named
+    unknown = section(report_html.render(doc_of(**{"web-1": facts(close_wait=50, owners=False)})), "web-1")
+    assert "CLOSE_WAIT owners not available (not root); run as root (become: true) to name them." in unknown
+    assert 'class="owners"' not in unknown
+
+
+def test_only_listeners_whose_queue_is_filling_are_listed():
+    quiet = section(report_html.render(doc_of(**{"web-1": facts(queue=10)})), "web-1")
+    assert "3 listening sockets, none with an accept queue half full or more." in quiet
+    busy = section(report_html.render(doc_of(**{"web-1": facts(queue=4000)})), "web-1")
+    assert '<td>0.0.0.0:443</td><td class="n">4,000</td><td class="n">4,096</td>' in busy
+
+
+def test_evidence_is_text_and_small_tables_not_a_dump():
+    items = report_html.evidence_view({
+        "usable_ports": 28232, "port_range": [32768, 60999], "warn_at": 0.5, "fail_at": 0.8,
+        "worst_destination": {"address": "10.0.0.5", "port": 5432, "count": 20, "port_usage": 0.9},
+        "top_local_ports": [{"port": 1024 + i, "count": 10 - i} for i in range(10)],
+        "owners_reason": None, "owners": []})
+    by_label = dict((item["label"], item) for item in items)
+    assert set(by_label) == {"usable ports", "port range", "worst destination", "top local ports", "thresholds"}
+    assert by_label["usable ports"]["text"] == "28,232"
+    assert by_label["port range"]["text"] == "32768, 60999"
+    assert by_label["worst destination"]["text"] == "address 10.0.0.5, port 5432, count 20, port usage 90%"
+    assert by_label["thresholds"]["text"] == "warn at 50%, fail at 80%"
+    table = by_label["top local ports"]
+    assert table["columns"] == ["port", "count"] and table["rows"] == [["1024", "10"], ["1025", "9"], ["1026", "8"]]
+    assert table["more"] == 7
+    page = report_html.render(doc_of(**{"web-1": facts(usage=0.9)}))
+    assert "<pre>" not in page and '<code>time_wait_port_exhaustion</code>' in page
+
+
+def test_status_cards_at_zero_are_muted_not_solid_red():
+    page = report_html.render(doc_of(**{"web-1": facts(folk=False)}))
+    assert re.search(r'<div class="card zero" id="count-fail"[^>]*><b>0</b>fail', page)
+    assert re.search(r'<div class="card" id="count-pass"[^>]*><b>1</b>pass', page)
+
+
+def test_fleet_views_rank_hosts_by_exposure_and_rules_by_how_often_they_fire():
+    doc = doc_of(**dict(("h%d" % i, facts(usage=i / 10.0, close_wait=0 if i % 3 else 1000, folk=False)) for i in range(10)))
+    page = report_html.render(doc)
+    exposed = page[page.index('id="closest-to-exhaustion"'):page.index('id="rules-firing"')]
+    assert re.findall(r'href="#host-(h\d)"', exposed) == ["h%d" % i for i in range(9, -1, -1)]
+    rules = page[page.index('id="rules-firing"'):page.index("TCP sockets per state")]
+    assert rules.index("time_wait_port_exhaustion") < rules.index("close_wait_leak")
+    assert page.count('<details class="host"') == 10 and " open>" not in page
+    rows = re.findall(r'<div class="row s-\w+" role="row" style="([^"]+)"><span><a href="#host-(h\d)"', page)
+    port_rank = dict((name, int(re.search(r"--r-port:(\d+)", style).group(1))) for style, name in rows)
+    assert sorted(port_rank, key=port_rank.get) == ["h%d" % i for i in range(9, -1, -1)]
+
+
+def test_the_page_holds_no_script_and_fetches_nothing():
+    page = report_html.render(doc_of(**{"web-1": facts()}))
+    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert "default-src 'none'; style-src 'unsafe-inline'" in page
+
+
+def test_trends_read_the_kept_runs_and_draw_them(tmp_path):
+    base = str(tmp_path)
+    for stamp, usage in (("20260101T000000Z", 0.1), ("20260102T000000Z", 0.6)):
+        files.publish_run(files.render_reports(doc_of(**{"web-1": facts(usage=usage)})), base, stamp)
+    os.makedirs(os.path.join(base, "20260103T000000Z"))  # not a complete run: not read
+    runs = trends.read_runs(base)
+    assert [r["hosts"]["web-1"]["usage"] for r in runs] == [0.1, 0.6]
+    now = doc_of(**{"web-1": facts(usage=0.9), "new-1": facts()})
+    history = trends.series(runs, now)
+    assert history["runs"] == 3 and len(history["columns"]) == 3
+    assert [sum(s["value"] for s in c["segments"]) for c in history["columns"]] == [1, 1, 2]
+    points = history["hosts"]["web-1"]["usage_points"].split()
+    assert len(points) == 3 and history["hosts"]["web-1"]["usage_peak"] == 0.9
+    assert len(history["hosts"]["new-1"]["usage_points"].split()) == 1  # in this run only
+    page = report_html.render(now, trend_runs=runs)
+    assert 'id="fleet-trend"' in page and page.count("<polyline") == 4
+    assert "Hosts per status over the last 3 runs" in page
+
+
+def test_without_history_there_is_no_trend():
+    page = report_html.render(doc_of(**{"web-1": facts()}))
+    assert "fleet-trend" not in page and "<polyline" not in page
+
+
+def test_hostile_text_in_the_new_views_stays_text():
+    data = facts(usage=0.9, close_wait=50)
+    data["close_wait"]["top_processes"] = [{"pid": 1, "comm": "<svg onload=x>", "count": 50, "local_ports": [1]}]
+    data["time_wait"]["top_destinations"][0]["address"] = '"><script>x</script>'
+    data["sysctl_config"]["effective"]["net.ipv4.tcp_tw_reuse"]["path"] = "/etc/<b>.conf"
+    page = report_html.render(doc_of(**{"web-1": data}))
+    assert "<svg onload" not in page and "<script" not in page and "/etc/<b>" not in page
+    assert "&lt;svg onload=x&gt;" in page and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;:5432" in page
