@@ -270,4 +270,3 @@ class ActionModule(ActionBase):
         finally:
             if textfile_tmp and os.path.exists(textfile_tmp):
                 os.unlink(textfile_tmp)
-
