@@ -241,7 +241,6 @@ class ActionModule(ActionBase):
             },
         }
 
-
     @staticmethod
     def _publish(args, base, rendered, marker, now, textfile_dir):
         """Publish the run as a whole (and its textfile copy); on failure undo what was done."""

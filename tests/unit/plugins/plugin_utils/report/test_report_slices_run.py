@@ -97,7 +97,7 @@ def test_run_ids_that_cannot_name_a_directory_are_refused(tmp_path, run_id):
 
 
 def test_new_run_ids_differ_and_are_valid():
-    ids = set(files.new_run_id(0) for _ in range(100))
+    ids = set(files.new_run_id(0) for _count in range(100))
     assert len(ids) == 100
     for run_id in ids:
         files.check_run_id(run_id)
