@@ -26,7 +26,7 @@ export PATH := $(BIN):$(SYSTEM_PATH)
 export PYTHONPATH := $(COLLECTIONS)
 
 .PHONY: help audit test venv runtime-venv collection system-deps test-unit test-sanity test-lint \
-        test-galaxy test-ee test-integration test-molecule test-changelog bench clean
+        test-galaxy test-ee test-integration test-molecule test-changelog bench bench-fleet clean
 
 help:
 	@echo "make audit   audit this machine, print a summary, write the reports into ./reports/"
@@ -90,6 +90,9 @@ test-molecule: system-deps venv collection
 
 bench: venv collection
 	$(BIN)/python tests/bench/bench.py
+
+bench-fleet: venv collection
+	$(BIN)/python tests/bench/bench_fleet.py
 
 clean:
 	rm -rf $(BUILD) reports tests/output

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet, rules
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write
@@ -38,6 +38,8 @@ ARGUMENT_SPEC = dict(
     report_name=dict(type="str", default="audit"),
     textfile_dir=dict(type="path"),
     remediation_outcome_var=dict(type="str"),
+    stage=dict(type="str", default="all", choices=["all", "slice", "merge"]),
+    run_id=dict(type="str"),
 )
 
 
@@ -68,27 +70,25 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         hostvars = task_vars.get("hostvars") or {}
 
-        hosts = {}
-        for name in args["hosts"]:
-            host_vars = hostvars.get(name) or {}
-            hosts[name] = fleet.host_entry(
-                plain(host_vars.get(args["facts_var"])),
-                plain(host_vars.get(args["thresholds_var"])),
-            )
-            if args["remediation_var"]:
-                hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
-            if args["remediation_outcome_var"]:
-                hosts[name]["remediation_outcome"] = plain(host_vars.get(args["remediation_outcome_var"]))
-
         if args["history"] and args["keep"] < 1:
             raise AnsibleActionFail("keep must be at least 1 (the run just written counts), got %d" % args["keep"])
         if not files.REPORT_NAME_PATTERN.match(args["report_name"]):
             raise AnsibleActionFail("report_name %r must be 1 to 64 letters, digits, '.', '_' or '-', starting "
                                     "with a letter or digit" % args["report_name"])
+        if args["stage"] == "merge" and not args["run_id"]:
+            raise AnsibleActionFail("stage=merge needs run_id: the tcp_audit_run_id the slices were written with")
+        run_id = args["run_id"] or files.new_run_id()
+        base = os.path.abspath(os.path.expanduser(args["dest"]))
+        try:
+            files.check_run_id(run_id)
+        except files.ReportDirError as exc:
+            raise AnsibleActionFail("tcp_audit_run_id: %s" % exc)
+
+        if args["stage"] == "slice":
+            return self._write_slice(result, args, base, run_id, self._evaluate(args, hostvars))
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-        base = os.path.abspath(os.path.expanduser(args["dest"]))
         textfile_dir = os.path.abspath(os.path.expanduser(args["textfile_dir"])) if args["textfile_dir"] else None
         warnings = []
         try:
@@ -109,11 +109,27 @@ class ActionModule(ActionBase):
         except files.ReportDirError as exc:
             raise AnsibleActionFail("cannot write the audit reports: %s" % exc)
 
+        if args["stage"] == "merge":
+            hosts, missing, slice_warnings, slice_count = self._merge(base, run_id, args["hosts"])
+        else:
+            # an unsliced run is one slice merged at once, with the slices of the same run id
+            # written earlier, if any; this play's hosts count as the newest slice
+            hosts, missing, slice_warnings, slice_count = self._evaluate(args, hostvars), [], [], 1
+            if args["run_id"]:
+                try:
+                    earlier, slice_warnings = files.read_slices(base, run_id)
+                except files.ReportDirError as exc:
+                    raise AnsibleActionFail("cannot read the slices of run %s: %s" % (run_id, exc))
+                expected = set(args["hosts"]).union(*[record["expected_hosts"] for record in earlier])
+                hosts, missing = files.merge_slices(earlier + [{"hosts": hosts}], sorted(expected))
+                slice_count += len(earlier)
+        warnings.extend(slice_warnings)
         doc = fleet.build_document(hosts, generated_at, previous, args["compare_label"])
         trend_runs = trends.read_runs(base) if args["history"] else None
         rendered = files.render_reports(doc, generated_epoch=int(now), title=args["title"],
                                         report=args["report_name"], trend_runs=trend_runs)
-        marker = {"report": args["report_name"], "generated_at": generated_at}
+        marker = {"report": args["report_name"], "generated_at": generated_at, "run_id": run_id,
+                  "slices": slice_count}
         try:
             run_dir = self._publish(args, base, rendered, marker, now, textfile_dir)
         except files.ReportDirError as exc:
@@ -121,6 +137,11 @@ class ActionModule(ActionBase):
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("cannot write the audit reports into %s (nothing was published): %s"
                                     % (base, to_native(exc)))
+        try:
+            if args["run_id"]:
+                files.remove_slices(base, run_id)
+        except (IOError, OSError) as exc:
+            warnings.append("the slices of run %s could not be deleted: %s" % (run_id, to_native(exc)))
         pruned = []
         if args["history"]:
             try:
@@ -149,8 +170,81 @@ class ActionModule(ActionBase):
             comparison=doc.get("comparison"),
             pruned_runs=pruned,
             fail_on_reached=fleet.fail_on_reached(doc, args["fail_on"]),
+            run_id=run_id,
+            slices=slice_count,
+            missing_hosts=missing,
+            stats=self._stats(run_id, doc["summary"], run_dir, missing, "fleet"),
         )
         return result
+
+    @staticmethod
+    def _evaluate(args, hostvars):
+        """This play's hosts, each evaluated from its registered facts and its thresholds."""
+        hosts = {}
+        parsed = {}
+        for name in args["hosts"]:
+            host_vars = hostvars.get(name) or {}
+            overrides = plain(host_vars.get(args["thresholds_var"]))
+            if isinstance(overrides, str):
+                if overrides not in parsed:
+                    try:
+                        parsed[overrides] = fleet.parse_thresholds(overrides)
+                    except rules.ThresholdError as exc:
+                        raise AnsibleActionFail("%s: %s" % (args["thresholds_var"], exc))
+                overrides = parsed[overrides]
+            hosts[name] = fleet.host_entry(plain(host_vars.get(args["facts_var"])), overrides)
+            if args["remediation_var"]:
+                hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
+            if args["remediation_outcome_var"]:
+                hosts[name]["remediation_outcome"] = plain(host_vars.get(args["remediation_outcome_var"]))
+        return hosts
+
+    @staticmethod
+    def _write_slice(result, args, base, run_id, hosts):
+        """Write this play's hosts as one slice of the run; the merge writes the reports."""
+        try:
+            slice_path = files.write_slice(base, run_id, hosts, args["hosts"])
+        except files.ReportDirError as exc:
+            raise AnsibleActionFail("cannot write the slice of run %s: %s" % (run_id, exc))
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail("cannot write the slice of run %s into %s: %s" % (run_id, base, to_native(exc)))
+        summary = fleet.summarise(hosts)
+        result.update(changed=True, run_id=run_id, slice_file=slice_path, summary=summary,
+                      table=fleet.summary_table({"summary": summary, "hosts": hosts}),
+                      stats=ActionModule._stats(run_id, summary, None, [], "slice"),
+                      fail_on_reached=fleet.fail_on_reached({"hosts": hosts}, args["fail_on"]))
+        return result
+
+    @staticmethod
+    def _merge(base, run_id, expected):
+        """The hosts of every slice of the run, plus the expected hosts no slice reported."""
+        try:
+            slices, warnings = files.read_slices(base, run_id)
+        except files.ReportDirError as exc:
+            raise AnsibleActionFail("cannot read the slices of run %s: %s" % (run_id, exc))
+        if not slices:
+            raise AnsibleActionFail(
+                "run %s has no slice in %s: check tcp_audit_run_id and tcp_audit_report_dir (the slices must "
+                "write into the same directory, on storage this job can read)"
+                % (run_id, files.slices_dir(base, run_id)))
+        hosts, missing = files.merge_slices(slices, expected)
+        return hosts, missing, warnings, len(slices)
+
+    @staticmethod
+    def _stats(run_id, summary, report_dir, missing, scope):
+        """What set_stats publishes for an AWX workflow to branch on (see docs/awx.md)."""
+        return {
+            "tcp_audit_run_id": run_id,
+            "tcp_audit": {
+                "scope": scope,
+                "run_id": run_id,
+                "worst_status": summary["worst_status"],
+                "by_status": summary["by_status"],
+                "hosts": summary["hosts"],
+                "missing_hosts": len(missing),
+                "report_dir": report_dir,
+            },
+        }
 
     @staticmethod
     def _publish(args, base, rendered, marker, now, textfile_dir):

@@ -27,13 +27,22 @@ description:
   - Without O(history), the run becomes C(<dest>/.tcpops-run-<id>/) and the symbolic link
     C(<dest>/.tcpops-current) is swapped to it; the five names in O(dest) are links through
     C(.tcpops-current), so one swap switches all five. Other entries of O(dest) are left alone.
+  - A sliced run (several playbook runs, one per slice of the inventory, possibly on different nodes)
+    gives one fleet report. With O(stage=slice), each slice writes its evaluated hosts as
+    C(<dest>/runs-in-progress/<run_id>/slice-<uuid4>.json) (temporary name and rename, so slices ending
+    at the same time never collide) and no report; O(stage=merge) reads every slice of O(run_id), adds
+    every host of O(hosts) that no slice reported as C(error) with a reason starting C(missing:),
+    publishes the reports as O(stage=all) does and deletes the slices of the run.
   - The rules, their thresholds and the report formats are described in the collection's
-    C(docs/audit.md) and C(docs/reports.md).
+    C(docs/audit.md) and C(docs/reports.md); sliced runs on AWX in C(docs/awx.md).
 author:
   - tcpops maintainers (@tcpops)
 options:
   hosts:
-    description: Inventory names of the hosts to report on, usually C(ansible_play_hosts_all).
+    description:
+      - Inventory names of the hosts to report on, usually C(ansible_play_hosts_all).
+      - With O(stage=merge), the hosts the whole run should have reported (every host of the inventory
+        pattern the slices ran on); those no slice reported are missing.
     type: list
     elements: str
     required: true
@@ -49,7 +58,11 @@ options:
     type: str
     default: tcp_audit_gathered
   thresholds_var:
-    description: Name of the host variable holding threshold overrides (a dict; see C(docs/audit.md)).
+    description:
+      - Name of the host variable holding threshold overrides (a dict; see C(docs/audit.md)).
+      - A string (an AWX survey answer) is parsed as JSON or YAML and must give such a dict; when it does
+        not, or names an unknown threshold or a value that is not a number, the task fails naming the
+        variable and writes nothing. A wrong dict makes only its hosts C(error).
     type: str
     default: tcp_audit_thresholds
   fail_on:
@@ -114,6 +127,21 @@ options:
         as C(remediation_outcome) (null for hosts the remediation did not include) and the summary table
         counts the outcomes and names the hosts where the role did not finish, with the reason.
     type: str
+  stage:
+    description:
+      - V(all) evaluates the hosts of this play and writes the reports (with the slices of O(run_id)
+        written earlier, if any, merged in).
+      - V(slice) evaluates the hosts of this play and writes them as one slice of O(run_id), no report.
+      - V(merge) evaluates no host; it writes the reports of every slice of O(run_id).
+    type: str
+    choices: [all, slice, merge]
+    default: all
+  run_id:
+    description:
+      - The run the slices belong to, the same in every slice of one run; letters, digits, C(.), C(_),
+        C(-), at most 64, starting with a letter or digit. Required with O(stage=merge).
+      - When omitted, a new id is made (UTC time and a random part), so the run is a slice of its own.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -138,14 +166,43 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_id:
+  description: The run id this task wrote with.
+  returned: success
+  type: str
+  sample: awx-workflow-4211
+slice_file:
+  description: The slice file written (O(stage=slice) only).
+  returned: O(stage=slice)
+  type: str
+  sample: /srv/audit/runs-in-progress/awx-workflow-4211/slice-0f5c3a9e8b7d4c1e9a2b3c4d5e6f7a8b.json
+slices:
+  description: How many slices the reports were written from (1 for an unsliced run).
+  returned: O(stage=all) or O(stage=merge)
+  type: int
+missing_hosts:
+  description: Hosts of O(hosts) that no slice reported (their status is C(error), reason C(missing:...)).
+  returned: O(stage=all) or O(stage=merge)
+  type: list
+  elements: str
+stats:
+  description:
+    - What the playbooks publish with C(ansible.builtin.set_stats) for the next node of an AWX workflow
+      C(tcp_audit_run_id), and C(tcp_audit) with C(scope) (C(slice) or C(fleet)), C(run_id),
+      C(worst_status), C(by_status), C(hosts), C(missing_hosts) (a count) and C(report_dir).
+  returned: success
+  type: dict
+  sample: {tcp_audit_run_id: awx-workflow-4211, tcp_audit: {scope: fleet, run_id: awx-workflow-4211,
+           worst_status: warn, by_status: {unreachable: 0, error: 0, fail: 0, warn: 2, pass: 38},
+           hosts: 40, missing_hosts: 0, report_dir: /srv/audit/20260101T020000Z}}
 report_dir:
   description: Directory the reports were written into.
-  returned: success
+  returned: O(stage=all) or O(stage=merge)
   type: str
   sample: /srv/audit/20260101T020000Z
 files:
   description: Path of each report by format (json, csv, html, junit, prom), and C(textfile) with O(textfile_dir).
-  returned: success
+  returned: O(stage=all) or O(stage=merge)
   type: dict
   sample: {json: /srv/audit/reports/tcp-audit.json, html: /srv/audit/reports/tcp-audit.html}
 summary:
@@ -161,15 +218,15 @@ hosts:
   description:
     - Per host, C(status), C(reason), C(problems) (ids of the warn/fail findings), C(fixable_by_tuning)
       (a warn/fail finding that the tcp_tuning role fixes) and C(application_problems).
-  returned: success
+  returned: O(stage=all) or O(stage=merge)
   type: dict
 comparison:
   description: New, resolved and persisting findings per host against the earlier run; null without one.
-  returned: success
+  returned: O(stage=all) or O(stage=merge)
   type: dict
 pruned_runs:
   description: Run directories deleted by the retention (empty without O(history)).
-  returned: success
+  returned: O(stage=all) or O(stage=merge)
   type: list
   elements: str
 fail_on_reached:

@@ -25,8 +25,10 @@ def assert_complete_run(path, report="report"):
     doc = json.loads(read(os.path.join(path, "tcp-audit.json")))
     generated_at = doc["generated_at"]
     marker = json.loads(read(os.path.join(path, MARKER)))
+    run_id, slices = marker.pop("run_id", None), marker.pop("slices", None)
     assert marker == {"writer": "tcpops.timewait.tcp_audit_report", "report": report,
                       "generated_at": generated_at}, path
+    assert isinstance(run_id, str) and run_id and isinstance(slices, int) and slices >= 1, (path, run_id, slices)
     epoch = calendar.timegm(time.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ"))
     assert ('tcp_audit_last_run_timestamp_seconds{report="%s"} %d' % (report, epoch)
             in read(os.path.join(path, "tcp-audit.prom"))), path

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import re
 
+import yaml
+
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
 
 SCHEMA_VERSION = 1
@@ -130,6 +132,22 @@ def host_entry(facts_result, threshold_overrides=None):
     findings = rules.evaluate(facts, sysctl_config, thresholds)
     return {"status": rules.worst_severity(findings), "reason": "; ".join(notes) or None, "findings": findings,
             "facts": facts, "sysctl_config": sysctl_config, "thresholds": thresholds}
+
+
+def parse_thresholds(text):
+    """Threshold overrides given as a JSON or YAML string (an AWX survey cannot carry a dict), checked
+    like inventory overrides; raises rules.ThresholdError saying what to fix."""
+    try:
+        overrides = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise rules.ThresholdError("a string that is not valid JSON or YAML: %s" % " ".join(str(exc).split()))
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, dict):
+        raise rules.ThresholdError("must be a mapping of threshold names to numbers (JSON or YAML), got %s"
+                                   % type(overrides).__name__)
+    rules.merge_thresholds(overrides)
+    return overrides
 
 
 def problems(entry):

@@ -20,6 +20,8 @@ import os
 import re
 import shutil
 import tempfile
+import time
+import uuid
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import csv_report as _audit_report_csv
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as _audit_report_html
@@ -358,3 +360,115 @@ def previous_document(base):
     if not os.path.exists(latest):
         return None, "%s points to %s, which does not exist" % (latest, os.readlink(latest))
     return load_document(os.path.join(latest, REPORT_NAMES["json"]))
+
+
+# --- the slices of a run (sliced jobs: several playbook runs make one fleet report) ---------------
+# <base>/runs-in-progress/<run_id>/slice-<uuid4>.json, each written under a temporary name in the
+# same directory and renamed: slices finishing at the same time on different nodes never collide
+# (uuid4, not a process id: process ids repeat across containers) and a reader never sees half a slice.
+
+IN_PROGRESS = "runs-in-progress"
+SLICE_PREFIX = "slice-"
+SLICE_FORMAT = "tcpops.timewait.slice/1"
+RUN_ID_PATTERN = REPORT_NAME_PATTERN
+
+
+def check_run_id(run_id):
+    """Raise ReportDirError unless ``run_id`` can name a directory of its own."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or run_id in (".", ".."):
+        raise ReportDirError("run id %r must be 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+                             "letter or digit" % (run_id,))
+
+
+def new_run_id(now=None):
+    """A run id for a run nobody named: UTC time and a random part."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
+    return "%s-%s" % (stamp, uuid.uuid4().hex[:12])
+
+
+def slices_dir(base, run_id):
+    check_run_id(run_id)
+    return os.path.join(base, IN_PROGRESS, run_id)
+
+
+def write_slice(base, run_id, hosts, expected, meta=None):
+    """Write one slice of run ``run_id`` (its evaluated host entries); returns the slice file's path."""
+    directory = slices_dir(base, run_id)
+    if os.path.lexists(os.path.join(base, IN_PROGRESS)) and not os.path.isdir(os.path.join(base, IN_PROGRESS)):
+        raise ReportDirError("%s exists and is not a directory" % os.path.join(base, IN_PROGRESS))
+    try:
+        os.makedirs(directory)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST or not os.path.isdir(directory):
+            raise
+    slice_id = uuid.uuid4().hex
+    record = dict(meta or {})
+    record.update(format=SLICE_FORMAT, run_id=run_id, slice_id=slice_id, written_at=time.time(),
+                  expected_hosts=sorted(expected), hosts=hosts)
+    final = os.path.join(directory, "%s%s.json" % (SLICE_PREFIX, slice_id))
+    tmp = os.path.join(directory, ".%s%s.json.tmp" % (SLICE_PREFIX, slice_id))
+    try:
+        _write_file(tmp, json.dumps(record, sort_keys=True, separators=(",", ":")))
+        os.rename(tmp, final)
+        _fsync_dir(directory)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    return final
+
+
+def _valid_slice(record, run_id):
+    return (isinstance(record, dict) and record.get("format") == SLICE_FORMAT and record.get("run_id") == run_id
+            and isinstance(record.get("hosts"), dict) and isinstance(record.get("expected_hosts"), list)
+            and isinstance(record.get("written_at"), (int, float))
+            and all(isinstance(e, dict) and isinstance(e.get("status"), str) for e in record["hosts"].values()))
+
+
+def read_slices(base, run_id):
+    """(slices oldest first, warnings) for run ``run_id``; a slice file that cannot be used is a warning."""
+    directory = slices_dir(base, run_id)
+    slices, warnings = [], []
+    for name in sorted(_listdir(directory)):
+        if not (name.startswith(SLICE_PREFIX) and name.endswith(".json")):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle)
+        except (IOError, OSError, ValueError) as exc:
+            warnings.append("slice %s cannot be read, its hosts count as missing: %s" % (path, exc))
+            continue
+        if not _valid_slice(record, run_id):
+            warnings.append("slice %s is not a slice of run %s, its hosts count as missing" % (path, run_id))
+            continue
+        slices.append(record)
+    slices.sort(key=lambda record: (record["written_at"], record.get("slice_id") or ""))
+    return slices, warnings
+
+
+def merge_slices(slices, expected):
+    """({host: entry}, missing) of the whole run: every host of a slice (the newest slice wins for a
+    host audited twice) and every ``expected`` host no slice reported, as an ``error`` entry saying
+    it is missing; ``missing`` lists those, sorted."""
+    hosts = {}
+    for record in slices:
+        hosts.update(record["hosts"])
+    missing = sorted(set(name for name in expected if name not in hosts))
+    for name in missing:
+        if name not in hosts:
+            hosts[name] = {"status": "error", "findings": [], "facts": None, "sysctl_config": None,
+                           "reason": "missing: no slice of this run reported this host (its slice failed "
+                                     "or did not finish)"}
+    return hosts, missing
+
+
+def remove_slices(base, run_id):
+    """Delete the slices of a run once its fleet report is published."""
+    directory = slices_dir(base, run_id)
+    if os.path.isdir(directory) and not os.path.islink(directory):
+        _withdraw(directory)
+    try:
+        os.rmdir(os.path.join(base, IN_PROGRESS))
+    except OSError:
+        pass

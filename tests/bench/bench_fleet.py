@@ -1,0 +1,218 @@
+"""Fleet-scale cost of the audit: podman hosts, and the controller's rules and report writers alone.
+
+Run as root: ``make bench-fleet`` (or ``python tests/bench/bench_fleet.py [--sizes 5,10,20,40]
+[--rounds 3] [--controller-sizes 1000,10000] [--skip-podman]``).
+
+Podman part: for each N, N containers of localhost/tcpops-debian:12 (each with a small planted load:
+a loopback listener and 200 connections opened and closed, so TIME_WAIT is not empty), reached with
+containers.podman.podman. Round after round, in rotating order and with forks = N, it times as whole
+processes: ``ansible -m ping`` (the connection floor), ``ansible -m setup``, the audit playbook
+(reports included) and the sliced audit (two slices of tcpops.timewait.report in parallel, then
+tcpops.timewait.merge). Wall time and the controller's peak RSS (``ru_maxrss`` from ``wait4``).
+
+Controller part: synthetic ``tcp_state_facts`` results (one real result taken from this machine,
+its counts varied per host) for 1,000 and 10,000 hosts; times the rules (``fleet.host_entry``),
+the document and the five writers, and the publication into a temporary directory; peak memory
+from ``tracemalloc``. Per host: time and memory.
+"""
+
+import argparse
+import concurrent.futures
+import copy
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, "build", "collections")
+sys.path.insert(0, COLLECTIONS)
+BIN = os.path.dirname(sys.executable)
+IMAGE = "localhost/tcpops-debian:12"
+PREFIX = "tcpops-benchfleet-"
+LOAD = ("import socket,threading\n"
+        "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',8080));s.listen(512)\n"
+        "def serve():\n"
+        "    while True:\n"
+        "        c,_a=s.accept();c.close()\n"
+        "threading.Thread(target=serve,daemon=True).start()\n"
+        "for _i in range(200):\n"
+        "    c=socket.create_connection(('127.0.0.1',8080));c.recv(1);c.close()\n"
+        "import time\n"
+        "time.sleep(10**9)\n")
+
+
+def env():
+    result = dict(os.environ)
+    result.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+                  ANSIBLE_NOCOLOR="1", PYTHONPATH=COLLECTIONS,
+                  CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
+                                                 os.path.join(ROOT, "tests", "containers", "containers.conf")))
+    return result
+
+
+def podman(*args):
+    return subprocess.run(["podman"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=env(), check=False, timeout=600)
+
+
+def timed(argv, cwd):
+    """(wall seconds, peak RSS in MiB of the process tree it waited for, rc)."""
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=cwd)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - started, usage.ru_maxrss / 1024.0, process.returncode
+
+
+def timed_parallel(argvs, then, cwd):
+    started = time.monotonic()
+    processes = [subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=cwd)
+                 for a in argvs]
+    peak, rcs = 0.0, []
+    for process in processes:
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        peak = max(peak, usage.ru_maxrss / 1024.0)
+        rcs.append(process.returncode)
+    _seconds, rss, rc = timed(then, cwd)
+    return time.monotonic() - started, max(peak, rss), max(rcs + [rc])
+
+
+def podman_part(sizes, rounds, workdir):
+    rows = {}
+    for size in sizes:
+        names = [PREFIX + "%02d" % i for i in range(size)]
+
+        def start(name):
+            podman("rm", "-f", "-t", "0", name)
+            done = podman("run", "-d", "--name", name, "--network", "none", IMAGE, "python3", "-c", LOAD)
+            if done.returncode:
+                raise RuntimeError(done.stdout)
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                list(pool.map(start, names))
+            inventory = os.path.join(workdir, "inventory-%d.ini" % size)
+            with open(inventory, "w") as handle:
+                handle.write("[fleet]\n%s\n[fleet:vars]\nansible_connection=containers.podman.podman\n"
+                             "ansible_python_interpreter=/usr/bin/python3\n" % "\n".join(names))
+            reports = os.path.join(workdir, "reports-%d" % size)
+            common = ["-i", inventory, "-f", str(size)]
+            playbook = [os.path.join(BIN, "ansible-playbook")] + common + ["-e", "tcp_audit_fail_on=never",
+                                                                           "-e", "tcp_audit_report_dir=" + reports]
+            half = len(names) // 2
+            commands = {
+                "ping": lambda: timed([os.path.join(BIN, "ansible"), "fleet", "-m", "ansible.builtin.ping"] + common,
+                                      workdir),
+                "setup": lambda: timed([os.path.join(BIN, "ansible"), "fleet", "-m", "ansible.builtin.setup"] + common,
+                                       workdir),
+                "audit": lambda: timed(playbook + ["tcpops.timewait.audit"], workdir),
+                "sliced": lambda: timed_parallel(
+                    [playbook + ["-e", "tcp_audit_run_id=bench", "-e", "tcp_audit_merge=false", "--limit",
+                                 ",".join(part), "tcpops.timewait.report"] for part in (names[:half], names[half:])],
+                    playbook + ["-e", "tcp_audit_run_id=bench", "tcpops.timewait.merge"], workdir),
+            }
+            order = list(commands)
+            samples = dict((name, []) for name in order)
+            for round_index in range(rounds):
+                for name in order[round_index % len(order):] + order[:round_index % len(order)]:
+                    seconds, rss, rc = commands[name]()
+                    if rc:
+                        raise RuntimeError("%s at N=%d ended %d" % (name, size, rc))
+                    samples[name].append((seconds, rss))
+            rows[size] = dict((name, {"median_s": statistics.median(s for s, _r in values),
+                                      "peak_rss_mib": max(r for _s, r in values)})
+                              for name, values in samples.items())
+            print("N=%d %s" % (size, json.dumps(rows[size])), flush=True)
+        finally:
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda name: podman("rm", "-f", "-t", "0", name), names))
+    return rows
+
+
+def one_real_result():
+    done = subprocess.run([os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-m",
+                           "tcpops.timewait.tcp_state_facts", "-e", "ansible_python_interpreter=" + sys.executable],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True,
+                          env=dict(env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    return json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def controller_part(sizes):
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+
+    template = one_real_result()
+    rows = {}
+    for size in sizes:
+        results = []
+        for index in range(size):
+            result = copy.deepcopy(template)
+            counts = result["ansible_facts"]["tcp_state"].get("counts") or {}
+            if "time_wait" in counts:
+                counts["time_wait"] = index % 5000
+            results.append(("host-%05d" % index, result))
+        with tempfile.TemporaryDirectory() as base:
+            tracemalloc.start()
+            started = time.perf_counter()
+            hosts = dict((name, fleet.host_entry(result, None)) for name, result in results)
+            doc = fleet.build_document(hosts, "2026-01-01T00:00:00Z")
+            rendered = files.render_reports(doc, 1767225600)
+            run_dir = files.publish_run(rendered, base, "20260101T000000Z", {"report": "bench"})
+            files.point_latest(base, run_dir)
+            seconds = time.perf_counter() - started
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        rows[size] = {"seconds": seconds, "ms_per_host": seconds * 1000.0 / size,
+                      "peak_mib": peak / 1048576.0, "kib_per_host": peak / 1024.0 / size,
+                      "result_bytes": len(json.dumps(template))}
+        print("controller %d hosts %s" % (size, json.dumps(rows[size])), flush=True)
+    return rows
+
+
+def markdown(podman_rows, controller_rows):
+    lines = []
+    if podman_rows:
+        lines += ["| N | ping s | setup s | audit s | sliced s | audit/ping | audit/setup | peak RSS audit MiB |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for size, row in sorted(podman_rows.items()):
+            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f |" % (
+                size, row["ping"]["median_s"], row["setup"]["median_s"], row["audit"]["median_s"],
+                row["sliced"]["median_s"], row["audit"]["median_s"] / row["ping"]["median_s"],
+                row["audit"]["median_s"] / row["setup"]["median_s"], row["audit"]["peak_rss_mib"]))
+    if controller_rows:
+        lines += ["", "| hosts | s | ms/host | peak MiB | KiB/host |", "|---|---|---|---|---|"]
+        for size, row in sorted(controller_rows.items()):
+            lines.append("| %d | %.2f | %.3f | %.1f | %.1f |" % (
+                size, row["seconds"], row["ms_per_host"], row["peak_mib"], row["kib_per_host"]))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5,10,20,40")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--controller-sizes", default="1000,10000")
+    parser.add_argument("--skip-podman", action="store_true")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    print("load average at start: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
+    controller_rows = controller_part([int(s) for s in args.controller_sizes.split(",") if s])
+    podman_rows = {}
+    if not args.skip_podman:
+        with tempfile.TemporaryDirectory() as workdir:
+            podman_rows = podman_part([int(s) for s in args.sizes.split(",") if s], args.rounds, workdir)
+    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+    print(markdown(podman_rows, controller_rows))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"podman": podman_rows, "controller": controller_rows}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
