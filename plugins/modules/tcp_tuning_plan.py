@@ -28,8 +28,8 @@ description:
     The module itself does not fail on them so the role can assert them with one clear message.
   - Finds the lines of other sysctl files that fight the role's file (applied later with another
     value, or the obsolete C(tcp_tw_recycle)), following the order boot applies them in.
-  - The options that carry a role variable (C(tcp_tuning_<option>)) have no default of their own:
-    the role passes every one, and its C(defaults/main.yml) is the only place their defaults are declared.
+  - The options that carry a role variable (C(tcp_tuning_<option>)) have no default of their own. The
+    role passes every one, and its C(defaults/main.yml) is the only place their defaults are declared.
   - Read-only; the role's other tasks write.
 author:
   - tcpops maintainers (@tcpops)
