@@ -30,3 +30,57 @@ def published_reports():
             assert os.path.realpath(os.path.join(directory, name)) == os.path.join(run, name), name
         return visible
     return names
+
+
+class ContainerReader:
+    """What a test reads inside one container, through testinfra's own modules on ``container``.
+
+    Every read is one ``podman exec``: ``text`` and ``exists`` use ``file``, ``mode_and_owner``
+    the file's ``mode`` and ``uid``, ``names`` its ``listdir``, ``run`` the command module (rc,
+    stdout, stderr), ``sysctls`` one ``sysctl -e`` for many keys, ``listening_ports`` ``socket``.
+    """
+
+    def __init__(self, container):
+        self.container = container
+
+    def exists(self, path):
+        return self.container.file(path).exists
+
+    def text(self, path):
+        """The file's text, or None when there is no such file."""
+        handle = self.container.file(path)
+        return handle.content_string if handle.exists else None
+
+    def mode_and_owner(self, path):
+        handle = self.container.file(path)
+        return [handle.mode, handle.uid] if handle.exists else None
+
+    def names(self, directory):
+        handle = self.container.file(directory)
+        return sorted(handle.listdir()) if handle.is_directory else []
+
+    def run(self, command, *args):
+        result = self.container.run(command, *args)
+        return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
+
+    def sysctls(self, keys):
+        """``{key: value with white space folded}``; None for a key this kernel lacks."""
+        values = dict((key, None) for key in keys)
+        output = self.container.run("sysctl -e %s" % " ".join(["%s"] * len(keys)), *keys).stdout
+        for line in output.splitlines():
+            key, _sep, value = line.partition("=")
+            if key.strip() in values:
+                values[key.strip()] = " ".join(value.split())
+        return values
+
+    def listening_ports(self):
+        ports = set()
+        for address in self.container.socket.get_listening_sockets():
+            if address.startswith("tcp://"):
+                ports.add(int(address.rsplit(":", 1)[1]))
+        return sorted(ports)
+
+
+@pytest.fixture(scope="module")
+def reader(container):
+    return ContainerReader(container)

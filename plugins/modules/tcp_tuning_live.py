@@ -10,13 +10,16 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: tcp_tuning_live
-short_description: Set live sysctl values, writing only the keys that differ
+short_description: Internal to the tcpops.timewait.tcp_tuning role - set live sysctl values, writing only the keys that differ
 version_added: 0.1.0
 description:
+  - B(Internal to the tcpops.timewait.tcp_tuning role; do not use directly.) Its options and return
+    values follow the role and may change with it; use the role.
   - Writes each given key to C(/proc/sys) when its live value differs, then reads it back.
   - Values are compared as the kernel means them, so C(32768 60999) equals the kernel's tab-separated C(32768<TAB>60999)
     and a reserved port list matches whatever its order.
-  - Used by the C(tcpops.timewait.tcp_tuning) role to apply its file, to restore the saved values
+  - The C(tcpops.timewait.tcp_tuning) role runs it right after writing its file (whether or not the file
+    changed), to give back the originals of keys a profile no longer sets, to restore the saved values
     on C(tcp_tuning_state=absent), and in check mode to verify that the live values match.
 author:
   - tcpops maintainers (@tcpops)
@@ -30,6 +33,7 @@ options:
   kinds:
     description:
       - How to compare each key's value, C(int) (the default), C(port_range) or C(port_list).
+      - The role passes the RV(tcpops.timewait.tcp_tuning_plan#module:kinds) its plan returned.
     type: dict
     default: {}
   proc_root:
@@ -54,20 +58,11 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Apply two TCP settings now
+# Internal to the tcpops.timewait.tcp_tuning role, which runs it as below after writing its file.
+- name: Bring the live values to the file
   tcpops.timewait.tcp_tuning_live:
-    values:
-      net.ipv4.tcp_tw_reuse: 1
-      net.ipv4.ip_local_port_range: "10240 65535"
-    kinds:
-      net.ipv4.ip_local_port_range: port_range
-
-- name: Verify that the live values match, changing nothing
-  tcpops.timewait.tcp_tuning_live:
-    values:
-      net.ipv4.tcp_timestamps: 1
-  check_mode: true
-  register: drift
+    values: "{{ __tcp_tuning_plan.rendered }}"
+    kinds: "{{ __tcp_tuning_plan.kinds }}"
 """
 
 RETURN = r"""

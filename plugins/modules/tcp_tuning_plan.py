@@ -10,9 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: tcp_tuning_plan
-short_description: Plan the TCP sysctl settings of the tcp_tuning role on one host, changing nothing
+short_description: Internal to the tcpops.timewait.tcp_tuning role - plan its settings on one host, changing nothing
 version_added: 0.1.0
 description:
+  - B(Internal to the tcpops.timewait.tcp_tuning role; do not use directly.) Its options and return
+    values follow the role and may change with it; use the role.
   - Chooses the profile (C(auto) reads the host's C(tcp_state) facts), lays the overrides over the
     profile's vetted values, and keeps only the keys this kernel has and this host may write;
     the others come back in RV(left_out) with the reason.
@@ -26,74 +28,78 @@ description:
     The module itself does not fail on them so the role can assert them with one clear message.
   - Finds the lines of other sysctl files that fight the role's file (applied later with another
     value, or the obsolete C(tcp_tw_recycle)), following the order boot applies them in.
+  - The options that carry a role variable (C(tcp_tuning_<option>)) have no default of their own. The
+    role passes every one, and its C(defaults/main.yml) is the only place their defaults are declared.
   - Read-only; the role's other tasks write.
 author:
   - tcpops maintainers (@tcpops)
 options:
   state:
-    description: C(present) plans the file and its values; C(absent) plans restoring the saved live values.
+    description: C(present) plans the file and its values; C(absent) plans restoring the saved live values (C(tcp_tuning_state)).
     type: str
     choices: [present, absent]
-    default: present
+    required: true
   profile:
-    description: C(auto) or one of the profiles of O(profiles).
+    description: C(auto) or one of the profiles of O(profiles) (C(tcp_tuning_profile)).
     type: str
-    default: auto
+    required: true
   profiles:
     description:
       - The vetted table, by profile name. Each profile has C(settings), a list of rows with C(key),
         C(value), C(why) and optionally C(at_least) (never render below the live value),
         C(requires=conntrack) and C(reserve_listening) (the value is computed from the listening ports).
     type: dict
-    default: {}
+    required: true
   limits:
     description:
       - Vetted limits by key, used to validate every value. Each row has C(kind) (C(int), C(port_range)
         or C(port_list)) and C(min)/C(max)/C(choices) or C(min_port)/C(max_port)/C(min_span).
       - The keys of this table are the only keys O(overrides) may set.
     type: dict
-    default: {}
+    required: true
   overrides:
-    description: Per-key values that replace the profile's; C(null) drops a key from the profile.
+    description: Per-key values that replace the profile's; C(null) drops a key from the profile (C(tcp_tuning_overrides)).
     type: dict
-    default: {}
+    required: true
   facts:
     description: The host's C(ansible_facts.tcp_state) from M(tcpops.timewait.tcp_state_facts).
     type: dict
   fix_conflicts:
-    description: Whether the role will comment out conflicting lines; plans RV(fixes) when true.
+    description: Whether the role will comment out conflicting lines; plans RV(fixes) when true (C(tcp_tuning_fix_conflicts)).
     type: bool
-    default: false
+    required: true
   sysctl_file:
-    description: The role's file, an absolute C(*.conf) path directly under a sysctl.d directory.
+    description:
+      - The role's file, an absolute C(*.conf) path directly under a sysctl.d directory (C(tcp_tuning_sysctl_file)).
+      - Checked exactly as given (type C(str), not C(path), which would expand C(~) and variables first).
     type: str
-    default: /etc/sysctl.d/90-tcpops-timewait.conf
+    required: true
   state_file:
     description:
       - The restore file, where the live values from before the role's first change are kept. Absolute,
-        outside the sysctl.d directories and C(/proc), C(/sys), C(/dev), not directly in C(/).
+        outside the sysctl.d directories and C(/proc), C(/sys), C(/dev), not directly in C(/) (C(tcp_tuning_state_file)).
     type: str
-    default: /var/lib/tcpops-timewait/tcp_tuning.json
+    required: true
   auto_min_time_wait:
-    description: Outbound or inbound TIME_WAIT count from which profile C(auto) takes the direction as evidence.
+    description: Outbound or inbound TIME_WAIT count from which profile C(auto) takes the direction as evidence (C(tcp_tuning_auto_min_time_wait)).
     type: int
-    default: 100
+    required: true
   auto_ignore_ports:
-    description: Listening ports that do not make a host a server for profile C(auto).
+    description: Listening ports that do not make a host a server for profile C(auto) (C(tcp_tuning_auto_ignore_ports)).
     type: list
     elements: int
-    default: [22]
+    required: true
   tw_recycle_why:
     description: The comment written above the forced C(net.ipv4.tcp_tw_recycle = 0) on old kernels.
     type: str
-    default: tcp_tw_recycle drops SYNs from clients behind NAT; forced off
+    required: true
   discard_restore_file:
     description:
       - Go past a damaged or foreign restore file (and, with O(state=present), a missing one next to the
         role's own sysctl file) instead of refusing. The role then sets the file aside and takes the
-        current live values as the originals.
+        current live values as the originals (C(tcp_tuning_discard_restore_file)).
     type: bool
-    default: false
+    required: true
   root:
     description: Where the host's file system is, for reading the sysctl files. Tests use a fixture tree.
     type: path
@@ -119,27 +125,12 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Gather the TCP state
-  tcpops.timewait.tcp_state_facts:
-
-- name: Plan the client profile
-  tcpops.timewait.tcp_tuning_plan:
-    profile: client
-    profiles:
-      client:
-        settings:
-          - key: net.ipv4.tcp_tw_reuse
-            value: 1
-            why: reuse TIME_WAIT ports for new outbound connections
-    limits:
-      net.ipv4.tcp_tw_reuse: {kind: int, choices: [0, 1, 2]}
-    facts: "{{ ansible_facts.tcp_state }}"
-  register: plan
-
-- name: Refuse what the plan refuses
-  ansible.builtin.assert:
-    that: plan.errors | length == 0
-    fail_msg: "{{ plan.errors | join('; ') }}"
+# Internal to the tcpops.timewait.tcp_tuning role, which runs it as below; use the role instead.
+- name: Tune TCP with the role
+  ansible.builtin.include_role:
+    name: tcpops.timewait.tcp_tuning
+  vars:
+    tcp_tuning_profile: client
 """
 
 RETURN = r"""
@@ -255,6 +246,13 @@ ran_in_check_mode:
       the role skips verifying live values when it did.
   returned: always
   type: bool
+kinds:
+  description:
+    - Every key the role may write, with the kind of its value (C(int), C(port_range), C(port_list)),
+      for M(tcpops.timewait.tcp_tuning_live) to compare values as the kernel means them.
+  returned: always
+  type: dict
+  sample: {"net.ipv4.ip_local_port_range": "port_range", "net.ipv4.tcp_tw_reuse": "int"}
 kernel:
   description: The kernel release.
   returned: always
@@ -263,28 +261,27 @@ kernel:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import (
-    PlanInput, build_plan, build_restore_plan)
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import PlanInput, plan_for
 
 
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            profile=dict(type="str", default="auto"),
-            profiles=dict(type="dict", default={}),
-            limits=dict(type="dict", default={}),
-            overrides=dict(type="dict", default={}),
+            state=dict(type="str", choices=["present", "absent"], required=True),
+            profile=dict(type="str", required=True),
+            profiles=dict(type="dict", required=True),
+            limits=dict(type="dict", required=True),
+            overrides=dict(type="dict", required=True),
             facts=dict(type="dict"),
-            fix_conflicts=dict(type="bool", default=False),
-            sysctl_file=dict(type="str", default="/etc/sysctl.d/90-tcpops-timewait.conf"),
-            state_file=dict(type="str", default="/var/lib/tcpops-timewait/tcp_tuning.json"),
-            auto_min_time_wait=dict(type="int", default=100),
-            auto_ignore_ports=dict(type="list", elements="int", default=[22]),
-            tw_recycle_why=dict(type="str", default="tcp_tw_recycle drops SYNs from clients behind NAT; forced off"),
+            fix_conflicts=dict(type="bool", required=True),
+            sysctl_file=dict(type="str", required=True),
+            state_file=dict(type="str", required=True),
+            auto_min_time_wait=dict(type="int", required=True),
+            auto_ignore_ports=dict(type="list", elements="int", required=True),
+            tw_recycle_why=dict(type="str", required=True),
+            discard_restore_file=dict(type="bool", required=True),
             root=dict(type="path", default="/"),
             proc_root=dict(type="path", default="/proc"),
-            discard_restore_file=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -292,15 +289,7 @@ def build_module():
 
 def main():
     module = build_module()
-    params = module.params
-    given = PlanInput(
-        profiles=params["profiles"], limits=params["limits"], profile=params["profile"],
-        overrides=params["overrides"], facts=params["facts"], fix_conflicts=params["fix_conflicts"],
-        sysctl_file=params["sysctl_file"], state_file=params["state_file"],
-        auto_min_time_wait=params["auto_min_time_wait"], auto_ignore_ports=params["auto_ignore_ports"],
-        tw_recycle_why=params["tw_recycle_why"], root=params["root"], proc_root=params["proc_root"],
-        discard_restore_file=params["discard_restore_file"])
-    plan = build_plan(given) if params["state"] == "present" else build_restore_plan(given)
+    plan = plan_for(PlanInput(**dict((name, module.params[name]) for name in PlanInput._fields)))
     module.exit_json(changed=False, ran_in_check_mode=module.check_mode, **plan)
 
 

@@ -94,3 +94,41 @@ def tuning_kernel_proc():
         return str(root)
 
     return build
+
+
+TCP_TUNING_ROLE = pathlib.Path(__file__).parents[2] / "roles" / "tcp_tuning"
+
+
+# Run in a child interpreter: loading Ansible's controller-side templating changes process-wide state
+# (module warnings stop reaching the module result) that other unit tests depend on.
+_RENDER = """
+import json, sys
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+loader = DataLoader()
+raw = loader.load_from_file(sys.argv[1], trusted_as_template=True)
+print(json.dumps(Templar(loader=loader, variables=raw).template(raw)))
+"""
+
+
+def _render_role_file(relative):
+    """A file of the tcp_tuning role rendered by Ansible's own templating, as plain JSON data (what a
+    module receives): the tests never re-compose the role's variables themselves."""
+    import subprocess
+    import sys
+
+    output = subprocess.run([sys.executable, "-c", _RENDER, str(TCP_TUNING_ROLE / relative)], check=True,
+                            stdout=subprocess.PIPE).stdout
+    return json.loads(output)
+
+
+@pytest.fixture(scope="session")
+def tcp_tuning_vars():
+    """roles/tcp_tuning/vars/main.yml rendered: ``__tcp_tuning_profiles`` holds each profile's rows."""
+    return _render_role_file("vars/main.yml")
+
+
+@pytest.fixture(scope="session")
+def tcp_tuning_defaults():
+    """roles/tcp_tuning/defaults/main.yml rendered: the one declaration of the role's defaults."""
+    return _render_role_file("defaults/main.yml")

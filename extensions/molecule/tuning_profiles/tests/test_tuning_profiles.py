@@ -1,7 +1,9 @@
 """Inside each converged container: the file, the live values, the conflicts, the reserved ports.
 
-Every fact about a container is collected by one command through ``podman exec`` (the shared
-``container`` fixture), then the tests assert on it.
+Every fact about a container is read once through the shared ``reader`` fixture (testinfra's file,
+command and socket modules over ``podman exec``), in the order below: the files and live values
+first, then ``sysctl -p`` and ``sysctl --system`` (which apply them as boot would), then the live
+values again. The tests assert on that record.
 """
 
 import json
@@ -12,62 +14,32 @@ import yaml
 
 CASES = yaml.safe_load((pathlib.Path(__file__).parents[1] / "vars" / "cases.yml").read_text())["tuning_cases"]
 FILE = "/etc/sysctl.d/90-tcpops-timewait.conf"
-
-COLLECT = r"""
-import glob, json, os, subprocess
-
-FILE = "/etc/sysctl.d/90-tcpops-timewait.conf"
 KEYS = ["net.ipv4.tcp_timestamps", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_fin_timeout",
         "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn",
         "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
         "net.netfilter.nf_conntrack_tcp_timeout_time_wait", "net.netfilter.nf_conntrack_max"]
-
-def read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-def live():
-    values = {}
-    for key in KEYS:
-        text = read("/proc/sys/" + key.replace(".", "/"))
-        values[key] = None if text is None else " ".join(text.split())
-    return values
-
-def run(*argv):
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    out, err = proc.communicate()
-    return {"rc": proc.returncode, "stdout": out, "stderr": err}
-
-def listening():
-    ports = set()
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in (read(name) or "").splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A":
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return sorted(ports)
-
-state = {"files": {}, "stat": {}}
-for path in (FILE, "/etc/sysctl.conf", "/etc/sysctl.d/99-hardening.conf", "/root/tcp_tuning_result.json",
-             "/var/lib/tcpops-timewait/tcp_tuning.json"):
-    state["files"][path] = read(path)
-    if os.path.exists(path):
-        info = os.stat(path)
-        state["stat"][path] = [info.st_mode & 0o7777, info.st_uid]
-state["backups"] = dict((path, read(path)) for path in glob.glob("/etc/sysctl.conf.*~") + glob.glob("/etc/sysctl.d/*~"))
-state["live"] = live()
-state["listening"] = listening()
-state["sysctl_p_file"] = run("sysctl", "-p", FILE)
-state["sysctl_p_conf"] = run("sysctl", "-p", "/etc/sysctl.conf")
-state["sysctl_system"] = run("sysctl", "--system")
-state["live_after_system"] = live()
-print(json.dumps(state))
-"""
+FILES = (FILE, "/etc/sysctl.conf", "/etc/sysctl.d/99-hardening.conf", "/root/tcp_tuning_result.json",
+         "/var/lib/tcpops-timewait/tcp_tuning.json")
 
 _STATES = {}
+
+
+def collect(reader):
+    state = {"files": {}, "stat": {}}
+    for path in FILES:
+        state["files"][path] = reader.text(path)
+        if state["files"][path] is not None:
+            state["stat"][path] = reader.mode_and_owner(path)
+    backups = ["/etc/" + name for name in reader.names("/etc") if name.startswith("sysctl.conf.") and name.endswith("~")]
+    backups += ["/etc/sysctl.d/" + name for name in reader.names("/etc/sysctl.d") if name.endswith("~")]
+    state["backups"] = dict((path, reader.text(path)) for path in backups)
+    state["live"] = reader.sysctls(KEYS)
+    state["listening"] = reader.listening_ports()
+    state["sysctl_p_file"] = reader.run("sysctl -p %s", FILE)
+    state["sysctl_p_conf"] = reader.run("sysctl -p /etc/sysctl.conf")
+    state["sysctl_system"] = reader.run("sysctl --system")
+    state["live_after_system"] = reader.sysctls(KEYS)
+    return state
 
 
 @pytest.fixture
@@ -76,10 +48,10 @@ def case(host):
 
 
 @pytest.fixture
-def state(host, container):
+def state(host, reader):
     name = host.backend.get_hostname()
     if name not in _STATES:
-        _STATES[name] = json.loads(container.check_output("python3 -c %s", COLLECT))
+        _STATES[name] = collect(reader)
     return _STATES[name]
 
 

@@ -1,7 +1,7 @@
 """Every refusal left the host as its snapshot; every recovery brought back the original live values exactly.
 
 converge.yml wrote /root/snap/NAME.txt after each step; a name ``X--BASE`` must equal snapshot BASE.
-One command through ``podman exec`` (the shared ``container`` fixture) collects all of them.
+The shared ``reader`` fixture (testinfra's file module over ``podman exec``) reads all of them once.
 """
 
 import difflib
@@ -9,17 +9,6 @@ import json
 
 import pytest
 
-COLLECT = (
-    "python3 -c 'import glob, json, os\n"
-    "def read(path):\n"
-    "    try:\n"
-    "        return open(path).read()\n"
-    "    except (IOError, OSError):\n"
-    "        return None\n"
-    "snaps = dict((os.path.basename(p)[:-4], read(p)) for p in glob.glob(\"/root/snap/*.txt\"))\n"
-    "print(json.dumps({\"snaps\": snaps, \"switch\": read(\"/root/switch_result.json\"),\n"
-    "    \"auto\": read(\"/root/auto_result.json\"), \"discard\": read(\"/root/discard_result.json\")}))'"
-)
 # Every comparison converge.yml makes: a missing snapshot fails the run instead of passing it by.
 EXPECTED = sorted(
     ["damaged-%s-%s--damaged-%s" % (case, state, case)
@@ -37,10 +26,17 @@ SWITCHED_BACK = ("net.ipv4.tcp_tw_reuse", "net.ipv4.ip_local_port_range", "net.i
 _STATE = {}
 
 
+def collect(reader):
+    snaps = dict((name[:-4], reader.text("/root/snap/" + name)) for name in reader.names("/root/snap")
+                 if name.endswith(".txt"))
+    return {"snaps": snaps, "switch": reader.text("/root/switch_result.json"),
+            "auto": reader.text("/root/auto_result.json"), "discard": reader.text("/root/discard_result.json")}
+
+
 @pytest.fixture
-def state(container):
+def state(reader):
     if not _STATE:
-        _STATE.update(json.loads(container.check_output("bash -c %s", COLLECT)))
+        _STATE.update(collect(reader))
     return _STATE
 
 

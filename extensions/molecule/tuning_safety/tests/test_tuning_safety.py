@@ -1,7 +1,7 @@
 """Refusals change nothing; absent brings back the live values from before the role, exactly.
 
-One command per container, through ``podman exec`` (the shared ``container`` fixture), collects
-everything; the snapshot is the same one prepare.yml wrote to /root/before.txt.
+Each container is read once through the shared ``reader`` fixture (testinfra's file and command
+modules over ``podman exec``); the snapshot command is the one prepare.yml wrote /root/before.txt with.
 """
 
 import difflib
@@ -17,30 +17,26 @@ SNAPSHOT = (
     " cat /etc/sysctl.conf 2>/dev/null || true;"
     " head -n 1000 /etc/sysctl.d/*.conf 2>/dev/null || true; }"
 )
-COLLECT = (
-    "{ %s; } > /tmp/now.txt; python3 -c '"
-    "import json, os, subprocess\n"
-    "def read(path):\n"
-    "    try:\n"
-    "        return open(path).read()\n"
-    "    except (IOError, OSError):\n"
-    "        return None\n"
-    "write = subprocess.call([\"sysctl\", \"-qw\", \"net.ipv4.tcp_syncookies=1\"])\n"
-    "print(json.dumps({\"before\": read(\"/root/before.txt\"), \"now\": read(\"/tmp/now.txt\"),\n"
-    "    \"absent\": read(\"/root/absent_result.json\"), \"write_rc\": write,\n"
-    "    \"paths\": dict((p, os.path.exists(p)) for p in (\"/etc/sysctl.d/90-tcpops-timewait.conf\",\n"
-    "        \"/var/lib/tcpops-timewait/tcp_tuning.json\", \"/var/lib/tcpops-timewait\"))}))'"
-) % SNAPSHOT
+PATHS = ("/etc/sysctl.d/90-tcpops-timewait.conf", "/var/lib/tcpops-timewait/tcp_tuning.json", "/var/lib/tcpops-timewait")
 
 _STATES = {}
 
 
+def collect(reader, name):
+    now = reader.run("bash -c %s", SNAPSHOT)
+    assert now["rc"] == 0, now["stderr"]
+    return {"name": name, "before": reader.text("/root/before.txt"), "now": now["stdout"],
+            "absent": reader.text("/root/absent_result.json"),
+            # writing the value it already has: a no-op where allowed, EACCES/EROFS where not
+            "write_rc": reader.run("sysctl -qw net.ipv4.tcp_syncookies=1")["rc"],
+            "paths": dict((path, reader.exists(path)) for path in PATHS)}
+
+
 @pytest.fixture
-def state(host, container):
+def state(host, reader):
     name = host.backend.get_hostname()
     if name not in _STATES:
-        _STATES[name] = json.loads(container.check_output("bash -c %s", COLLECT))
-        _STATES[name]["name"] = name
+        _STATES[name] = collect(reader, name)
     return _STATES[name]
 
 

@@ -4,13 +4,10 @@ import json
 import pathlib
 
 import pytest
-import yaml
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import ROLE_VARIABLES
 from ansible_collections.tcpops.timewait.plugins.modules import tcp_tuning_live, tcp_tuning_plan
-
-REPO = pathlib.Path(__file__).parents[4]
-ROLE_VARS = yaml.safe_load((REPO / "roles" / "tcp_tuning" / "vars" / "main.yml").read_text())
 
 
 def run(module, args, capsys):
@@ -18,6 +15,20 @@ def run(module, args, capsys):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def plan_args(tcp_tuning_vars, tcp_tuning_defaults):
+    """The arguments tasks/plan.yml passes with the role's defaults, with a test's changes."""
+
+    def make(**changes):
+        args = dict((name, tcp_tuning_defaults["tcp_tuning_" + name]) for name in ROLE_VARIABLES)
+        args.update(profiles=tcp_tuning_vars["__tcp_tuning_profiles"], limits=tcp_tuning_vars["__tcp_tuning_limits"],
+                    tw_recycle_why=tcp_tuning_vars["__tcp_tuning_tw_recycle_why"])
+        args.update(changes)
+        return args
+
+    return make
 
 
 @pytest.fixture
@@ -31,23 +42,24 @@ def proc(tmp_path):
     return str(tmp_path / "proc")
 
 
-def test_plan_module_on_an_old_kernel(proc, tmp_path, capsys):
-    settings = ROLE_VARS["__tcp_tuning_common_settings"] + ROLE_VARS["__tcp_tuning_server_settings"]
-    result = run(tcp_tuning_plan, {
-        "profile": "server", "profiles": {"server": {"settings": settings}},
-        "limits": ROLE_VARS["__tcp_tuning_limits"], "facts": {}, "root": str(tmp_path), "proc_root": proc,
-        "_ansible_check_mode": True}, capsys)
+def test_plan_module_on_an_old_kernel(proc, tmp_path, capsys, plan_args):
+    result = run(tcp_tuning_plan, plan_args(profile="server", facts={}, root=str(tmp_path), proc_root=proc,
+                                            _ansible_check_mode=True), capsys)
     assert result["changed"] is False and result["errors"] == []
     assert result["ran_in_check_mode"] is True
     assert result["rendered"] == {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_timestamps": 1,
                                   "net.ipv4.tcp_syncookies": 1, "net.ipv4.tcp_fin_timeout": 30}
     assert sorted(s["key"] for s in result["left_out"]) == ["net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog"]
+    # every key the role may write, with its kind, for tcp_tuning_live: the role computes none itself
+    assert result["kinds"]["net.ipv4.ip_local_port_range"] == "port_range"
+    assert result["kinds"]["net.ipv4.ip_local_reserved_ports"] == "port_list"
+    assert result["kinds"]["net.ipv4.tcp_tw_recycle"] == "int"
 
 
-def test_plan_module_reports_refusals_without_failing(proc, tmp_path, capsys):
-    result = run(tcp_tuning_plan, {"profile": "server", "profiles": {"server": {"settings": []}},
-                                   "limits": {}, "overrides": {"net.ipv4.tcp_tw_recycle": 1},
-                                   "root": str(tmp_path), "proc_root": proc}, capsys)
+def test_plan_module_reports_refusals_without_failing(proc, tmp_path, capsys, plan_args):
+    result = run(tcp_tuning_plan, plan_args(profile="server", profiles={"server": {"settings": []}}, limits={},
+                                            overrides={"net.ipv4.tcp_tw_recycle": 1}, root=str(tmp_path),
+                                            proc_root=proc), capsys)
     assert result.get("failed") is not True
     assert len(result["errors"]) == 1
 
@@ -81,10 +93,8 @@ RESERVED_RESULT_KEYS = {
 }
 
 
-def test_no_module_result_uses_a_reserved_key_for_its_own_data(proc, tmp_path, capsys):
-    settings = ROLE_VARS["__tcp_tuning_common_settings"] + ROLE_VARS["__tcp_tuning_server_settings"]
-    common = {"profile": "server", "profiles": {"server": {"settings": settings}},
-              "limits": ROLE_VARS["__tcp_tuning_limits"], "facts": {}, "root": str(tmp_path), "proc_root": proc}
+def test_no_module_result_uses_a_reserved_key_for_its_own_data(proc, tmp_path, capsys, plan_args):
+    common = plan_args(profile="server", facts={}, root=str(tmp_path), proc_root=proc)
     present = run(tcp_tuning_plan, common, capsys)
     absent = run(tcp_tuning_plan, dict(common, state="absent"), capsys)
     live = run(tcp_tuning_live, {"values": {"net.ipv4.tcp_tw_recycle": 0}, "proc_root": proc,
@@ -96,3 +106,11 @@ def test_no_module_result_uses_a_reserved_key_for_its_own_data(proc, tmp_path, c
     assert set(absent) & own == set()
     # diff is used for what Ansible means by it
     assert set(live) & own == {"diff"}
+
+
+def test_plan_module_has_no_defaults_of_its_own_for_role_variables(proc, tmp_path, capsys, plan_args):
+    """A role variable left out is an error, not a second default that could drift from defaults/main.yml."""
+    args = plan_args(profile="server", facts={}, root=str(tmp_path), proc_root=proc)
+    del args["state_file"]
+    result = run(tcp_tuning_plan, args, capsys)
+    assert result["failed"] is True and "state_file" in result["msg"]

@@ -6,25 +6,12 @@ import pathlib
 import shutil
 
 import pytest
-import yaml
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning import restore as restore_file
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import (
-    PlanInput, build_plan, build_restore_plan)
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import build_plan, build_restore_plan
 
 REPO = pathlib.Path(__file__).parents[5]
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "tuning"
-ROLE_VARS = yaml.safe_load((REPO / "roles" / "tcp_tuning" / "vars" / "main.yml").read_text())
-
-
-def role_profiles():
-    """The profile table exactly as the role's vars compose it."""
-    common = ROLE_VARS["__tcp_tuning_common_settings"]
-    server = ROLE_VARS["__tcp_tuning_server_settings"]
-    client = ROLE_VARS["__tcp_tuning_client_settings"]
-    nat = ROLE_VARS["__tcp_tuning_nat_settings"]
-    return {"server": {"settings": common + server}, "client": {"settings": common + client},
-            "proxy": {"settings": common + server + client}, "nat_gateway": {"settings": common + nat}}
 
 
 def facts(name):
@@ -32,8 +19,9 @@ def facts(name):
 
 
 @pytest.fixture
-def host(tmp_path, tuning_kernel_proc):
-    """Build PlanInput for a fixture host: kernel tree, /etc tree (empty or the folk one), facts."""
+def host(tmp_path, tuning_kernel_proc, role_plan_input):
+    """Build PlanInput for a fixture host: kernel tree, /etc tree (empty or the folk one), facts; the role's
+    rendered tables and defaults for everything else."""
 
     hosts = []
 
@@ -47,9 +35,8 @@ def host(tmp_path, tuning_kernel_proc):
             root.mkdir(parents=True)
         (root / "etc" / "sysctl.d").mkdir(parents=True, exist_ok=True)
         options.setdefault("profile", "client")
-        return PlanInput(role_profiles(), ROLE_VARS["__tcp_tuning_limits"], facts=facts(facts_name),
-                         tw_recycle_why=ROLE_VARS["__tcp_tuning_tw_recycle_why"], root=str(root),
-                         proc_root=tuning_kernel_proc(base, kernel), **options)
+        return role_plan_input(facts=facts(facts_name), root=str(root), proc_root=tuning_kernel_proc(base, kernel),
+                               **options)
 
     return make
 

@@ -6,24 +6,18 @@ import os
 import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.kernel import KernelSysctl
-from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import (
-    PlanInput, build_plan, build_restore_plan)
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import build_plan, build_restore_plan
 
 REPO = pathlib.Path(__file__).parents[5]
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "tuning"
-ROLE_VARS = yaml.safe_load((REPO / "roles" / "tcp_tuning" / "vars" / "main.yml").read_text())
-COMMON = ROLE_VARS["__tcp_tuning_common_settings"]
-PROFILES = {"server": {"settings": COMMON + ROLE_VARS["__tcp_tuning_server_settings"]},
-            "client": {"settings": COMMON + ROLE_VARS["__tcp_tuning_client_settings"]}}
 ROLE_FILE = ("# Ansible managed\n# tcpops.timewait.tcp_tuning: profile client\n\n"
              "net.ipv4.tcp_tw_reuse = 1\n")
 
 
 @pytest.fixture
-def host(tmp_path, tuning_kernel_proc):
+def host(tmp_path, tuning_kernel_proc, role_plan_input):
     count = []
 
     def make(**options):
@@ -33,8 +27,8 @@ def host(tmp_path, tuning_kernel_proc):
         (root / "etc" / "sysctl.d").mkdir(parents=True)
         options.setdefault("profile", "client")
         facts = json.loads((FIXTURES / "facts" / "client.json").read_text())
-        return PlanInput(PROFILES, ROLE_VARS["__tcp_tuning_limits"], facts=facts, root=str(root),
-                         proc_root=tuning_kernel_proc(base, "linux-6.12-container"), **options)
+        return role_plan_input(facts=facts, root=str(root),
+                               proc_root=tuning_kernel_proc(base, "linux-6.12-container"), **options)
 
     return make
 
@@ -61,7 +55,7 @@ def apply(given, plan):
 
 def live(given):
     kernel = KernelSysctl(given.proc_root)
-    return dict((key, kernel.read(key)) for key in sorted(ROLE_VARS["__tcp_tuning_limits"]) if kernel.exists(key))
+    return dict((key, kernel.read(key)) for key in sorted(given.limits) if kernel.exists(key))
 
 
 DAMAGED = [
@@ -137,8 +131,7 @@ def test_a_profile_switch_gives_back_the_keys_no_longer_set(host):
     given = host()
     originals = live(given)
     apply(given, build_plan(given))
-    server = PlanInput(PROFILES, given.limits, profile="server", facts=given.facts, root=given.root,
-                       proc_root=given.proc_root)
+    server = given._replace(profile="server")
     plan = build_plan(server)
     assert plan["errors"] == []
     assert plan["release"] == {"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.tcp_max_tw_buckets": "65536",
