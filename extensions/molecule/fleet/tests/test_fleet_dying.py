@@ -93,7 +93,7 @@ def test_after_csv_junit_prom_and_html_show_the_dead_host_unreachable(run):
     error = junit.find("testsuite[@name='fleet-doomed']/testcase/error")
     assert error.get("type") == "unreachable" and "exited with result 255" in error.get("message")
     prom = read(run, "remediate-after", "tcp-audit.prom").splitlines()
-    assert 'tcp_audit_host_status{host="fleet-doomed"} 4' in prom
+    assert 'tcp_audit_host_status{host="fleet-doomed",report="remediate-after"} 4' in prom
     page = read(run, "remediate-after", "tcp-audit.html")
     assert "Reason: Failed to create temporary directory, exited with result 255" in page
 
