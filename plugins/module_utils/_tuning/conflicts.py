@@ -20,6 +20,7 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys impor
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.files import (
     host_target, ordered_files, read_assignments)
 
+
 class SysctlFiles:
     """Every assignment of every sysctl file, in boot order, with the role's file placed among them."""
 
