@@ -166,10 +166,20 @@ def playbook():
     return Runner
 
 
-@pytest.fixture(scope="session")
-def reportdirs():
-    """The tests/support/reportdirs.py module: checks of a report directory, file by file."""
-    spec = importlib.util.spec_from_file_location("tcpops_reportdirs", REPO / "tests" / "support" / "reportdirs.py")
+def _support_module(name):
+    spec = importlib.util.spec_from_file_location("tcpops_" + name, REPO / "tests" / "support" / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def reportdirs():
+    """The tests/support/reportdirs.py module: checks of a report directory, file by file."""
+    return _support_module("reportdirs")
+
+
+@pytest.fixture(scope="session")
+def node_exporter():
+    """The tests/support/node_exporter.py module: a real node_exporter scraped over loopback."""
+    return _support_module("node_exporter")

@@ -10,11 +10,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -286,32 +283,10 @@ def test_the_rules_fire_on_the_real_prom_what_its_json_says(audit, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def node_exporter():
-    binary = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
-    if binary is None:
-        pytest.skip("node_exporter is not installed (scripts/install-system-deps.sh installs prometheus-node-exporter)")
-    return binary
 
 
-def free_loopback_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def scrape(port, deadline):
-    while True:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def test_node_exporter_publishes_the_real_prom_through_a_link(audit, tmp_path):
-    """docs/monitoring.md's setup: a link in the textfile directory to the .prom a report writes."""
+def test_node_exporter_publishes_the_real_prom_through_a_link(audit, tmp_path, node_exporter):
+    """A link in the textfile directory to the .prom a report writes is published as the file itself."""
     prom, _doc = audit
     written = tmp_path / "reports" / "tcp-audit.prom"
     written.parent.mkdir()
@@ -319,16 +294,7 @@ def test_node_exporter_publishes_the_real_prom_through_a_link(audit, tmp_path):
     textfile_dir = tmp_path / "textfile"
     textfile_dir.mkdir()
     (textfile_dir / "tcp-audit.prom").symlink_to(written)
-    port = free_loopback_port()
-    exporter = subprocess.Popen([node_exporter(), "--collector.disable-defaults", "--collector.textfile",
-                                 "--collector.textfile.directory=%s" % textfile_dir,
-                                 "--web.listen-address=127.0.0.1:%d" % port],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        scraped = scrape(port, time.monotonic() + 30)
-    finally:
-        exporter.terminate()
-        exporter.wait(timeout=30)
+    scraped = node_exporter.scrape_textfiles(str(textfile_dir))
     assert "node_textfile_scrape_error 0" in scraped.splitlines()
     published = [s for s in parse_prom(scraped) if s[0].startswith("tcp_audit_")]
     assert sorted(published, key=repr) == sorted(parse_prom(prom), key=repr)

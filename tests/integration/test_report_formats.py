@@ -6,10 +6,6 @@ scraped from a real node_exporter.
 import csv
 import json
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -79,25 +75,10 @@ def test_hostile_process_names_are_safe_in_every_report(netns, planter, tmp_path
     reportdirs.promtool_check(str(dest / "tcp-audit.prom"))
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def scrape(port):
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(tmp_path, playbook, reportdirs):
+def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(tmp_path, playbook, reportdirs,
+                                                                               node_exporter):
     textfiles = tmp_path / "textfile"
     textfiles.mkdir()
     (textfiles / "other.prom").write_text("# HELP other_up Something else.\n# TYPE other_up gauge\nother_up 1\n")
@@ -114,16 +95,7 @@ def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(t
     for name in os.listdir(str(textfiles)):
         reportdirs.promtool_check(str(textfiles / name))
 
-    port = free_port()
-    exporter = subprocess.Popen(["/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:%d" % port,
-                                 "--collector.disable-defaults", "--collector.textfile",
-                                 "--collector.textfile.directory=%s" % textfiles],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        metrics = scrape(port)
-    finally:
-        exporter.terminate()
-        exporter.wait(timeout=20)
+    metrics = node_exporter.scrape_textfiles(str(textfiles))
     assert "node_textfile_scrape_error 0" in metrics.splitlines()
     lines = metrics.splitlines()
     for report in ("audit", "report", "nightly"):
