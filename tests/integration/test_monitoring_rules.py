@@ -283,8 +283,6 @@ def test_the_rules_fire_on_the_real_prom_what_its_json_says(audit, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-
-
 def test_node_exporter_publishes_the_real_prom_through_a_link(audit, tmp_path, node_exporter):
     """A link in the textfile directory to the .prom a report writes is published as the file itself."""
     prom, _doc = audit

@@ -75,8 +75,6 @@ def test_hostile_process_names_are_safe_in_every_report(netns, planter, tmp_path
     reportdirs.promtool_check(str(dest / "tcp-audit.prom"))
 
 
-
-
 def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(tmp_path, playbook, reportdirs,
                                                                                node_exporter):
     textfiles = tmp_path / "textfile"
