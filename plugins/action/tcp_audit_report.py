@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet, rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write

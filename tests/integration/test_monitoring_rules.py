@@ -85,7 +85,7 @@ def dashboard_exprs(board):
 
 
 def audit_rule_ids():
-    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.rules import RULE_IDS
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import RULE_IDS
 
     assert len(RULE_IDS) == 10, RULE_IDS
     return list(RULE_IDS)

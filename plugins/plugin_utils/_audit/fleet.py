@@ -14,7 +14,7 @@ import re
 
 import yaml
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 
 SCHEMA_VERSION = 1
 # worst first: a host the audit could not see is the one to look at before anything else

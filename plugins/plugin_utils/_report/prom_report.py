@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, state_counts
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.rules import SEVERITY_RANK
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import SEVERITY_RANK
 
 
 def label_value(text):

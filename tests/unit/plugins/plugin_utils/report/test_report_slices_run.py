@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet, rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 
 
 @pytest.fixture

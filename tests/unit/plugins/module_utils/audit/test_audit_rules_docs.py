@@ -2,7 +2,7 @@
 
 import pathlib
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 
 AUDIT_DOC = pathlib.Path(__file__).parents[5] / "docs" / "audit.md"
 COLUMNS = ["id", "what it finds", "fail when", "warn when", "thresholds (default)", "fixed by", "remediation"]
