@@ -7,11 +7,9 @@ must fire exactly the alerts its tcp-audit.json calls for.
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -106,24 +104,16 @@ def parse_prom(text):
 
 
 @pytest.fixture(scope="module")
-def audit(tmp_path_factory):
+def audit(tmp_path_factory, playbook):
     """A real audit of this machine and of a host that cannot be reached: (tcp-audit.prom text, JSON doc)."""
     tmp = tmp_path_factory.mktemp("monitoring-audit")
     inventory = tmp / "inventory.ini"
     inventory.write_text(
-        "localhost ansible_connection=local ansible_python_interpreter=%s\n"
-        "ghost ansible_connection=containers.podman.podman ansible_host=tcpops-monitoring-no-such-container\n"
-        % sys.executable)
-    env = dict(os.environ)
-    env.update({"ANSIBLE_COLLECTIONS_PATH": str(REPO / "build" / "collections"),
-                "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
-    playbook = str(Path(sys.executable).parent / "ansible-playbook")
-    if not os.path.exists(playbook):
-        playbook = shutil.which("ansible-playbook")
+        "localhost ansible_connection=local\n"
+        "ghost ansible_connection=containers.podman.podman ansible_host=tcpops-monitoring-no-such-container\n")
     reports = tmp / "reports"
-    done = subprocess.run([playbook, "-i", str(inventory), "-e", "tcp_audit_report_dir=%s" % reports,
-                           "-e", "tcp_audit_fail_on=never", "tcpops.timewait.audit"],
-                          capture_output=True, text=True, env=env, check=False, cwd=str(tmp))
+    done = subprocess.run(playbook.argv("audit", reports, inventory=str(inventory)),
+                          capture_output=True, text=True, env=playbook.env(), check=False, cwd=str(tmp))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     doc = json.loads((reports / "tcp-audit.json").read_text())
     assert doc["hosts"]["ghost"]["status"] == "unreachable"
