@@ -158,16 +158,10 @@ def _counter(facts, name):
 
 
 def ignores_failure(entry, key):
-    """Whether the line of the file ``entry`` that sets ``key`` began with '-' (failure ignored).
-
-    Read defensively: a per-key mapping, a list of keys, or no flag at all (older facts: False).
-    """
+    """Whether the line of the file ``entry`` that sets ``key`` began with '-' (failure ignored): the
+    facts list such keys in ``files[].ignore_failure``; anything else there counts as no flag."""
     flags = entry.get(IGNORE_FAILURE)
-    if isinstance(flags, dict):
-        return flags.get(key) is True
-    if isinstance(flags, (list, tuple)):
-        return key in flags
-    return False
+    return isinstance(flags, (list, tuple)) and key in flags
 
 
 def _file_settings(sysctl_config, key):
