@@ -275,3 +275,17 @@ def test_self_leaves_namespaces_null_and_all_refuses_what_it_cannot_do(tmp_path)
 def test_cli_takes_namespaces():
     options, refusal = _collect._parse_arguments(["--namespaces", "all", "--top", "3"])
     assert refusal is None and options["namespaces"] == "all" and options["top"] == 3
+
+
+def test_outbound_table_by_raw_port_is_the_table_read_through_network_port():
+    """The transposed table (little-endian fast path) equals the plain lookup through NETWORK_PORT."""
+    import random
+
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag
+
+    tally = _collect.SocketTally({"low": 1024, "high": 40000, "reserved": [2000, 30000], "usable": 38975})
+    tally.listeners = [(2, "0.0.0.0", port, 0, 128) for port in random.Random(7).sample(range(65536), 300)]
+    tally.listeners_complete(sockdiag.NETWORK_PORT)
+    expected = bytes(tally.outbound_ports[sockdiag.NETWORK_PORT[raw]] for raw in range(65536))
+    assert tally.outbound_by_raw_port == expected
+    assert sum(expected) == sum(tally.outbound_ports) < 38975

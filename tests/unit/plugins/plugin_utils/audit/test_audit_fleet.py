@@ -283,8 +283,8 @@ def test_summary_without_remediation_has_no_remediation_line():
 
 def _namespace(inode, owner, clean):
     """A tcp_state.namespaces entry built from the clean host's facts (the same shapes)."""
-    entry = dict((key, clean[key]) for key in ("counts", "time_wait", "close_wait", "listen", "ephemeral_ports",
-                                                "sysctl"))
+    keys = ("counts", "time_wait", "close_wait", "listen", "ephemeral_ports", "sysctl")
+    entry = dict((key, clean[key]) for key in keys)
     entry.update(inode=inode, pids=[4242], pids_total=1, owner=owner)
     return entry
 
