@@ -57,7 +57,7 @@ def make_view(pids):
     view = tempfile.mkdtemp(prefix="tcpops-nsview-")
     for pid in pids:
         os.symlink("/proc/%d" % pid, os.path.join(view, str(pid)))
-    for name in ("thread-self", "self", "sys", "net"):
+    for name in ("self", "sys", "net"):
         os.symlink("/proc/" + name, os.path.join(view, name))
     return view
 

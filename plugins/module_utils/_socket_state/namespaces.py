@@ -159,7 +159,9 @@ class Entering(object):
     def __init__(self, proc_root, setns):
         self.proc_root = proc_root
         self.setns = setns
-        self.own_path = os.path.join(proc_root, "thread-self", "ns", "net")
+        # the scan runs on the main thread only, whose namespace /proc/self shows (thread-self would
+        # say the same, but kernels before 3.17 lack it)
+        self.own_path = os.path.join(proc_root, "self", "ns", "net")
         self.own_fd = os.open(self.own_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         self.own = _identity(os.fstat(self.own_fd))
 

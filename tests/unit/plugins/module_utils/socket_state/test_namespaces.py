@@ -74,7 +74,7 @@ class FakeProc(object):
         self.current = None
         self.moves = []
         self._namespace("host")
-        self._link("thread-self", "host")
+        self._link("self", "host")
         self.current = self.key("host")
 
     def _namespace(self, name):
