@@ -730,7 +730,9 @@ ansible_facts:
               type: int
               returned: always
             unread:
-              description: Namespaces found that could not be read (the reason is in RV(ansible_facts.tcp_state.namespaces.errors)).
+              description:
+                - Namespaces found that could not be read (the reason is in RV(ansible_facts.tcp_state.namespaces.errors)).
+                - V(null) when RV(ansible_facts.tcp_state.namespaces.total) is.
               type: int
               returned: always
             reason:
