@@ -31,7 +31,8 @@ export PYTHONPATH := $(COLLECTIONS)
 help:
 	@echo "make audit   audit this machine, print a summary, write the reports into ./reports/"
 	@echo "make test    install what the tests need, then run them all"
-	@echo "make bench   time tcp_state_facts against ss and netstat on planted sockets (root)"
+	@echo "make bench   time tcp_state_facts against ss and netstat on planted sockets, and namespaces: all"
+	@echo "             against nsenter + ss looped over 50 namespaces (root)"
 
 $(RUNTIME_STAMP): requirements/runtime.txt
 	test -x $(RUNTIME_VENV)/bin/python || $(PYTHON_BOOTSTRAP) -m venv $(RUNTIME_VENV)
@@ -90,6 +91,7 @@ test-molecule: system-deps venv collection
 
 bench: venv collection
 	$(BIN)/python tests/bench/bench.py
+	$(BIN)/python tests/bench/bench_namespaces.py
 
 bench-fleet: venv collection
 	$(BIN)/python tests/bench/bench_fleet.py

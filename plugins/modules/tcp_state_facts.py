@@ -76,6 +76,19 @@ options:
       - For tests, and to read a host tree mounted elsewhere (links are followed inside it, as in a chroot).
     type: path
     default: /
+  namespaces:
+    description:
+      - V(self) reads the network namespace the module runs in, as before; RV(ansible_facts.tcp_state.namespaces)
+        is then V(null).
+      - V(all) also reads every other network namespace that has a process on the host (each container, each
+        pod), each with its own socket table, sysctls and port range, into RV(ansible_facts.tcp_state.namespaces);
+        the module's own namespace stays the top level. It enters each namespace with setns(2), so it needs
+        root (V(become=true)); without root RV(ansible_facts.tcp_state.namespaces.reason) says so and the rest
+        is returned as usual.
+      - V(all) needs O(mode=full) and O(proc_root=/proc). Each namespace costs one socket dump of its own.
+    type: str
+    choices: [self, all]
+    default: self
 attributes:
   check_mode:
     support: full
@@ -125,6 +138,15 @@ EXAMPLES = r"""
   tcpops.timewait.tcp_state_facts:
     backend: netlink
     top: 5
+
+- name: Read every container's and pod's network namespace too
+  tcpops.timewait.tcp_state_facts:
+    namespaces: all
+  become: true
+
+- name: Show the namespace under the most TIME_WAIT pressure
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.tcp_state.namespaces.top[:1] | map(attribute='owner') }}"
 """
 
 RETURN = r"""
@@ -268,7 +290,7 @@ ansible_facts:
           description: TIME_WAIT sockets broken down; V(null) in summary mode.
           type: dict
           returned: always
-          contains:
+          contains: &time_wait_keys
             total:
               description: TIME_WAIT sockets.
               type: int
@@ -333,7 +355,7 @@ ansible_facts:
           description: CLOSE_WAIT sockets and the processes holding them; V(null) in summary mode.
           type: dict
           returned: always
-          contains:
+          contains: &close_wait_keys
             total:
               description: CLOSE_WAIT sockets.
               type: int
@@ -389,7 +411,7 @@ ansible_facts:
           description: Listening sockets; V(null) in summary mode.
           type: dict
           returned: always
-          contains:
+          contains: &listen_keys
             total:
               description: Every listening socket.
               type: int
@@ -435,7 +457,7 @@ ansible_facts:
           description: The local port range for outgoing connections; every value V(null) when it cannot be read.
           type: dict
           returned: always
-          contains:
+          contains: &ephemeral_port_keys
             low:
               description: First port of C(net.ipv4.ip_local_port_range).
               type: int
@@ -678,6 +700,135 @@ ansible_facts:
                   namespace. V(false) means "not seen" (NAT built in and used only through nftables shows neither).
               type: bool
               returned: always
+        namespaces:
+          description:
+            - With O(namespaces=all), the other network namespaces that have a process on the host (containers,
+              pods), each read inside it (its own sockets, sysctls and port range). V(null) with O(namespaces=self).
+            - Namespaces are told apart by the device and inode of C(/proc/PID/ns/net); the module's own namespace
+              is the top level of RV(ansible_facts.tcp_state) and is not repeated here.
+          type: dict
+          returned: always
+          sample:
+            total: 2
+            unread: 0
+            reason: null
+            top:
+              - inode: 4026532281
+                pids: [2211, 2270]
+                pids_total: 2
+                owner: {kind: container, id: 0123456789ab}
+                counts: {"established": 4, "syn_sent": 0, "syn_recv": 0, "fin_wait1": 0, "fin_wait2": 0,
+                         "time_wait": 21000, "close": 0, "close_wait": 0, "last_ack": 0, "listen": 1, "closing": 0,
+                         "total": 21005}
+            warnings: []
+            warnings_total: 0
+            errors: []
+            errors_total: 0
+          contains:
+            total:
+              description: Namespaces found besides the module's own (read or not); V(null) when none could be read.
+              type: int
+              returned: always
+            unread:
+              description:
+                - Namespaces found that could not be read (the reason is in RV(ansible_facts.tcp_state.namespaces.errors)).
+                - V(null) when RV(ansible_facts.tcp_state.namespaces.total) is.
+              type: int
+              returned: always
+            reason:
+              description: Why the namespaces were not read, or not all of them (not root, not the main thread); else V(null).
+              type: str
+              returned: always
+            top:
+              description:
+                - The O(top) namespaces under the most pressure, in full. The worst destination's C(port_usage) ranks first,
+                  then the TIME_WAIT count, then all sockets; the others are only counted in
+                  RV(ansible_facts.tcp_state.namespaces.total).
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                inode:
+                  description: The namespace's inode number, as C(stat -L -c %i /proc/PID/ns/net) prints it.
+                  type: int
+                  returned: always
+                pids:
+                  description: The lowest process ids in the namespace, at most 5.
+                  type: list
+                  elements: int
+                  returned: always
+                pids_total:
+                  description: How many processes are in the namespace.
+                  type: int
+                  returned: always
+                owner:
+                  description:
+                    - Who the namespace belongs to, from the cgroup path of one of its processes, best effort; V(null) when
+                      unknown (a namespace made with C(ip netns), for example).
+                    - C(kind) V(pod) with the pod uid (kubepods cgroups), V(container) with the first 12 characters of the
+                      container id (docker, podman, CRI-O, containerd scopes), V(unit) with a systemd C(*.service) name.
+                  type: dict
+                  returned: always
+                  sample: {kind: pod, id: 6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a}
+                  contains:
+                    kind:
+                      description: V(pod), V(container) or V(unit).
+                      type: str
+                      returned: always
+                    id:
+                      description: The pod uid, the short container id or the unit name.
+                      type: str
+                      returned: always
+                counts:
+                  description: The namespace's sockets per state, as RV(ansible_facts.tcp_state.counts).
+                  type: dict
+                  returned: always
+                  contains: *state_counts
+                time_wait:
+                  description: The namespace's TIME_WAIT breakdown, as RV(ansible_facts.tcp_state.time_wait), against its own port range.
+                  type: dict
+                  returned: always
+                  contains: *time_wait_keys
+                close_wait:
+                  description: The namespace's CLOSE_WAIT sockets and the processes holding them, as RV(ansible_facts.tcp_state.close_wait).
+                  type: dict
+                  returned: always
+                  contains: *close_wait_keys
+                listen:
+                  description: The namespace's listening sockets, as RV(ansible_facts.tcp_state.listen).
+                  type: dict
+                  returned: always
+                  contains: *listen_keys
+                ephemeral_ports:
+                  description: The namespace's own local port range, as RV(ansible_facts.tcp_state.ephemeral_ports).
+                  type: dict
+                  returned: always
+                  contains: *ephemeral_port_keys
+                sysctl:
+                  description:
+                    - The namespace's live value of each key the facts report (not the keys only the host's sysctl files
+                      set), as RV(ansible_facts.tcp_state.sysctl). A new namespace starts with kernel defaults for its
+                      C(net.ipv4) TCP keys; the host's sysctl files never reach it.
+                  type: dict
+                  returned: always
+            warnings:
+              description: What could not be read in the namespaces, each prefixed with C(namespace <owner>), at most 50 entries.
+              type: list
+              elements: str
+              returned: always
+            warnings_total:
+              description: How many there were, listed or not.
+              type: int
+              returned: always
+            errors:
+              description: The namespaces' host data that was there but could not be used, prefixed the same way, at most 50.
+              type: list
+              elements: str
+              returned: always
+            errors_total:
+              description: How many there were, listed or not.
+              type: int
+              returned: always
         sysctl_config:
           description:
             - The sysctl configuration files below O(config_root), read in the order C(sysctl --system) and
@@ -769,6 +920,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import (
     BACKENDS,
     MODES,
+    NAMESPACE_SCOPES,
     TcpStateError,
     collect,
 )
@@ -779,6 +931,7 @@ def build_module():
         argument_spec=dict(
             mode=dict(type="str", choices=list(MODES), default="full"),
             top=dict(type="int", default=10),
+            namespaces=dict(type="str", choices=list(NAMESPACE_SCOPES), default="self"),
             backend=dict(type="str", choices=list(BACKENDS), default="auto"),
             proc_root=dict(type="path", default="/proc"),
             config_root=dict(type="path", default="/"),
@@ -793,7 +946,7 @@ def main():
     try:
         tcp_state = collect(mode=params["mode"], backend=params["backend"],
                             top=params["top"], proc_root=params["proc_root"],
-                            config_root=params["config_root"])
+                            config_root=params["config_root"], namespaces=params["namespaces"])
     except TcpStateError as exc:
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:

@@ -33,6 +33,7 @@ Attributes and helpers: ``name``; ``exec_argv(argv)`` (``["ip", "netns", "exec",
 ``sysctl(name)`` (value with white space folded); ``write_sysctl(name, value)``; ``sockstat()``
 (the TCP line of /proc/net/sockstat in the namespace); ``netstat(name)`` (a TcpExt counter);
 ``check_time_wait()`` (raises PlantError unless sockstat's ``tw`` equals the TIME_WAIT planted);
+``inode`` (the namespace's inode number, as ``stat -L -c %i /proc/PID/ns/net`` prints it);
 ``usable_ports`` (range size minus the reserved ports inside it: the most TIME_WAIT toward one
 destination); ``planted`` (Counter: state name -> sockets planted so far); ``planted_at`` (monotonic start of the first TIME_WAIT
 planting) and ``time_wait_seconds_left`` (TIME_WAIT lasts 60 s); ``worker_timeout`` (s, 300).
@@ -75,6 +76,8 @@ What each call leaves in the namespace (each returns a dict describing what it d
   ``pending_closed`` more queued connections whose client then shuts down its write half: the
   queued server side turns CLOSE_WAIT with no process holding it (never accepted, no fd) and the
   client, kept open, FIN_WAIT2. ``queue``/``backlog`` in the result are read back from the kernel.
+- ``hold(ns)``: a worker that holds nothing and stays until ``close()``, so that the namespace has a
+  process (what a scan of /proc/PID/ns/net finds, what ``nsenter -t PID -n`` enters); returns its pid.
 - ``ss_view(ns)``: ``ss -Htan`` and ``ss -Htln`` parsed: ``counts`` (the facts' state names plus
   ``total``), ``by_family``, ``time_wait_by_destination`` (Counter of (address, port), IPv4-mapped
   shown as IPv4), ``time_wait_by_local_port``, ``close_wait_by_local_port``, ``listen``
@@ -262,6 +265,11 @@ class Namespace:
         return TIME_WAIT_SECONDS - (time.monotonic() - self.planted_at)
 
     @property
+    def inode(self):
+        """The namespace's inode number (``stat -L -c %i /proc/PID/ns/net`` of any process in it)."""
+        return os.stat(os.path.join("/run/netns", self.name)).st_ino
+
+    @property
     def usable_ports(self):
         low, high = self.port_range
         return high - low + 1 - len([p for p in _expand_ports(self.reserved_ports) if low <= p <= high])
@@ -397,6 +405,13 @@ def plant_close_wait(ns, n, comm="cw-leaker", address="127.0.0.1"):
     ns.planted["close_wait"] += n
     ns.planted["fin_wait2"] += n
     return reply
+
+
+def hold(ns):
+    """Start a worker that holds no socket and only keeps a process in the namespace (a namespace
+    with no process is invisible to a scan of /proc); return its pid, to enter the namespace with
+    ``nsenter -t PID -n``."""
+    return ns.run_workers([{"job": "hold"}])[0]["pid"]
 
 
 def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0):
@@ -659,12 +674,17 @@ def _job_listen(job):
     return {"port": job["port"], "queue": queue, "backlog": backlog}, held
 
 
+def _job_hold(job):
+    return {}, []
+
+
 JOBS = {
     "time_wait": _job_time_wait,
     "time_wait_inbound": _job_time_wait_inbound,
     "established": _job_established,
     "close_wait": _job_close_wait,
     "listen": _job_listen,
+    "hold": _job_hold,
 }
 
 

@@ -7,6 +7,7 @@ Standard library only and free of any Ansible import, so it also runs standalone
 
     python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect \\
         [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR] [--config-root DIR]
+        [--namespaces self|all]
 
 prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
 Summary mode imports and reads only what needs no socket dump. The contract of the
@@ -37,6 +38,7 @@ STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wa
 COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as syn_recv)
 MODES = ("full", "summary")
 BACKENDS = ("auto", "netlink", "proc")
+NAMESPACE_SCOPES = ("self", "all")
 DEFAULT_PROC_ROOT = "/proc"
 DEFAULT_CONFIG_ROOT = "/"
 MAX_LOCAL_PORTS_PER_PROCESS = 20
@@ -74,7 +76,14 @@ class SocketTally(object):
         maps that raw value to the port)."""
         for entry in self.listeners:
             self.outbound_ports[entry[2]] = 0
-        self.outbound_by_raw_port = bytes(map(self.outbound_ports.__getitem__, network_port))
+        if network_port[1] == 256:
+            # raw values are the ports byte-swapped (a little-endian host): as a 256 x 256 table
+            # that is its transpose, 256 C-level slices instead of 65536 lookups (this runs once per
+            # namespace with namespaces: all)
+            table = bytes(self.outbound_ports)
+            self.outbound_by_raw_port = b"".join(table[low::256] for low in range(256))
+        else:
+            self.outbound_by_raw_port = bytes(map(self.outbound_ports.__getitem__, network_port))
 
 
 def _state_counts(per_state):
@@ -203,6 +212,37 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
     return tally, "proc", _procnet.format_endpoint
 
 
+def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors):
+    """The full-mode keys (backend, counts, by_family, time_wait, close_wait, listen) of the network
+    namespace the calling thread is in; the host's facts and each namespace entry both come from here."""
+    tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
+    by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
+    counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
+    breakdown = {
+        "backend": used,
+        "counts": counts,
+        "by_family": by_family,
+        "time_wait": _time_wait(tally, format_destination, top),
+        "close_wait": _close_wait(tally, proc_root, top, warnings, errors),
+        "listen": _listen(tally, top),
+    }
+    if used == "proc" and tally.listeners:
+        warnings.append("listen backlog unavailable from /proc/net/tcp: listen.sockets[].backlog is null")
+    return breakdown
+
+
+def collect_namespace(backend, top, proc_root, warnings, errors):
+    """One network namespace's entry of ``tcp_state.namespaces`` (without inode, pids and owner), read in
+    the namespace the calling thread is in: its sysctls, port range and socket breakdown."""
+    sysctls = kernel_state.read_sysctls(proc_root, warnings, FACT_KEYS, errors)
+    ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
+    breakdown = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors)
+    entry = {"ephemeral_ports": ephemeral, "sysctl": sysctls}
+    entry.update((key, breakdown[key]) for key in ("counts", "time_wait", "close_wait", "listen"))
+    _cap_lists(entry, top)
+    return entry
+
+
 def _require_proc(proc_root):
     if not sys.platform.startswith("linux") and proc_root == DEFAULT_PROC_ROOT:
         raise TcpStateError("tcp_state_facts needs Linux (this is %s)" % sys.platform)
@@ -222,7 +262,33 @@ def _cap_lists(result, top):
     ephemeral["reserved"] = ephemeral["reserved"][:top]
 
 
-def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT):
+def _check_namespaces(namespaces, mode, proc_root):
+    if namespaces not in NAMESPACE_SCOPES:
+        raise TcpStateError("namespaces must be one of %s, got %r" % (", ".join(NAMESPACE_SCOPES), namespaces))
+    if namespaces == "all" and mode != "full":
+        raise TcpStateError("namespaces all needs mode full (each namespace's entry is its socket breakdown)")
+    if namespaces == "all" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
+        raise TcpStateError("namespaces all enters the live namespaces through /proc: leave proc_root at /proc "
+                            "(got %s)" % proc_root)
+
+
+def _other_namespaces(backend, top, proc_root, warnings):
+    import threading
+
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
+
+    def read_namespace(ns_warnings, ns_errors):
+        return collect_namespace(backend, top, proc_root, ns_warnings, ns_errors)
+
+    try:
+        return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings,
+                                is_main_thread=threading.current_thread() is threading.main_thread())
+    except _namespaces.NamespaceReturnError as exc:
+        raise TcpStateError(str(exc))
+
+
+def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT,
+            namespaces="self"):
     """Return the tcp_state dict (RETURN of tcp_state_facts). Raise TcpStateError when it cannot."""
     if mode not in MODES:
         raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
@@ -230,6 +296,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         raise TcpStateError("backend must be one of %s, got %r" % (", ".join(BACKENDS), backend))
     if top < 0:
         raise TcpStateError("top must be 0 or more, got %d" % top)
+    _check_namespaces(namespaces, mode, proc_root)
     started = time.monotonic()
     collected_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _require_proc(proc_root)
@@ -261,6 +328,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         "sockstat": kernel_state.read_sockstat(proc_root, warnings, errors),
         "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
         "sysctl_config": config,
+        "namespaces": None,
     }
     for message in config["errors"]:
         warnings.append("sysctl configuration: %s" % message)
@@ -270,19 +338,9 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         warnings.append(more)
         errors.append(more)
     if mode == "full":
-        tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
-        by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
-        counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
-        result.update(
-            backend=used,
-            counts=counts,
-            by_family=by_family,
-            time_wait=_time_wait(tally, format_destination, top),
-            close_wait=_close_wait(tally, proc_root, top, warnings, errors),
-            listen=_listen(tally, top),
-        )
-        if used == "proc" and tally.listeners:
-            warnings.append("listen backlog unavailable from /proc/net/tcp: listen.sockets[].backlog is null")
+        result.update(_socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors))
+    if namespaces == "all":
+        result["namespaces"] = _other_namespaces(backend, top, proc_root, warnings)
     _cap_lists(result, top)
     result["warnings"], result["warnings_total"] = _bounded(warnings)
     result["errors"], result["errors_total"] = _bounded(errors)
@@ -291,15 +349,15 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
 
 
 USAGE = ("usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
-         " [--config-root DIR]")
+         " [--config-root DIR] [--namespaces self|all]")
 
 
 def _parse_arguments(argv):
     """Return (options, None) or (None, (exit code, text for the user))."""
     options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT,
-               "config_root": DEFAULT_CONFIG_ROOT}
+               "config_root": DEFAULT_CONFIG_ROOT, "namespaces": "self"}
     names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root",
-             "--config-root": "config_root"}
+             "--config-root": "config_root", "--namespaces": "namespaces"}
     items = list(argv)
     while items:
         flag = items.pop(0)

@@ -15,6 +15,7 @@ import re
 import yaml
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.namespaces import owner_text
 
 SCHEMA_VERSION = 1
 # worst first: a host the audit could not see is the one to look at before anything else
@@ -129,9 +130,27 @@ def host_entry(facts_result, threshold_overrides=None):
     except rules.ThresholdError as exc:
         return {"status": "error", "reason": "tcp_audit_thresholds: %s" % exc, "findings": [], "facts": facts,
                 "sysctl_config": sysctl_config}
-    findings = rules.evaluate(facts, sysctl_config, thresholds)
+    findings = rules.evaluate(facts, sysctl_config, thresholds) + namespace_findings(facts, thresholds)
     return {"status": rules.worst_severity(findings), "reason": "; ".join(notes) or None, "findings": findings,
             "facts": facts, "sysctl_config": sysctl_config, "thresholds": thresholds}
+
+
+def namespace_findings(facts, thresholds):
+    """The non-pass findings of the rules run on each namespace of ``tcp_state.namespaces.top`` as its own
+    facts (no sysctl files, no counters: the rules that need them are skipped), each with ``namespace``
+    ({inode, owner_text}) and its message prefixed with ``namespace <owner_text>: ``."""
+    found = []
+    for entry in ((facts.get("namespaces") or {}).get("top") or []):
+        if not isinstance(entry, dict):
+            continue
+        named = owner_text(entry)
+        for finding in rules.evaluate(entry, None, thresholds):
+            if finding["severity"] == "pass":
+                continue
+            finding["namespace"] = {"inode": entry.get("inode"), "owner_text": named}
+            finding["message"] = "namespace %s: %s" % (named, finding["message"])
+            found.append(finding)
+    return found
 
 
 def parse_thresholds(text):

@@ -279,3 +279,36 @@ def test_summary_counts_remediation_outcomes_and_names_hosts_the_role_did_not_fi
 def test_summary_without_remediation_has_no_remediation_line():
     table = fleet.summary_table(fleet.build_document(make_hosts(), "t"))
     assert not [line for line in table if line.startswith("remediation")]
+
+
+def _namespace(inode, owner, clean):
+    """A tcp_state.namespaces entry built from the clean host's facts (the same shapes)."""
+    keys = ("counts", "time_wait", "close_wait", "listen", "ephemeral_ports", "sysctl")
+    entry = dict((key, clean[key]) for key in keys)
+    entry.update(inode=inode, pids=[4242], pids_total=1, owner=owner)
+    return entry
+
+
+def test_namespace_findings_join_the_host_with_their_namespace_named():
+    facts = load("tcp_state_clean.json")
+    leaking = _namespace(4026532281, {"kind": "container", "id": "0123456789ab"}, load("tcp_state_clean.json"))
+    leaking["close_wait"] = dict(leaking["close_wait"], total=600)
+    quiet = _namespace(4026532300, None, load("tcp_state_clean.json"))
+    facts["namespaces"] = {"total": 2, "unread": 0, "reason": None, "top": [leaking, quiet], "warnings": [],
+                           "warnings_total": 0, "errors": [], "errors_total": 0}
+    entry = fleet.host_entry(ok_result(facts))
+    found = fleet.problems(entry)
+    assert entry["status"] == "fail"
+    assert [(f["id"], f["severity"]) for f in found] == [("close_wait_leak", "fail")]
+    assert found[0]["namespace"] == {"inode": 4026532281, "owner_text": "container 0123456789ab"}
+    assert found[0]["message"].startswith("namespace container 0123456789ab: 600 CLOSE_WAIT sockets")
+    # the host's own findings carry no namespace key, and the rules needing sysctl files or counters are
+    # not run on namespaces (no skipped finding is added)
+    assert all("namespace" not in f for f in entry["findings"][:len(fleet.rules.RULE_IDS)])
+    assert len(entry["findings"]) == len(fleet.rules.RULE_IDS) + 1
+
+
+def test_facts_without_namespaces_add_no_findings():
+    facts = load("tcp_state_clean.json")
+    facts["namespaces"] = None
+    assert len(fleet.host_entry(ok_result(facts))["findings"]) == len(fleet.rules.RULE_IDS)

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``tcp_state.namespaces``: every other network namespace that has a process on the host.
+
+Each network namespace (each container, each pod) has its own socket table and its own TCP sysctls,
+which the host's own view never shows. A netlink socket belongs to the namespace it is created in and
+``/proc/sys/net`` shows the namespace of the thread that opens it, so each namespace is read by moving
+the calling thread into it with setns(2), running the facts engine's per-namespace part, and moving
+back, always, before anything else happens (failing to move back raises: nothing may go on in a
+foreign namespace). ``/proc/net`` follows the process's main thread, hence the main-thread check.
+
+Namespaces are told apart by (st_dev, st_ino) of ``/proc/PID/ns/net``; the owner is read from the
+cgroup path of one of the namespace's processes. Standard library only (setns through ``ctypes``
+before Python 3.12 added ``os.setns``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import re
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
+
+CLONE_NEWNET = 0x40000000
+MAX_PIDS = 5
+MAX_MESSAGES = 50
+CGROUP_CAP = 1 << 16
+ROOT_NEEDED = ("reading other network namespaces needs root (CAP_SYS_ADMIN for setns, and the "
+               "/proc/PID/ns/net links of other users' processes): run with become: true")
+# errors that mean the process, or its namespace link, went away while the scan ran
+GONE = (errno.ENOENT, errno.ESRCH)
+
+_POD = re.compile(r"kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
+_CONTAINER = re.compile(r"(?:^|[/-])(?:docker|libpod|crio|cri-containerd|containerd)[-/]([0-9a-f]{64})(?:\.scope)?(?:/|$)")
+_UNIT = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
+
+
+class NamespaceReturnError(Exception):
+    """The thread could not return to its own network namespace: nothing else may run."""
+
+
+def cgroup_owner(text):
+    """Who owns a process, from the text of /proc/PID/cgroup: {kind, id} or None.
+
+    A pod's containers share the pod's network namespace, so a kubepods path gives the pod uid (the
+    systemd driver writes its dashes as underscores); else a container runtime's scope gives the
+    container id (12 characters, as ``docker ps`` shows it); else the deepest ``*.service`` the unit.
+    The cgroup v2 line (``0::``) is read first, then the v1 hierarchies.
+    """
+    paths = []
+    for line in text.splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3:
+            if fields[0] == "0" and not fields[1]:
+                paths.insert(0, fields[2])
+            else:
+                paths.append(fields[2])
+    for path in paths:
+        pod = _POD.search(path)
+        if pod:
+            return {"kind": "pod", "id": pod.group(1).replace("_", "-")}
+    for path in paths:
+        container = _CONTAINER.search(path)
+        if container:
+            return {"kind": "container", "id": container.group(1)[:12]}
+    for path in paths:
+        for part in reversed(path.split("/")):
+            if _UNIT.match(part):
+                return {"kind": "unit", "id": part}
+    return None
+
+
+def owner_text(entry):
+    """How a namespace is named in messages: ``container ID``, ``pod UID``, ``unit NAME (inode N)`` (a unit
+    may hold several namespaces), ``inode N`` when the owner is unknown."""
+    owner = entry.get("owner")
+    inode = entry.get("inode")
+    if not owner:
+        return "inode %s" % inode
+    if owner.get("kind") == "unit":
+        return "unit %s (inode %s)" % (owner.get("id"), inode)
+    return "%s %s" % (owner.get("kind"), owner.get("id"))
+
+
+def pressure(entry):
+    """Sort key, most pressure first: the worst destination's port usage, then TIME_WAIT, then all
+    sockets, then the inode (for a stable order)."""
+    destinations = (entry.get("time_wait") or {}).get("top_destinations") or []
+    worst = max([d.get("port_usage") or 0.0 for d in destinations] or [0.0])
+    time_wait = (entry.get("time_wait") or {}).get("total") or 0
+    total = (entry.get("counts") or {}).get("total") or 0
+    return (-worst, -time_wait, -total, entry.get("inode") or 0)
+
+
+def _identity(stat_result):
+    return (stat_result.st_dev, stat_result.st_ino)
+
+
+def discover(proc_root, own):
+    """{(st_dev, st_ino): [pid, ...]} of every network namespace but ``own`` that a process is in, and
+    how many processes' links could not be read for lack of permission. A process that exits during
+    the walk is simply not there."""
+    found = {}
+    denied = 0
+    try:
+        names = os.listdir(proc_root)
+    except OSError:
+        return found, denied
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            key = _identity(os.stat(os.path.join(proc_root, name, "ns", "net")))
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                denied += 1
+            continue
+        if key != own:
+            found.setdefault(key, []).append(int(name))
+    for pids in found.values():
+        pids.sort()
+    return found, denied
+
+
+def read_owner(proc_root, pids):
+    """The owner from the cgroup of the first of ``pids`` that names one, else None."""
+    for pid in pids[:MAX_PIDS]:
+        try:
+            owner = cgroup_owner(read_text(os.path.join(proc_root, str(pid), "cgroup"), CGROUP_CAP))
+        except OSError:
+            continue
+        if owner:
+            return owner
+    return None
+
+
+def os_setns():
+    """setns(fd, CLONE_NEWNET) for the calling thread: ``os.setns`` (3.12+), else libc through ctypes."""
+    if hasattr(os, "setns"):
+        return lambda fd: os.setns(fd, CLONE_NEWNET)
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def setns(fd):
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+    return setns
+
+
+class Entering(object):
+    """Moves the calling thread into a namespace and back, given the fd of its own one."""
+
+    def __init__(self, proc_root, setns):
+        self.proc_root = proc_root
+        self.setns = setns
+        # the scan runs on the main thread only, whose namespace /proc/self shows (thread-self would
+        # say the same, but kernels before 3.17 lack it)
+        self.own_path = os.path.join(proc_root, "self", "ns", "net")
+        self.own_fd = os.open(self.own_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self.own = _identity(os.fstat(self.own_fd))
+
+    def close(self):
+        os.close(self.own_fd)
+
+    def run_in(self, pid, key, read):
+        """``read()`` inside the namespace ``key`` through process ``pid``. Raises OSError (ENOENT or
+        ESRCH when the process or its namespace went away, EPERM without the right) before moving."""
+        fd = os.open(os.path.join(self.proc_root, str(pid), "ns", "net"), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if _identity(os.fstat(fd)) != key:  # the pid now belongs to another process
+                raise OSError(errno.ESRCH, "process %d left the namespace" % pid)
+            self.setns(fd)
+            try:
+                return read()
+            finally:
+                self._return()
+        finally:
+            os.close(fd)
+
+    def _return(self):
+        try:
+            self.setns(self.own_fd)
+            back = _identity(os.stat(self.own_path))
+        except OSError as exc:
+            raise NamespaceReturnError("could not return to the host's network namespace: %s" % exc)
+        if back != self.own:
+            raise NamespaceReturnError("still in network namespace inode %d after returning" % back[1])
+
+
+def _entry_messages(name, messages):
+    return ["namespace %s: %s" % (name, message) for message in messages]
+
+
+def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_main_thread=True, is_root=None):
+    """The ``tcp_state.namespaces`` dict.
+
+    ``read_namespace(warnings, errors)`` returns one namespace's data (counts, time_wait, close_wait,
+    ephemeral_ports, sysctl, listen) read in whatever namespace the thread is in; ``setns`` defaults to
+    the real one. Problems that stop the whole scan (not root, not the main thread) are its ``reason``.
+    """
+    warnings = [] if warnings is None else warnings
+    result = {"total": None, "unread": None, "top": [], "reason": None, "warnings": [], "warnings_total": 0,
+              "errors": [], "errors_total": 0}
+    if not is_main_thread:
+        result["reason"] = "namespaces can only be read from the main thread (/proc/net follows it)"
+        warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
+        return result
+    if not (os.geteuid() == 0 if is_root is None else is_root):
+        result["reason"] = ROOT_NEEDED
+        warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
+        return result
+    try:
+        entering = Entering(proc_root, setns or os_setns())
+    except (OSError, AttributeError) as exc:
+        result["reason"] = "own network namespace unreadable: %s" % (getattr(exc, "strerror", None) or exc)
+        warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
+        return result
+    ns_warnings, ns_errors, entries = [], [], []
+    try:
+        found, denied = discover(proc_root, entering.own)
+        if denied and not found:
+            result["reason"] = ROOT_NEEDED
+            warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
+            return result
+        total = unread = 0
+        for key in sorted(found):
+            pids = found[key]
+            entry = {"inode": key[1], "pids": pids[:MAX_PIDS], "pids_total": len(pids),
+                     "owner": read_owner(proc_root, pids)}
+            name = owner_text(entry)
+            data, failure = _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors)
+            if failure == "gone":
+                warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
+                continue
+            total += 1
+            if failure:
+                unread += 1
+                if failure == "denied":
+                    result["reason"] = ROOT_NEEDED
+                    break
+                continue
+            entry.update(data)
+            entries.append(entry)
+    finally:
+        entering.close()
+    entries.sort(key=pressure)
+    result.update(total=total, unread=unread, top=entries[:top])
+    result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
+    result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
+    if result["reason"]:
+        warnings.append("tcp_state.namespaces incomplete: %s" % result["reason"])
+    if ns_errors:
+        warnings.append("%d problems reading other network namespaces: see tcp_state.namespaces.errors"
+                        % len(ns_errors))
+    return result
+
+
+def _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors):
+    """(data, None) or (None, "gone" | "denied" | "failed"), trying the namespace's processes in turn."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import TcpStateError
+
+    for pid in pids:
+        own_warnings, own_errors = [], []
+        try:
+            data = entering.run_in(pid, key, lambda: read_namespace(own_warnings, own_errors))
+        except NamespaceReturnError:
+            raise
+        except TcpStateError as exc:
+            ns_errors.append("namespace %s: %s" % (name, exc))
+            ns_warnings.append(ns_errors[-1])
+            return None, "failed"
+        except OSError as exc:
+            if exc.errno in GONE:
+                continue
+            if exc.errno in (errno.EPERM, errno.EACCES):
+                return None, "denied"
+            ns_errors.append("namespace %s: process %d: %s" % (name, pid, printable(exc.strerror or str(exc))))
+            ns_warnings.append(ns_errors[-1])
+            return None, "failed"
+        ns_warnings.extend(_entry_messages(name, own_warnings))
+        ns_errors.extend(_entry_messages(name, own_errors))
+        return data, None
+    return None, "gone"

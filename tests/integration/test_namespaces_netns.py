@@ -1,0 +1,212 @@
+"""tcp_state_facts namespaces=all on real namespaces: each one read inside it, as ``ss`` run inside it sees it.
+
+Three namespaces are created, each held by a live process and each with its own port range and its own
+load; the engine then runs once from the host's namespace with ``--namespaces all``, and ``nsenter -t PID
+-n ss`` runs inside each namespace right after it, well within the 60 s a TIME_WAIT socket lives. Other
+namespaces of the machine (other tests, containers) may be listed too: the entries are found by inode.
+The audit playbook then runs with ``tcp_audit_namespaces=all`` and reports the namespace whose own
+range is nearly used up. A podman container checks the owner read from the cgroup path.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.namespaces import owner_text
+
+pytestmark = pytest.mark.root
+
+# name -> (port range, TIME_WAIT toward 127.0.0.2:8080, established pairs, CLOSE_WAIT)
+LOADS = {
+    "narrow": ((40000, 40999), 900, 0, 0),
+    "wide": ((20000, 29999), 300, 25, 0),
+    "leaky": ((1024, 65000), 0, 5, 60),
+}
+STATE_NAMES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
+               "close_wait", "last_ack", "listen", "closing")
+IMAGE = "localhost/tcpops-debian:12"
+COLLECTIONS = Path(__file__).resolve().parents[2] / "build" / "collections"
+HOST_PYTHON = "/usr/bin/python3"  # the engine runs on the system python, standard library only
+ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect"
+
+
+def _ss_counts(planter, pid):
+    """Per-state counts of ``ss -Hant`` run inside the namespace of ``pid`` through nsenter."""
+    out = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Hant"], capture_output=True, text=True,
+                         check=True).stdout
+    counts = dict((state, 0) for state in STATE_NAMES)
+    for line in out.splitlines():
+        counts[planter.SS_STATE_NAMES[line.split()[0]]] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def _ss_state_count(pid, state):
+    out = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Hant", "state", state], capture_output=True,
+                         text=True, check=True).stdout
+    return len(out.splitlines())
+
+
+def _engine_all(top=100):
+    argv = [HOST_PYTHON, "-m", ENGINE, "--namespaces", "all", "--top", str(top)]
+    env = dict(os.environ, PYTHONPATH=str(COLLECTIONS), PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+class Scene:
+    """What was planted and read."""
+
+
+@pytest.fixture(scope="module")
+def scene(planter, playbook, tmp_path_factory):
+    namespaces = {}
+    try:
+        for name, (port_range, time_wait, pairs, close_wait) in LOADS.items():
+            ns = planter.Namespace(port_range=port_range, prefix="tcpops-nsall")
+            ns.create()
+            namespaces[name] = ns
+            ns.holder = planter.hold(ns)
+            if time_wait:
+                planter.plant_time_wait(ns, [("127.0.0.2", 8080, time_wait)], verify=True)
+            if pairs:
+                planter.plant_established(ns, pairs)
+            if close_wait:
+                ns.leak = planter.plant_close_wait(ns, close_wait)
+        scene = Scene()
+        scene.namespaces = namespaces
+        started = time.monotonic()
+        scene.facts = _engine_all()
+        scene.ss = dict((name, _ss_counts(planter, ns.holder)) for name, ns in namespaces.items())
+        scene.ss_time_wait = dict((name, _ss_state_count(ns.holder, "time-wait")) for name, ns in namespaces.items())
+        scene.inodes = dict((name, ns.inode) for name, ns in namespaces.items())
+        scene.proc_inodes = dict((name, os.stat("/proc/%d/ns/net" % ns.holder).st_ino)
+                                 for name, ns in namespaces.items())
+        scene.sysctl_range = dict((name, ns.sysctl("net.ipv4.ip_local_port_range")) for name, ns in namespaces.items())
+        report_dir = tmp_path_factory.mktemp("nsaudit") / "reports"
+        scene.audit = playbook.run("audit", str(report_dir), {"tcp_audit_namespaces": "all"})
+        scene.audit_doc = None
+        if (report_dir / "tcp-audit.json").exists():
+            scene.audit_doc = json.loads((report_dir / "tcp-audit.json").read_text())
+        scene.age = time.monotonic() - started + (started - min(ns.planted_at or started for ns in namespaces.values()))
+        yield scene
+    finally:
+        for ns in namespaces.values():
+            ns.close()
+
+
+def _entry(scene, name):
+    found = [e for e in scene.facts["namespaces"]["top"] if e["inode"] == scene.inodes[name]]
+    assert len(found) == 1, "namespace %s (inode %d) not listed once" % (name, scene.inodes[name])
+    return found[0]
+
+
+def test_everything_was_read_while_the_time_wait_sockets_lived(scene):
+    assert scene.age < 55, "planting and reading took %.1f s; TIME_WAIT lasts 60 s" % scene.age
+
+
+def test_inode_is_what_stat_of_proc_pid_ns_net_prints(scene):
+    assert scene.inodes == scene.proc_inodes
+    for name, ns in scene.namespaces.items():
+        assert ns.holder in _entry(scene, name)["pids"]
+
+
+def test_the_host_namespace_is_the_top_level_and_not_repeated(scene):
+    own = os.stat("/proc/self/ns/net").st_ino
+    assert own not in [e["inode"] for e in scene.facts["namespaces"]["top"]]
+    assert scene.facts["namespaces"]["reason"] is None
+    assert scene.facts["namespaces"]["total"] >= len(LOADS)
+
+
+@pytest.mark.parametrize("name", sorted(LOADS))
+def test_each_namespace_counts_equal_ss_run_inside_it(scene, name):
+    assert _entry(scene, name)["counts"] == scene.ss[name]
+
+
+@pytest.mark.parametrize("name", sorted(LOADS))
+def test_each_namespace_time_wait_equals_ss_state_time_wait_inside_it(scene, name):
+    entry = _entry(scene, name)
+    assert entry["time_wait"]["total"] == scene.ss_time_wait[name] == LOADS[name][1]
+
+
+@pytest.mark.parametrize("name", sorted(LOADS))
+def test_each_namespace_has_its_own_port_range_not_the_hosts(scene, name):
+    entry = _entry(scene, name)
+    low, high = LOADS[name][0]
+    ports = entry["ephemeral_ports"]
+    assert (ports["low"], ports["high"], ports["usable"]) == (low, high, high - low + 1)
+    assert entry["sysctl"]["net.ipv4.ip_local_port_range"] == scene.sysctl_range[name] == "%d %d" % (low, high)
+    host = scene.facts["ephemeral_ports"]
+    assert (host["low"], host["high"]) != (low, high)
+
+
+def test_port_usage_is_judged_against_the_namespace_own_range(scene):
+    narrow = _entry(scene, "narrow")["time_wait"]
+    assert narrow["outbound"] == 900
+    worst = narrow["top_destinations"][0]
+    assert (worst["address"], worst["port"], worst["count"]) == ("127.0.0.2", 8080, 900)
+    assert worst["port_usage"] == 0.9
+    wide = _entry(scene, "wide")["time_wait"]["top_destinations"][0]
+    assert wide["port_usage"] == round(300 / 10000, 4)
+
+
+def test_close_wait_owner_is_found_inside_its_namespace(scene):
+    close_wait = _entry(scene, "leaky")["close_wait"]
+    assert close_wait["total"] == 60 and close_wait["owners_available"] is True
+    assert close_wait["top_processes"][0]["pid"] == scene.namespaces["leaky"].leak["leaker_pid"]
+    assert close_wait["top_processes"][0]["comm"] == "cw-leaker"
+
+
+def test_namespaces_are_ranked_by_pressure(scene):
+    listed = [e["inode"] for e in scene.facts["namespaces"]["top"]]
+    ours = [inode for inode in listed if inode in scene.inodes.values()]
+    assert ours == [scene.inodes["narrow"], scene.inodes["wide"], scene.inodes["leaky"]]
+
+
+def test_the_audit_reports_the_namespace_finding_on_the_host(scene):
+    assert scene.audit.returncode == 0, scene.audit.stdout[-3000:]
+    host = scene.audit_doc["hosts"]["localhost"]
+    inode = scene.inodes["narrow"]
+    found = [f for f in host["findings"] if (f.get("namespace") or {}).get("inode") == inode]
+    assert [(f["id"], f["severity"]) for f in found] == [("time_wait_port_exhaustion", "fail")]
+    expected = owner_text(_entry(scene, "narrow"))
+    assert found[0]["namespace"]["owner_text"] == expected
+    assert found[0]["message"].startswith("namespace %s: 900 TIME_WAIT toward 127.0.0.2:8080 use 90%% of 1000 usable"
+                                          % expected)
+    assert host["status"] == "fail"
+
+
+@pytest.fixture(scope="module")
+def container():
+    podman = shutil.which("podman")
+    images = subprocess.run([podman, "image", "exists", IMAGE], check=False) if podman else None
+    if not podman or images.returncode != 0:
+        pytest.skip("needs podman and the image %s (scripts/build-test-images.sh)" % IMAGE)
+    name = "tcpops-nsowner-%s" % secrets.token_hex(4)
+    done = subprocess.run([podman, "run", "-d", "--rm", "--name", name, IMAGE, "sleep", "300"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    container_id = done.stdout.strip()
+    try:
+        pid = int(subprocess.run([podman, "inspect", "-f", "{{.State.Pid}}", name], capture_output=True, text=True,
+                                 check=True).stdout)
+        yield container_id, pid
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, check=False)
+
+
+def test_a_container_namespace_is_owned_by_its_container_id(container):
+    container_id, pid = container
+    facts = _engine_all()
+    inode = os.stat("/proc/%d/ns/net" % pid).st_ino
+    found = [e for e in facts["namespaces"]["top"] if e["inode"] == inode]
+    assert len(found) == 1
+    assert found[0]["owner"] == {"kind": "container", "id": container_id[:12]}
+    assert found[0]["pids"] == [pid]

@@ -1,0 +1,291 @@
+"""tcp_state.namespaces: owner parsing, discovery, ranking, bounds, processes that vanish.
+
+The namespace walk runs on a fixture /proc tree: each network namespace is a file (its processes'
+ns/net are hard links to it, so they share its device and inode, as nsfs links do), and setns is
+replaced by a recorder of which namespace file the thread was moved into. Entering real namespaces is
+tested in tests/integration/test_namespaces_netns.py.
+"""
+
+import errno
+import os
+
+import pytest
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _collect
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
+
+DOCKER_ID = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b"
+POD_UID = "6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a"
+
+
+@pytest.mark.parametrize("text, owner", [
+    ("0::/system.slice/docker-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
+    ("0::/machine.slice/libpod-%s.scope/container\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
+    ("9:name=systemd:/libpod_parent/libpod-%s\n8:pids:/libpod_parent/libpod-%s\n" % (DOCKER_ID, DOCKER_ID),
+     {"kind": "container", "id": DOCKER_ID[:12]}),
+    ("0::/system.slice/crio-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
+    ("0::/system.slice/cri-containerd-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
+    ("12:memory:/docker/%s\n0::/\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
+    # a pod's containers share the pod's namespace: the pod wins over its container
+    ("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope\n"
+     % (POD_UID.replace("-", "_"), DOCKER_ID), {"kind": "pod", "id": POD_UID}),
+    ("0::/kubepods/besteffort/pod%s/%s\n" % (POD_UID, DOCKER_ID), {"kind": "pod", "id": POD_UID}),
+    ("0::/system.slice/nginx.service\n", {"kind": "unit", "id": "nginx.service"}),
+    ("0::/system.slice/app@2.service/worker\n", {"kind": "unit", "id": "app@2.service"}),
+    # v2 first: the v1 line names another unit
+    ("1:name=systemd:/system.slice/old.service\n0::/system.slice/new.service\n", {"kind": "unit", "id": "new.service"}),
+    ("0::/user.slice/user-0.slice/session-3.scope\n", None),
+    ("0::/\n", None),
+    ("", None),
+    ("garbage without colons\n0::/system.slice/docker-tooshort.scope\n", None),
+])
+def test_owner_from_cgroup(text, owner):
+    assert _namespaces.cgroup_owner(text) == owner
+
+
+@pytest.mark.parametrize("entry, text", [
+    ({"inode": 7, "owner": {"kind": "container", "id": "4f3c2b1a0e9d"}}, "container 4f3c2b1a0e9d"),
+    ({"inode": 7, "owner": {"kind": "pod", "id": POD_UID}}, "pod %s" % POD_UID),
+    ({"inode": 7, "owner": {"kind": "unit", "id": "a.service"}}, "unit a.service (inode 7)"),
+    ({"inode": 7, "owner": None}, "inode 7"),
+])
+def test_owner_text(entry, text):
+    assert _namespaces.owner_text(entry) == text
+
+
+def _entry(inode, usage, time_wait, total):
+    destinations = [] if usage is None else [{"port_usage": 0.01}, {"port_usage": usage}]
+    return {"inode": inode, "time_wait": {"total": time_wait, "top_destinations": destinations},
+            "counts": {"total": total}}
+
+
+def test_pressure_ranks_port_usage_then_time_wait_then_sockets_then_inode():
+    entries = [_entry(1, None, 0, 5), _entry(2, 0.2, 10, 20), _entry(3, 0.9, 5, 9), _entry(4, 0.2, 30, 31),
+               _entry(5, 0.2, 10, 40), _entry(6, None, 0, 5)]
+    assert [e["inode"] for e in sorted(entries, key=_namespaces.pressure)] == [3, 4, 5, 2, 1, 6]
+
+
+class FakeProc(object):
+    """A /proc tree with network namespaces as files and a setns that records where the thread went."""
+
+    def __init__(self, root):
+        self.root = root
+        self.files = {}
+        self.current = None
+        self.moves = []
+        self._namespace("host")
+        self._link("self", "host")
+        self.current = self.key("host")
+
+    def _namespace(self, name):
+        path = os.path.join(str(self.root), "nsfiles", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
+        self.files[name] = path
+
+    def _link(self, pid, name):
+        directory = os.path.join(str(self.root), str(pid), "ns")
+        os.makedirs(directory, exist_ok=True)
+        os.link(self.files[name], os.path.join(directory, "net"))
+
+    def add(self, name, pids, cgroup=""):
+        if name not in self.files:
+            self._namespace(name)
+        for pid in pids:
+            self._link(pid, name)
+            with open(os.path.join(str(self.root), str(pid), "cgroup"), "w") as handle:
+                handle.write(cgroup)
+
+    def key(self, name):
+        info = os.stat(self.files[name])
+        return (info.st_dev, info.st_ino)
+
+    def name_of(self, key):
+        return [name for name in self.files if self.key(name) == key][0]
+
+    def setns(self, fd):
+        info = os.fstat(fd)
+        self.current = (info.st_dev, info.st_ino)
+        self.moves.append(self.name_of(self.current))
+
+    def reader(self, data):
+        """read_namespace returning ``data[namespace name]`` for the namespace the thread is in."""
+        def read(warnings, errors):
+            name = self.name_of(self.current)
+            assert name != "host", "read_namespace ran in the host's namespace"
+            value = data[name]
+            if isinstance(value, Exception):
+                raise value
+            return dict(value)
+        return read
+
+
+def _load(time_wait, usage=0.0):
+    return {"counts": {"total": time_wait + 1, "time_wait": time_wait},
+            "time_wait": {"total": time_wait, "top_destinations": [{"port_usage": usage}]},
+            "close_wait": {}, "listen": {}, "ephemeral_ports": {}, "sysctl": {}}
+
+
+@pytest.fixture
+def proc(tmp_path):
+    fake = FakeProc(tmp_path)
+    fake.add("host", [1, 2])
+    fake.add("ctr", [100, 101], "0::/system.slice/docker-%s.scope\n" % DOCKER_ID)
+    fake.add("pod", [300, 200], "0::/kubepods/besteffort/pod%s/x\n" % POD_UID)
+    fake.add("bare", [400])
+    return fake
+
+
+def _scan(proc, data, top=10, warnings=None, **kwargs):
+    return _namespaces.scan(proc.reader(data), top, str(proc.root), setns=proc.setns, warnings=warnings,
+                            is_root=True, **kwargs)
+
+
+def test_each_other_namespace_is_read_inside_it_and_the_thread_returns_after_each(proc):
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)})
+    assert result["total"] == 3 and result["unread"] == 0 and result["reason"] is None
+    assert [e["owner"] for e in result["top"]] == [
+        {"kind": "pod", "id": POD_UID}, {"kind": "container", "id": DOCKER_ID[:12]}, None]
+    pod = result["top"][0]
+    assert pod["pids"] == [200, 300] and pod["pids_total"] == 2
+    assert pod["inode"] == proc.key("pod")[1]
+    assert pod["counts"] == {"total": 51, "time_wait": 50}
+    # every move into a namespace is followed by the move back to the host's
+    assert proc.moves[1::2] == ["host"] * 3 and sorted(proc.moves[0::2]) == ["bare", "ctr", "pod"]
+    assert proc.current == proc.key("host")
+
+
+def test_top_bounds_the_entries_and_total_counts_them_all(proc):
+    proc.add("more", [500])
+    result = _scan(proc, {"ctr": _load(5, 0.9), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=2)
+    assert result["total"] == 4
+    assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
+    assert _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=0)["top"] == []
+
+
+def test_pids_are_capped_at_five_lowest(proc):
+    proc.add("busy", [910, 905, 909, 901, 908, 903, 907])
+    result = _scan(proc, {"ctr": _load(0), "pod": _load(0), "bare": _load(0), "busy": _load(99)})
+    assert result["top"][0]["pids"] == [901, 903, 905, 907, 908] and result["top"][0]["pids_total"] == 7
+
+
+def _vanish_after_discovery(monkeypatch, proc, pids):
+    real = _namespaces.discover
+
+    def discover(proc_root, own):
+        found = real(proc_root, own)
+        for pid in pids:
+            os.unlink(os.path.join(str(proc.root), str(pid), "ns", "net"))
+        return found
+    monkeypatch.setattr(_namespaces, "discover", discover)
+
+
+def test_a_vanished_process_is_replaced_by_another_of_its_namespace(proc, monkeypatch):
+    _vanish_after_discovery(monkeypatch, proc, [100])
+    warnings = []
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}, warnings=warnings)
+    assert result["total"] == 3 and warnings == []
+    assert result["top"][1]["pids"] == [100, 101]  # as discovered; read through 101
+
+
+def test_a_namespace_whose_processes_all_vanished_is_a_warning_not_a_failure(proc, monkeypatch):
+    _vanish_after_discovery(monkeypatch, proc, [400])
+    warnings = []
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}, warnings=warnings)
+    assert result["total"] == 2 and len(result["top"]) == 2 and result["errors"] == []
+    assert warnings == ["namespace inode %d: its processes exited before it was read (not counted)"
+                        % proc.key("bare")[1]]
+
+
+def test_a_pid_reused_by_a_process_of_another_namespace_is_not_entered(proc, monkeypatch):
+    real = _namespaces.discover
+
+    def discover(proc_root, own):
+        found = real(proc_root, own)
+        os.unlink(os.path.join(str(proc.root), "400", "ns", "net"))
+        os.link(proc.files["ctr"], os.path.join(str(proc.root), "400", "ns", "net"))
+        return found
+    monkeypatch.setattr(_namespaces, "discover", discover)
+    warnings = []
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}, warnings=warnings)
+    assert result["total"] == 2 and "bare" not in proc.moves
+    assert len(warnings) == 1 and "exited before it was read" in warnings[0]
+
+
+def test_a_namespace_the_engine_cannot_read_is_an_error_and_counted_unread(proc):
+    failure = _collect.TcpStateError("/proc/net/sockstat is not readable")
+    result = _scan(proc, {"ctr": failure, "pod": _load(50), "bare": _load(0)})
+    assert result["total"] == 3 and result["unread"] == 1 and len(result["top"]) == 2
+    assert result["errors"] == ["namespace container %s: /proc/net/sockstat is not readable" % DOCKER_ID[:12]]
+    assert proc.current == proc.key("host")
+
+
+def test_the_namespace_own_messages_are_prefixed_with_its_owner(proc):
+    def read(warnings, errors):
+        warnings.append("sysctl x unreadable")
+        errors.append("sysctl x unreadable")
+        return _load(1)
+    result = _namespaces.scan(read, 10, str(proc.root), setns=proc.setns, is_root=True)
+    assert "namespace pod %s: sysctl x unreadable" % POD_UID in result["errors"]
+    assert result["errors_total"] == 3 and result["warnings_total"] == 3
+
+
+def test_failing_to_return_to_the_host_namespace_raises(proc):
+    def setns(fd):
+        proc.setns(fd)
+        if proc.moves[-1] == "host":
+            raise OSError(errno.EINVAL, "Invalid argument")
+    with pytest.raises(_namespaces.NamespaceReturnError, match="could not return"):
+        _namespaces.scan(proc.reader({"ctr": _load(1), "pod": _load(1), "bare": _load(1)}), 10, str(proc.root),
+                         setns=setns, is_root=True)
+
+
+def test_permission_denied_by_setns_stops_with_the_reason(proc):
+    def setns(fd):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    warnings = []
+    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=setns, warnings=warnings, is_root=True)
+    assert result["reason"] == _namespaces.ROOT_NEEDED and result["top"] == []
+    assert any("become: true" in warning for warning in warnings)
+
+
+def test_not_root_is_a_reason_not_a_failure(proc):
+    warnings = []
+    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, warnings=warnings, is_root=False)
+    assert result["total"] is None and result["top"] == [] and result["reason"] == _namespaces.ROOT_NEEDED
+    assert proc.moves == [] and warnings
+
+
+def test_not_the_main_thread_is_a_reason(proc):
+    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, is_root=True,
+                              is_main_thread=False)
+    assert "main thread" in result["reason"] and proc.moves == []
+
+
+def test_self_leaves_namespaces_null_and_all_refuses_what_it_cannot_do(tmp_path):
+    assert _collect.collect(mode="summary")["namespaces"] is None
+    with pytest.raises(_collect.TcpStateError, match="namespaces all needs mode full"):
+        _collect.collect(mode="summary", namespaces="all")
+    with pytest.raises(_collect.TcpStateError, match="leave proc_root at /proc"):
+        _collect.collect(proc_root=str(tmp_path), namespaces="all")
+    with pytest.raises(_collect.TcpStateError, match="namespaces must be one of self, all"):
+        _collect.collect(namespaces="some")
+
+
+def test_cli_takes_namespaces():
+    options, refusal = _collect._parse_arguments(["--namespaces", "all", "--top", "3"])
+    assert refusal is None and options["namespaces"] == "all" and options["top"] == 3
+
+
+def test_outbound_table_by_raw_port_is_the_table_read_through_network_port():
+    """The transposed table (little-endian fast path) equals the plain lookup through NETWORK_PORT."""
+    import random
+
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag
+
+    tally = _collect.SocketTally({"low": 1024, "high": 40000, "reserved": [2000, 30000], "usable": 38975})
+    tally.listeners = [(2, "0.0.0.0", port, 0, 128) for port in random.Random(7).sample(range(65536), 300)]
+    tally.listeners_complete(sockdiag.NETWORK_PORT)
+    expected = bytes(tally.outbound_ports[sockdiag.NETWORK_PORT[raw]] for raw in range(65536))
+    assert tally.outbound_by_raw_port == expected
+    assert sum(expected) == sum(tally.outbound_ports) < 38975
