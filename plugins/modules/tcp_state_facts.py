@@ -659,7 +659,7 @@ ansible_facts:
               counters only within one boot.
           type: int
           returned: always
-          sample: 1796000000
+          sample: 1795000000
         rates:
           description:
             - V(null) unless O(sample_seconds) is above 0. Then the counters' growth between two reads

@@ -195,11 +195,11 @@ def counted_events(facts, names):
     return since_boot, {"counted": "since_boot", "interval_seconds": None, "text": "since boot"}
 
 
-def _rate_text(events, how):
+def _rate_text(events, how, form=" (%s/s)"):
     if how["counted"] != "last_interval" or not how["interval_seconds"]:
         return ""
     rate = events / float(how["interval_seconds"])
-    return " (%s/s)" % (("%.3g" % rate) if rate < 1 else _seconds_text(round(rate, 1)))
+    return form % (("%.3g" % rate) if rate < 1 else _seconds_text(round(rate, 1)))
 
 
 def ignores_failure(entry, key):
@@ -295,8 +295,8 @@ def time_wait_overflow(facts, sysctl_config, th):
                 "tcp_max_tw_buckets": buckets, "usage": usage, "warn_at": th["tw_buckets_usage_warn"],
                 "counted": how["counted"], "interval_seconds": how["interval_seconds"], "events": overflow}
     if overflow:
-        return verdict("fail", "kernel destroyed TIME_WAIT sockets early %d times %s (TCPTimeWaitOverflow)%s"
-                       % (overflow, how["text"], _rate_text(overflow, how)), evidence)
+        return verdict("fail", "kernel destroyed TIME_WAIT sockets early %d times %s (TCPTimeWaitOverflow%s)"
+                       % (overflow, how["text"], _rate_text(overflow, how, ", %s/s")), evidence)
     if usage is not None and usage >= th["tw_buckets_usage_warn"]:
         return verdict("warn", "%s TIME_WAIT sockets fill %.0f%% of tcp_max_tw_buckets=%s" % (
             tw_total, usage * 100, buckets), evidence)
