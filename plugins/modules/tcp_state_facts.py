@@ -581,7 +581,9 @@ ansible_facts:
               type: int
               returned: always
             TW:
-              description: TIME_WAIT sockets whose 60 s ran out (expired normally).
+              description:
+                - Sockets that entered TIME_WAIT (counted as they enter it since Linux 4.1; older kernels counted
+                  them as it ended), orphaned FIN_WAIT2 connections handed to a timewait socket included.
               type: int
               returned: always
             TWRecycled:
@@ -666,7 +668,7 @@ ansible_facts:
               O(sample_seconds) apart, per second.
           type: dict
           returned: always
-          sample: {"seconds": 10.001, "per_second": {"outbound_connections": 212.4, "time_wait_entered": 211.9}}
+          sample: {"seconds": 10.001, "per_second": {"outbound_connections": 212.4, "time_wait_entered": 212.3}}
           contains:
             seconds:
               description: The time measured between the two reads, in seconds, to the millisecond.
@@ -693,14 +695,10 @@ ansible_facts:
                   returned: always
                 time_wait_entered:
                   description:
-                    - Sockets that entered TIME_WAIT. No kernel counter counts that; this is the change of
-                      RV(ansible_facts.tcp_state.sockstat.tw) plus the TIME_WAIT sockets that left it and that the
-                      kernel counts (C(TW) expired, C(TWKilled), C(TWRecycled) reused). A TIME_WAIT ended by a RST
-                      or reopened by a new SYN is counted nowhere, so this is a lower bound.
-                  type: float
-                  returned: always
-                time_wait_expired:
-                  description: TIME_WAIT sockets whose 60 s ran out (C(TW)).
+                    - Sockets that entered TIME_WAIT (C(TW) + C(TWKilled)). Since Linux 4.1 the kernel counts a socket
+                      in one of them as it enters TIME_WAIT (C(TWKilled) when its timeout is 4 s or less), orphaned
+                      FIN_WAIT2 connections handed to a timewait socket included; older kernels counted them as the
+                      TIME_WAIT ended, 60 s later, which gives the same rate in a steady state.
                   type: float
                   returned: always
                 time_wait_reused:

@@ -229,11 +229,8 @@ def _sampled_rates(result, proc_root, sample_seconds, started):
     second read's problems are the first read's, already reported."""
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import rates as _rates
 
-    def read_again():
-        counts = kernel_state.read_time_wait_and_ipv6_inuse(proc_root)
-        return kernel_state.read_counters(proc_root, []), counts[0] if counts else None
-
-    return _rates.sample(sample_seconds, started, result["counters"], result["sockstat"]["tw"], read_again)
+    return _rates.sample(sample_seconds, started, result["counters"],
+                         lambda: kernel_state.read_counters(proc_root, []))
 
 
 def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT,

@@ -7,11 +7,10 @@ The counters (``kernel.read_counters``) only ever grow until the next boot, so o
 nothing about now: ``sample`` reads them a second time ``seconds`` after the first and divides
 the difference by the time measured between the reads. Standard library only.
 
-``time_wait_entered`` has no counter of its own in the kernel. It is the change in the TIME_WAIT
-count (``/proc/net/sockstat`` ``tw``) plus the TIME_WAIT sockets that left it meanwhile and that
-the kernel counts: expired (``TW``), ended early (``TWKilled``) and reused by connect()
-(``TWRecycled``). A TIME_WAIT ended by a RST or reopened by a new SYN is counted nowhere, so the
-value is a lower bound.
+``time_wait_entered`` is ``TW`` + ``TWKilled``: since Linux 4.1 the kernel counts a socket in one of
+them when it enters TIME_WAIT (``TWKilled`` when its timeout is 4 s or less), and also when an
+orphaned FIN_WAIT2 connection is handed to a timewait socket. Older kernels counted them when the
+TIME_WAIT ended, 60 s later: in a steady state the rate is the same.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,18 +21,17 @@ import time
 
 MAX_SAMPLE_SECONDS = 60
 
-# per_second key -> the counter (kernel name) it is the rate of
+# per_second key -> the counters (kernel names) whose summed growth it is
 RATE_COUNTERS = (
-    ("outbound_connections", "ActiveOpens"),
-    ("inbound_connections", "PassiveOpens"),
-    ("failed_connection_attempts", "AttemptFails"),
-    ("time_wait_expired", "TW"),
-    ("time_wait_reused", "TWRecycled"),
-    ("time_wait_overflow", "TCPTimeWaitOverflow"),
-    ("listen_overflows", "ListenOverflows"),
-    ("listen_drops", "ListenDrops"),
+    ("outbound_connections", ("ActiveOpens",)),
+    ("inbound_connections", ("PassiveOpens",)),
+    ("failed_connection_attempts", ("AttemptFails",)),
+    ("time_wait_entered", ("TW", "TWKilled")),
+    ("time_wait_reused", ("TWRecycled",)),
+    ("time_wait_overflow", ("TCPTimeWaitOverflow",)),
+    ("listen_overflows", ("ListenOverflows",)),
+    ("listen_drops", ("ListenDrops",)),
 )
-TIME_WAIT_LEFT = ("TW", "TWKilled", "TWRecycled")
 
 
 def check_seconds(seconds):
@@ -44,52 +42,50 @@ def check_seconds(seconds):
     return seconds
 
 
-def _increase(first, second, name):
-    """How much counter ``name`` grew; None when unknown or when it went down (counters restarted)."""
-    before, after = first.get(name), second.get(name)
-    if not isinstance(before, int) or not isinstance(after, int) or after < before:
-        return None
-    return after - before
+def _increase(first, second, names):
+    """How much the counters ``names`` grew together; None when one is unknown or went down (restarted)."""
+    total = 0
+    for name in names:
+        before, after = first.get(name), second.get(name)
+        if not isinstance(before, int) or not isinstance(after, int) or after < before:
+            return None
+        total += after - before
+    return total
 
 
-def per_second(first, second, seconds, time_wait_before=None, time_wait_after=None):
+def per_second(first, second, seconds):
     """The rates between two counter reads ``seconds`` apart (a value rounded to the millisecond).
 
     Each rate is rounded to 3 decimals after dividing by the rounded ``seconds``, so that
     ``round(rate * seconds)`` gives back the exact number of events. A rate is None when either read
-    lacks its counter or the counter went down; never negative."""
+    lacks one of its counters or one went down; never negative."""
     result = {}
-    for key, name in RATE_COUNTERS:
-        grown = _increase(first, second, name)
+    for key, names in RATE_COUNTERS:
+        grown = _increase(first, second, names)
         result[key] = round(grown / seconds, 3) if grown is not None and seconds > 0 else None
-    left = [_increase(first, second, name) for name in TIME_WAIT_LEFT]
-    entered = None
-    if seconds > 0 and None not in left and isinstance(time_wait_before, int) and isinstance(time_wait_after, int):
-        entered = round(max(0, time_wait_after - time_wait_before + sum(left)) / seconds, 3)
-    result["time_wait_entered"] = entered
     return result
 
 
 def events(rates):
-    """{counter name: events in the sample} back from ``rates`` (the dict ``sample`` returns)."""
+    """{counter name: events in the sample} back from ``rates`` (the dict ``sample`` returns), for the
+    rates of one counter each."""
     seconds = rates["seconds"]
     found = {}
-    for key, name in RATE_COUNTERS:
+    for key, names in RATE_COUNTERS:
         value = rates["per_second"].get(key)
-        if value is not None:
-            found[name] = int(round(value * seconds))
+        if value is not None and len(names) == 1:
+            found[names[0]] = int(round(value * seconds))
     return found
 
 
-def sample(seconds, started, first, time_wait_before, read_again):
+def sample(seconds, started, first, read_again):
     """Wait until ``seconds`` after ``started`` (``time.monotonic()`` just before ``first`` was read),
-    read the counters again with ``read_again()`` -> (counters, TIME_WAIT count) and return
-    ``{seconds, per_second}`` with ``seconds`` the time measured between the two reads."""
+    read the counters again with ``read_again()`` and return ``{seconds, per_second}`` with
+    ``seconds`` the time measured between the two reads."""
     remaining = started + seconds - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
     read_at = time.monotonic()
-    second, time_wait_after = read_again()
+    second = read_again()
     measured = round(read_at - started, 3)
-    return {"seconds": measured,
-            "per_second": per_second(first, second, measured, time_wait_before, time_wait_after)}
+    return {"seconds": measured, "per_second": per_second(first, second, measured)}

@@ -63,32 +63,30 @@ COUNTERS = {"ActiveOpens": 100, "PassiveOpens": 50, "AttemptFails": 1, "TW": 100
             "TWRecycled": 10, "TCPTimeWaitOverflow": 0, "ListenOverflows": 7, "ListenDrops": 7}
 
 
-def test_rates_are_growth_per_second_and_time_wait_entered_adds_what_left():
-    later = dict(COUNTERS, ActiveOpens=400, TW=1300, TWRecycled=40, ListenDrops=10, ListenOverflows=10)
-    found = rates.per_second(COUNTERS, later, 3.0, time_wait_before=500, time_wait_after=560)
+def test_rates_are_growth_per_second_and_time_wait_entered_sums_tw_and_twkilled():
+    later = dict(COUNTERS, ActiveOpens=400, TW=1300, TWKilled=8, TWRecycled=40, ListenDrops=10, ListenOverflows=10)
+    found = rates.per_second(COUNTERS, later, 3.0)
     assert found["outbound_connections"] == 100.0
     assert found["inbound_connections"] == 0.0
-    assert found["time_wait_expired"] == 100.0
+    assert found["time_wait_entered"] == 102.0  # 300 TW + 6 TWKilled in 3 s
     assert found["time_wait_reused"] == 10.0
     assert found["listen_drops"] == 1.0 and found["listen_overflows"] == 1.0
-    # 60 more in TIME_WAIT, 300 expired, 30 reused, none killed: 390 entered in 3 s
-    assert found["time_wait_entered"] == 130.0
+    assert set(found) == set(key for key, _names in rates.RATE_COUNTERS)
 
 
 def test_a_counter_that_went_down_or_is_missing_has_no_rate_never_a_negative_one():
     later = dict(COUNTERS, ActiveOpens=10, ListenDrops=None)
     del later["PassiveOpens"]
-    found = rates.per_second(COUNTERS, later, 2.0, 5, 5)
+    found = rates.per_second(COUNTERS, later, 2.0)
     assert found["outbound_connections"] is None
     assert found["listen_drops"] is None and found["inbound_connections"] is None
     assert found["listen_overflows"] == 0.0
     assert all(value is None or value >= 0 for value in found.values())
 
 
-def test_time_wait_entered_is_unknown_without_the_time_wait_count_and_never_negative():
-    assert rates.per_second(COUNTERS, COUNTERS, 1.0, None, 5)["time_wait_entered"] is None
-    # TIME_WAIT ended by RSTs is counted nowhere: the count fell more than what left: 0, not negative
-    assert rates.per_second(COUNTERS, COUNTERS, 1.0, 900, 100)["time_wait_entered"] == 0.0
+def test_a_sum_is_unknown_when_one_of_its_counters_is():
+    assert rates.per_second(COUNTERS, dict(COUNTERS, TWKilled=None), 1.0)["time_wait_entered"] is None
+    assert rates.per_second(COUNTERS, dict(COUNTERS, TWKilled=1), 1.0)["time_wait_entered"] is None
 
 
 @pytest.mark.parametrize("seconds", [1.0, 7.001, 59.999, 60.0])
@@ -104,10 +102,10 @@ def test_sample_waits_the_rest_of_the_seconds_then_reads_again():
 
     def read_again():
         calls.append(time.monotonic())
-        return dict(COUNTERS, ActiveOpens=130), 10
+        return dict(COUNTERS, ActiveOpens=130)
 
     started = time.monotonic()
-    found = rates.sample(1, started, COUNTERS, 10, read_again)
+    found = rates.sample(1, started, COUNTERS, read_again)
     assert len(calls) == 1 and calls[0] - started >= 1.0
     assert 1.0 <= found["seconds"] < 2.0
     assert found["per_second"]["outbound_connections"] == round(30 / found["seconds"], 3)
@@ -115,7 +113,7 @@ def test_sample_waits_the_rest_of_the_seconds_then_reads_again():
 
 def test_sample_does_not_sleep_when_the_seconds_have_already_passed():
     started = time.monotonic() - 5
-    found = rates.sample(2, started, COUNTERS, 0, lambda: (COUNTERS, 0))
+    found = rates.sample(2, started, COUNTERS, lambda: COUNTERS)
     assert 5.0 <= found["seconds"] < 6.0
 
 
@@ -124,6 +122,6 @@ def test_collect_samples_the_counters_of_proc_root(tmp_path, modern_proc):
     shutil.copytree(modern_proc, str(proc))
     state = _tcp_state.collect(mode="summary", proc_root=str(proc), config_root="/nonexistent", sample_seconds=1)
     assert state["rates"]["seconds"] >= 1.0
-    assert set(state["rates"]["per_second"]) == set(key for key, _name in rates.RATE_COUNTERS) | {"time_wait_entered"}
+    assert set(state["rates"]["per_second"]) == set(key for key, _names in rates.RATE_COUNTERS)
     # a fixture tree does not move: every rate is zero
     assert set(state["rates"]["per_second"].values()) == {0.0}
