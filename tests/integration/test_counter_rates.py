@@ -4,6 +4,7 @@ monitoring check's exit codes on real facts."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -14,7 +15,8 @@ import pytest
 pytestmark = pytest.mark.root
 
 HOST_PYTHON = "/usr/bin/python3"
-COLLECTIONS = Path(__file__).resolve().parents[2] / "build" / "collections"
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / "build" / "collections"
 ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect"
 
 LISTEN_PORT = 7070
@@ -171,3 +173,21 @@ def test_check_exit_codes_on_real_facts(netns, planter, tmp_path):
     assert "listen_drops=%dc" % drops in line
     code, line = check(netns, "nagios", "--sample-seconds", "1", config_root=empty_config)
     assert code == 0 and line.startswith("TCP OK - "), line
+
+
+def test_the_node_problem_detector_config_in_the_docs_runs_the_check(netns, tmp_path):
+    """docs/monitoring.md's custom plugin monitor: its path and args, run as NPD runs them (no shell)."""
+    text = (REPO / "docs" / "monitoring.md").read_text()
+    config = json.loads(re.search(r"```json\n(\{.*?\n\})\n```", text, re.S).group(1))
+    rule = config["rules"][0]
+    assert config["conditions"][0]["type"] == rule["condition"]
+    args = [arg.replace("PYTHONPATH=/opt/tcpops", "PYTHONPATH=%s" % COLLECTIONS) for arg in rule["args"]]
+    empty_config = tmp_path / "config"
+    empty_config.mkdir()
+    burst_listen_drops(netns)  # since boot these warn; npd reports fail only, and the sample is quiet
+    started = time.monotonic()
+    done = netns.run([rule["path"]] + args + ["--config-root", str(empty_config)], check=False)
+    took = time.monotonic() - started
+    assert (done.returncode, done.stdout) == (0, "TCP OK\n"), done.stderr
+    assert 10 <= took < float(rule["timeout"].rstrip("s"))
+    assert len(done.stdout.strip()) <= config["pluginConfig"]["max_output_length"]
