@@ -519,6 +519,8 @@ def config_drift(facts, sysctl_config, th):
 
 RULES = tuple(REGISTRY)
 RULE_IDS = tuple(registered.rule_id for registered in RULES)
+# the rules that read COUNTER_DELTAS: the only ones an interval can change
+COUNTER_RULE_IDS = ("time_wait_overflow", "listen_overflow")
 
 
 def worst_severity(findings):

@@ -194,9 +194,11 @@ def run(argv):
         return unknown(fmt, refusal[1])
     try:
         facts = engine.collect(**engine_options)
+        findings = judge(facts, thresholds)
     except engine.TcpStateError as exc:
         return unknown(fmt, "facts not collected: %s" % exc)
-    findings = judge(facts, thresholds)
+    except Exception as exc:  # a monitoring plugin that crashes must say UNKNOWN, not exit 1 (WARNING)
+        return unknown(fmt, "check failed: %s: %s" % (type(exc).__name__, exc))
     if fmt == "npd":
         return npd_line(findings, options["problem_at"])
     return nagios_line(findings, facts, thresholds)

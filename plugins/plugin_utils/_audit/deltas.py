@@ -78,15 +78,21 @@ def _judged(entry):
 
 def attach(hosts, previous_doc):
     """Give every host entry its ``counter_deltas`` against ``previous_doc`` (None: no previous run),
-    and judge the counter rules again over that interval."""
+    and judge the counter rules again over that interval (the other findings cannot change)."""
     previous_hosts = (previous_doc or {}).get("hosts") or {}
+    counter_rules = dict((registered.rule_id, registered) for registered in rules.RULES
+                         if registered.rule_id in rules.COUNTER_RULE_IDS)
     for name, entry in hosts.items():
         before = previous_hosts.get(name)
         found = None
         if _judged(entry) and isinstance(before, dict):
             found = counter_deltas(entry["facts"], before.get("facts"))
         entry["counter_deltas"] = found
-        if found is not None:
-            entry["findings"] = rules.evaluate(entry["facts"], entry.get("sysctl_config"), entry["thresholds"], found)
-            entry["status"] = rules.worst_severity(entry["findings"])
+        if found is None:
+            continue
+        facts = dict(entry["facts"], **{rules.COUNTER_DELTAS: found})
+        entry["findings"] = [
+            counter_rules[f["id"]].evaluate(facts, entry.get("sysctl_config"), entry["thresholds"])
+            if f.get("id") in counter_rules else f for f in entry.get("findings") or []]
+        entry["status"] = rules.worst_severity(entry["findings"])
     return hosts

@@ -114,3 +114,13 @@ def test_the_command_line_dispatches_to_the_check_and_exits_with_its_code(quiet_
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stderr == ""
     assert done.stdout.startswith("TCP CRITICAL - 1 fail: close_wait_leak") and done.stdout.count("\n") == 1
+
+
+def test_a_crash_is_unknown_not_a_warning(monkeypatch, quiet_proc):
+    def broken(facts, thresholds):
+        raise KeyError("counters")
+
+    monkeypatch.setattr(check, "judge", broken)
+    line, code = run("--check", "nagios", *common(quiet_proc))
+    assert code == 3 and line == "TCP UNKNOWN - check failed: KeyError: 'counters'"
+    assert run("--check", "npd", *common(quiet_proc)) == ("TCP unknown: check failed: KeyError: 'counters'", 2)

@@ -128,3 +128,15 @@ def test_attach_after_a_reboot_judges_since_boot_and_says_so():
     listen = [f for f in hosts["web1"]["findings"] if f["id"] == "listen_overflow"][0]
     assert listen["evidence"]["counted"] == "since_restart" and listen["severity"] == "warn"
     assert "since boot (the counters restarted after the previous run" in listen["message"]
+
+
+def test_attach_rejudges_only_the_counter_rules_and_keeps_the_others():
+    facts = facts_at("2026-11-29T11:00:00Z", ListenDrops=5000, ListenOverflows=5000)
+    facts["close_wait"]["total"] = 60
+    before = _entry(facts_at("2026-11-29T10:00:00Z", ListenDrops=5000, ListenOverflows=5000))
+    now = _entry(facts)
+    others = [f for f in now["findings"] if f["id"] not in ("listen_overflow", "time_wait_overflow")]
+    deltas.attach({"web1": now}, {"hosts": {"web1": before}})
+    assert [f["id"] for f in now["findings"]] == list(fleet.rules.RULE_IDS)
+    assert [f for f in now["findings"] if f["id"] not in ("listen_overflow", "time_wait_overflow")] == others
+    assert now["status"] == "warn"  # close_wait_leak warns; the old listen drops no longer fail
