@@ -140,3 +140,11 @@ def test_attach_rejudges_only_the_counter_rules_and_keeps_the_others():
     assert [f["id"] for f in now["findings"]] == list(fleet.rules.RULE_IDS)
     assert [f for f in now["findings"] if f["id"] not in ("listen_overflow", "time_wait_overflow")] == others
     assert now["status"] == "warn"  # close_wait_leak warns; the old listen drops no longer fail
+
+
+def test_collection_times_are_read_exactly_and_impossible_ones_refused():
+    assert deltas._epoch("1970-01-01T00:00:00Z") == 0
+    assert deltas._epoch("2026-11-29T10:00:00Z") - deltas._epoch("2026-11-28T10:00:00Z") == 86400
+    assert deltas._epoch("2026-11-29T10:00:00Z") == 1795946400
+    for bad in ("2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-29 10:00:00", None, 5, "2026-11-29T10:00:00Z\n"):
+        assert deltas._epoch(bad) is None, bad
