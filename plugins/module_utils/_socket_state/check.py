@@ -24,6 +24,10 @@ __metaclass__ = type
 import json
 import sys
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as engine
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import rates
+
 FORMATS = ("nagios", "npd")
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
 NAGIOS_WORDS = {"pass": "OK", "warn": "WARNING", "fail": "CRITICAL", "unknown": "UNKNOWN"}
@@ -67,8 +71,6 @@ def _split_arguments(argv):
 
 def parse_thresholds(text):
     """The merged thresholds from ``--thresholds`` (a JSON object of threshold names to numbers)."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
-
     overrides = None
     if text:
         try:
@@ -85,8 +87,6 @@ def parse_thresholds(text):
 
 def sampled_deltas(facts):
     """The counter events of a ``--sample-seconds`` sample in the shape of the report's ``counter_deltas``."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import rates
-
     sampled = facts.get("rates")
     if not sampled:
         return None
@@ -95,8 +95,6 @@ def sampled_deltas(facts):
 
 def judge(facts, thresholds):
     """The findings for ``facts`` (a tcp_state dict), as the audit finds them."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
-
     facts = dict(facts)
     sysctl_config = facts.pop("sysctl_config", None)
     return rules.evaluate(facts, sysctl_config, thresholds, sampled_deltas(facts))
@@ -139,8 +137,6 @@ def _cut(text, limit):
 
 
 def nagios_line(findings, facts, thresholds):
-    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
-
     worst = rules.worst_severity(findings)
     problems = sorted((f for f in findings if f["severity"] != "pass"),
                       key=lambda f: -rules.SEVERITY_RANK[f["severity"]])
@@ -150,13 +146,12 @@ def nagios_line(findings, facts, thresholds):
             ("warn", sum(1 for f in problems if f["severity"] == "warn"))) if n)
         text = "%s: %s" % (tally, "; ".join("%s: %s" % (f["id"], _cut(f["message"], MESSAGE_LIMIT)) for f in problems))
     else:
-        text = "%d rules pass" % len(findings)
+        skipped = sum(1 for f in findings if f.get("skipped"))
+        text = "%d rules pass" % (len(findings) - skipped) + (", %d not evaluated" % skipped if skipped else "")
     return "TCP %s - %s | %s" % (NAGIOS_WORDS[worst], text, perfdata(facts, thresholds)), NAGIOS_CODES[worst]
 
 
 def npd_line(findings, problem_at):
-    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
-
     level = rules.SEVERITY_RANK[problem_at]
     problems = [f for f in findings if rules.SEVERITY_RANK[f["severity"]] >= level]
     if not problems:
@@ -181,8 +176,6 @@ def _requested_format(argv):
 
 def run(argv):
     """(the line to print, the exit code) of a check with the command line ``argv``."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as engine
-
     fmt = _requested_format(argv)
     try:
         options, rest = _split_arguments(argv)

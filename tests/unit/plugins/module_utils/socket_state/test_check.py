@@ -124,3 +124,12 @@ def test_a_crash_is_unknown_not_a_warning(monkeypatch, quiet_proc):
     line, code = run("--check", "nagios", *common(quiet_proc))
     assert code == 3 and line == "TCP UNKNOWN - check failed: KeyError: 'counters'"
     assert run("--check", "npd", *common(quiet_proc)) == ("TCP unknown: check failed: KeyError: 'counters'", 2)
+
+
+def test_rules_not_evaluated_are_not_counted_as_passing(quiet_proc):
+    line, code = run("--check", "nagios", "--mode", "summary", *common(quiet_proc))
+    skipped = sum(1 for f in check.judge(_tcp_state.collect(mode="summary", proc_root=quiet_proc,
+                                                            config_root="/nonexistent"),
+                                         check.parse_thresholds(None)) if f["skipped"])
+    assert code == 0 and skipped > 0
+    assert line.startswith("TCP OK - %d rules pass, %d not evaluated | " % (len(check.rules.RULE_IDS) - skipped, skipped))
