@@ -19,6 +19,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import deltas
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
@@ -125,6 +126,9 @@ class ActionModule(ActionBase):
                 hosts, missing = files.merge_slices(earlier + [{"hosts": hosts}], sorted(expected))
                 slice_count += len(earlier)
         warnings.extend(slice_warnings)
+        # the counter rules judge the interval since the history's previous run (a fixed directory
+        # compared with compare_with, as remediate's after audit, judges since boot)
+        deltas.attach(hosts, previous if args["history"] else None)
         doc = fleet.build_document(hosts, generated_at, previous, args["compare_label"])
         trend_runs = trends.read_runs(base) if args["history"] else None
         rendered = files.render_reports(doc, generated_epoch=int(now), title=args["title"],

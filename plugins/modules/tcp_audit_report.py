@@ -80,6 +80,10 @@ options:
         oldest runs beyond O(keep).
       - A previous run that cannot be read or is not a fleet document is named in a warning and the
         run is compared with nothing; a C(latest) that is not a symbolic link fails the task.
+      - Each host entry gets C(counter_deltas), the growth of its since-boot kernel counters since the
+        previous run (V(null) without one, or for a host it did not audit; C(reboot) when the counters
+        restarted), and the rules C(listen_overflow) and C(time_wait_overflow) judge that interval
+        instead of the counters since boot. Without O(history) C(counter_deltas) is V(null).
       - Retention counts and deletes only complete runs this module wrote (a directory named like a
         run holding exactly the five reports and the marker), never the run just written nor the run
         C(latest) points to.

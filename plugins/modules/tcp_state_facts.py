@@ -89,6 +89,15 @@ options:
     type: str
     choices: [self, all]
     default: self
+  sample_seconds:
+    description:
+      - V(0) reads the kernel counters once (RV(ansible_facts.tcp_state.rates) is V(null)).
+      - From V(1) to V(60), reads them a second time that many seconds after the first and returns
+        their per-second rates in RV(ansible_facts.tcp_state.rates), for a one-off audit of what happens now
+        (the counters themselves count since boot). The module takes that much longer.
+      - Anything else is refused with a message naming the allowed range.
+    type: int
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -133,6 +142,15 @@ EXAMPLES = r"""
 - name: Show which file sets tcp_tw_recycle, if any
   ansible.builtin.debug:
     msg: "{{ ansible_facts.tcp_state.sysctl_config.effective['net.ipv4.tcp_tw_recycle'] | default('not set') }}"
+
+- name: Rates of connections, TIME_WAIT and listen queue drops over ten seconds
+  tcpops.timewait.tcp_state_facts:
+    mode: summary
+    sample_seconds: 10
+
+- name: Show the outbound connections per second
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.tcp_state.rates.per_second.outbound_connections }} connect() per second"
 
 - name: Insist on netlink and keep the five biggest entries per list
   tcpops.timewait.tcp_state_facts:
@@ -584,8 +602,14 @@ ansible_facts:
               description: TIME_WAIT sockets not created because C(tcp_max_tw_buckets) was reached.
               type: int
               returned: always
+            TW:
+              description:
+                - Sockets that entered TIME_WAIT (counted as they enter it since Linux 4.1; older kernels counted
+                  them as it ended), orphaned FIN_WAIT2 connections handed to a timewait socket included.
+              type: int
+              returned: always
             TWRecycled:
-              description: TIME_WAIT sockets recycled by tcp_tw_recycle.
+              description: TIME_WAIT sockets reused by an outgoing connect() (tcp_tw_reuse; tcp_tw_recycle on old kernels).
               type: int
               returned: always
             TWKilled:
@@ -652,6 +676,69 @@ ansible_facts:
               description: Segments retransmitted.
               type: int
               returned: always
+        boot_time:
+          description:
+            - When the host booted, epoch seconds (C(btime) of C(/proc/stat)); V(null) when unreadable (a warning
+              says why). RV(ansible_facts.tcp_state.counters) count since then; a report run compares two runs'
+              counters only within one boot.
+          type: int
+          returned: always
+          sample: 1795000000
+        rates:
+          description:
+            - V(null) unless O(sample_seconds) is above 0. Then the counters' growth between two reads
+              O(sample_seconds) apart, per second.
+          type: dict
+          returned: always
+          sample: {"seconds": 10.001, "per_second": {"outbound_connections": 212.4, "time_wait_entered": 212.3}}
+          contains:
+            seconds:
+              description: The time measured between the two reads, in seconds, to the millisecond.
+              type: float
+              returned: always
+            per_second:
+              description:
+                - Events per second, rounded to 3 decimals, each V(null) when a read lacks its counter or the
+                  counter went down (never negative). C(round(rate * seconds)) is the exact number of events.
+              type: dict
+              returned: always
+              contains:
+                outbound_connections:
+                  description: Outgoing connections opened (C(ActiveOpens)).
+                  type: float
+                  returned: always
+                inbound_connections:
+                  description: Incoming connections accepted (C(PassiveOpens)).
+                  type: float
+                  returned: always
+                failed_connection_attempts:
+                  description: Connection attempts that failed (C(AttemptFails)).
+                  type: float
+                  returned: always
+                time_wait_entered:
+                  description:
+                    - Sockets that entered TIME_WAIT (C(TW) + C(TWKilled)). Since Linux 4.1 the kernel counts a socket
+                      in one of them as it enters TIME_WAIT (C(TWKilled) when its timeout is 4 s or less), orphaned
+                      FIN_WAIT2 connections handed to a timewait socket included; older kernels counted them as the
+                      TIME_WAIT ended, 60 s later, which gives the same rate in a steady state.
+                  type: float
+                  returned: always
+                time_wait_reused:
+                  description: TIME_WAIT sockets reused by an outgoing connect() (C(TWRecycled)).
+                  type: float
+                  returned: always
+                time_wait_overflow:
+                  description: TIME_WAIT sockets not created because C(tcp_max_tw_buckets) was reached (C(TCPTimeWaitOverflow)).
+                  type: float
+                  returned: always
+                listen_overflows:
+                  description: Connections dropped because an accept queue was full (C(ListenOverflows)).
+                  type: float
+                  returned: always
+                listen_drops:
+                  description: Connections dropped at a listener for any reason (C(ListenDrops)).
+                  type: float
+                  returned: always
         sockstat:
           description: Counts from C(/proc/net/sockstat) and C(/proc/net/sockstat6); a value is V(null) when unreadable.
           type: dict
@@ -935,6 +1022,7 @@ def build_module():
             backend=dict(type="str", choices=list(BACKENDS), default="auto"),
             proc_root=dict(type="path", default="/proc"),
             config_root=dict(type="path", default="/"),
+            sample_seconds=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -946,7 +1034,8 @@ def main():
     try:
         tcp_state = collect(mode=params["mode"], backend=params["backend"],
                             top=params["top"], proc_root=params["proc_root"],
-                            config_root=params["config_root"], namespaces=params["namespaces"])
+                            config_root=params["config_root"], namespaces=params["namespaces"],
+                            sample_seconds=params["sample_seconds"])
     except TcpStateError as exc:
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:

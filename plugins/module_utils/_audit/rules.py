@@ -12,6 +12,11 @@ A finding is a dict: ``id``, ``severity`` (pass/warn/fail), ``message`` (one lin
 numbers), ``remediation`` (what to do), ``fixed_by`` (``tunable``: the tcp_tuning role fixes it;
 ``application``: someone has to fix a program), ``skipped`` (True when the data the rule needs was
 not available; such a finding is ``pass`` and its message says why).
+
+The kernel counters count since boot, so one event would keep a counter rule firing until the next
+reboot. The counter rules (``listen_overflow``, ``time_wait_overflow``) therefore judge the events of
+an interval when ``evaluate`` gets ``counter_deltas`` (the report's deltas against the previous run,
+or the monitoring check's sample), the counters since boot otherwise, and say which.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,7 +47,7 @@ DEFAULT_THRESHOLDS = {
     # fin_wait2_buildup: FIN_WAIT2 sockets on the host
     "fin_wait2_warn": 500,
     "fin_wait2_fail": 5000,
-    # listen_overflow: ListenOverflows + ListenDrops since boot (per network namespace)
+    # listen_overflow: ListenOverflows / ListenDrops events in the interval (since boot without one)
     "listen_drops_warn": 1,
     "listen_drops_fail": 1000,
 }
@@ -54,6 +59,9 @@ DRIFT_KEY_PREFIXES = ("net.",)
 # The per-line flag of a sysctl file setting that began with '-' (sysctl.d(5): a failure to set it is
 # ignored). Read only through ignores_failure().
 IGNORE_FAILURE = "ignore_failure"
+
+# The key under which ``evaluate`` hands the counter rules their interval (see counted_events).
+COUNTER_DELTAS = "counter_deltas"
 
 
 class ThresholdError(ValueError):
@@ -157,6 +165,43 @@ def _counter(facts, name):
     return (facts.get("counters") or {}).get(name)
 
 
+def _seconds_text(seconds):
+    return ("%.3f" % seconds).rstrip("0").rstrip(".")
+
+
+def counted_events(facts, names):
+    """The events of the counters ``names`` to judge, and how they were counted.
+
+    Returns ({name: events or None}, {counted, interval_seconds, text}): ``counted`` is
+    ``last_interval`` (the deltas of ``counter_deltas``), ``since_restart`` (``counter_deltas`` says the
+    counters restarted after the previous run: a reboot, or a new network namespace; since boot is
+    then since that restart) or ``since_boot`` (no usable deltas). ``text`` says it in a message.
+    """
+    since_boot = dict((name, _counter(facts, name)) for name in names)
+    deltas = facts.get(COUNTER_DELTAS)
+    if isinstance(deltas, dict):
+        interval = deltas.get("interval_seconds")
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+            interval = None
+        if deltas.get("reboot"):
+            return since_boot, {"counted": "since_restart", "interval_seconds": interval,
+                                "text": "since boot (the counters restarted after the previous run, by a reboot or "
+                                        "a new network namespace: since boot is since that restart)"}
+        found = deltas.get("deltas") or {}
+        events = dict((name, found.get(name) if since_boot[name] is not None else None) for name in names)
+        if all(isinstance(events[name], int) and events[name] >= 0 for name in names if since_boot[name] is not None):
+            text = "in the last %s s" % _seconds_text(interval) if interval else "since the previous run"
+            return events, {"counted": "last_interval", "interval_seconds": interval, "text": text}
+    return since_boot, {"counted": "since_boot", "interval_seconds": None, "text": "since boot"}
+
+
+def _rate_text(events, how, form=" (%s/s)"):
+    if how["counted"] != "last_interval" or not how["interval_seconds"]:
+        return ""
+    rate = events / float(how["interval_seconds"])
+    return form % (("%.3g" % rate) if rate < 1 else _seconds_text(round(rate, 1)))
+
+
 def ignores_failure(entry, key):
     """Whether the line of the file ``entry`` that sets ``key`` began with '-' (failure ignored): the
     facts list such keys in ``files[].ignore_failure``; anything else there counts as no flag."""
@@ -223,12 +268,14 @@ def time_wait_port_exhaustion(facts, sysctl_config, th):
 
 @rule("time_wait_overflow", "the kernel destroys TIME_WAIT sockets early",
       fixed_by="tunable", thresholds=("tw_buckets_usage_warn",),
-      fail_when="`TCPTimeWaitOverflow` > 0 (a counter since boot, per network namespace: it stays until reboot)",
+      fail_when="`TCPTimeWaitOverflow` rose in the interval since the previous report run (per network namespace; "
+                "without a previous run, or after a reboot, `TCPTimeWaitOverflow` > 0 since boot)",
       warn_when="TIME_WAIT / `tcp_max_tw_buckets` ≥ `tw_buckets_usage_warn`",
       fix="Raise net.ipv4.tcp_max_tw_buckets back to at least the kernel default (the tcp_tuning role never "
           "renders a lower value) and find the peers that cause the TIME_WAIT churn.")
 def time_wait_overflow(facts, sysctl_config, th):
-    overflow = _counter(facts, "TCPTimeWaitOverflow")
+    events, how = counted_events(facts, ("TCPTimeWaitOverflow",))
+    overflow = events["TCPTimeWaitOverflow"]
     buckets = _sysctl(facts, MAX_TW_BUCKETS)
     tw_total = (facts.get("time_wait") or {}).get("total")
     if tw_total is None:
@@ -238,15 +285,16 @@ def time_wait_overflow(facts, sysctl_config, th):
     usage = None
     if isinstance(buckets, int) and buckets > 0 and tw_total is not None:
         usage = round(float(tw_total) / buckets, 4)
-    evidence = {"TCPTimeWaitOverflow": overflow, "time_wait": tw_total, "tcp_max_tw_buckets": buckets,
-                "usage": usage, "warn_at": th["tw_buckets_usage_warn"]}
+    evidence = {"TCPTimeWaitOverflow": _counter(facts, "TCPTimeWaitOverflow"), "time_wait": tw_total,
+                "tcp_max_tw_buckets": buckets, "usage": usage, "warn_at": th["tw_buckets_usage_warn"],
+                "counted": how["counted"], "interval_seconds": how["interval_seconds"], "events": overflow}
     if overflow:
-        return verdict("fail", "kernel destroyed TIME_WAIT sockets early %d times (TCPTimeWaitOverflow)" % overflow,
-                       evidence)
+        return verdict("fail", "kernel destroyed TIME_WAIT sockets early %d times %s (TCPTimeWaitOverflow%s)"
+                       % (overflow, how["text"], _rate_text(overflow, how, ", %s/s")), evidence)
     if usage is not None and usage >= th["tw_buckets_usage_warn"]:
         return verdict("warn", "%s TIME_WAIT sockets fill %.0f%% of tcp_max_tw_buckets=%s" % (
             tw_total, usage * 100, buckets), evidence)
-    return verdict("pass", "no TIME_WAIT bucket overflow", evidence)
+    return verdict("pass", "no TIME_WAIT bucket overflow %s" % how["text"], evidence)
 
 
 @rule("max_tw_buckets_lowered", "tcp_max_tw_buckets set below a sane floor",
@@ -326,29 +374,32 @@ def fin_wait2_buildup(facts, sysctl_config, th):
 
 @rule("listen_overflow", "accept queues overflow",
       fixed_by="tunable", thresholds=("listen_drops_warn", "listen_drops_fail"),
-      fail_when="max(`ListenOverflows`, `ListenDrops`) ≥ `listen_drops_fail`",
+      fail_when="max(`ListenOverflows`, `ListenDrops`) events in the interval since the previous report run "
+                "≥ `listen_drops_fail` (without a previous run, or after a reboot, the counters since boot)",
       warn_when="≥ `listen_drops_warn`",
       fix="Accept queues overflowed: let the tcp_tuning role raise net.core.somaxconn and "
           "net.ipv4.tcp_max_syn_backlog (server/proxy profile), and check that the service passes a large "
           "enough backlog to listen() and accepts fast enough.")
 def listen_overflow(facts, sysctl_config, th):
-    overflows = _counter(facts, "ListenOverflows")
-    drops = _counter(facts, "ListenDrops")
+    events, how = counted_events(facts, ("ListenOverflows", "ListenDrops"))
+    overflows, drops = events["ListenOverflows"], events["ListenDrops"]
     if overflows is None and drops is None:
         return not_evaluated("ListenOverflows/ListenDrops counters unavailable")
     worst = max(overflows or 0, drops or 0)
     full = [s for s in ((facts.get("listen") or {}).get("sockets") or [])
             if s.get("backlog") and s.get("queue", 0) >= s.get("backlog")]
-    evidence = {"ListenOverflows": overflows, "ListenDrops": drops,
+    evidence = {"ListenOverflows": _counter(facts, "ListenOverflows"), "ListenDrops": _counter(facts, "ListenDrops"),
+                "counted": how["counted"], "interval_seconds": how["interval_seconds"],
+                "events": {"ListenOverflows": overflows, "ListenDrops": drops},
                 "somaxconn": _sysctl(facts, SOMAXCONN),
                 "tcp_max_syn_backlog": _sysctl(facts, MAX_SYN_BACKLOG),
                 "full_accept_queues": full,
                 "warn_at": th["listen_drops_warn"], "fail_at": th["listen_drops_fail"]}
     severity = _by_thresholds(worst, th["listen_drops_warn"], th["listen_drops_fail"])
     if severity == "pass":
-        return verdict("pass", "no listen queue overflows", evidence)
-    return verdict(severity, "listen queues overflowed: ListenOverflows=%s ListenDrops=%s" % (overflows, drops),
-                   evidence)
+        return verdict("pass", "no listen queue overflows %s" % how["text"], evidence)
+    return verdict(severity, "listen queues overflowed %s: ListenOverflows=%s ListenDrops=%s%s"
+                   % (how["text"], overflows, drops, _rate_text(worst, how)), evidence)
 
 
 @rule("tw_recycle_enabled", "tcp_tw_recycle is live and drops SYNs from clients behind NAT",
@@ -462,6 +513,8 @@ def config_drift(facts, sysctl_config, th):
 
 RULES = tuple(REGISTRY)
 RULE_IDS = tuple(registered.rule_id for registered in RULES)
+# the rules that read COUNTER_DELTAS: the only ones an interval can change
+COUNTER_RULE_IDS = ("time_wait_overflow", "listen_overflow")
 
 
 def worst_severity(findings):
@@ -472,7 +525,11 @@ def worst_severity(findings):
     return worst
 
 
-def evaluate(facts, sysctl_config=None, thresholds=None):
-    """All findings for one host, in registry order. ``thresholds`` are the merged thresholds."""
+def evaluate(facts, sysctl_config=None, thresholds=None, counter_deltas=None):
+    """All findings for one host, in registry order. ``thresholds`` are the merged thresholds;
+    ``counter_deltas`` ({interval_seconds, reboot, deltas}) the interval the counter rules judge."""
     th = thresholds if thresholds is not None else dict(DEFAULT_THRESHOLDS)
-    return [registered.evaluate(facts or {}, sysctl_config, th) for registered in RULES]
+    facts = facts or {}
+    if counter_deltas is not None:
+        facts = dict(facts, **{COUNTER_DELTAS: counter_deltas})
+    return [registered.evaluate(facts, sysctl_config, th) for registered in RULES]

@@ -8,8 +8,10 @@ Standard library only and free of any Ansible import, so it also runs standalone
     python3 -m ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect \\
         [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR] [--config-root DIR]
         [--namespaces self|all]
+        [--sample-seconds N] [--check nagios|npd [--thresholds JSON] [--problem-at warn|fail]]
 
-prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot).
+prints the tcp_state dict as JSON (exit 1 with the message on stderr when it cannot). With
+``--check`` it is a monitoring check instead (``check.py``): one line and a plugin's exit code.
 Summary mode imports and reads only what needs no socket dump. The contract of the
 returned dict is the RETURN of plugins/modules/tcp_state_facts.py (``ansible-doc``).
 
@@ -287,8 +289,17 @@ def _other_namespaces(backend, top, proc_root, warnings):
         raise TcpStateError(str(exc))
 
 
+def _sampled_rates(result, proc_root, sample_seconds, started):
+    """``rates``: the counters read again ``sample_seconds`` after the first read (``started``); the
+    second read's problems are the first read's, already reported."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import rates as _rates
+
+    return _rates.sample(sample_seconds, started, result["counters"],
+                         lambda: kernel_state.read_counters(proc_root, []))
+
+
 def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT,
-            namespaces="self"):
+            namespaces="self", sample_seconds=0):
     """Return the tcp_state dict (RETURN of tcp_state_facts). Raise TcpStateError when it cannot."""
     if mode not in MODES:
         raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
@@ -297,6 +308,13 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
     if top < 0:
         raise TcpStateError("top must be 0 or more, got %d" % top)
     _check_namespaces(namespaces, mode, proc_root)
+    if sample_seconds != 0 or isinstance(sample_seconds, bool):
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import check_seconds
+
+        try:
+            check_seconds(sample_seconds)
+        except ValueError as exc:
+            raise TcpStateError(str(exc))
     started = time.monotonic()
     collected_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _require_proc(proc_root)
@@ -307,6 +325,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
     configured = [key for key in sysctl_files.plain_keys(config) if key not in FACT_KEY_SET]
     sysctls = kernel_state.read_sysctls(proc_root, warnings, FACT_KEYS + tuple(configured), errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
+    sample_started = time.monotonic()
     result = {
         "kernel": kernel_state.read_kernel_release(proc_root, warnings, errors),
         "mode": mode,
@@ -329,6 +348,8 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         "netfilter": kernel_state.read_netfilter(proc_root, sysctls),
         "sysctl_config": config,
         "namespaces": None,
+        "boot_time": kernel_state.read_boot_time(proc_root, warnings, errors),
+        "rates": None,
     }
     for message in config["errors"]:
         warnings.append("sysctl configuration: %s" % message)
@@ -341,6 +362,8 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         result.update(_socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors))
     if namespaces == "all":
         result["namespaces"] = _other_namespaces(backend, top, proc_root, warnings)
+    if sample_seconds:
+        result["rates"] = _sampled_rates(result, proc_root, sample_seconds, sample_started)
     _cap_lists(result, top)
     result["warnings"], result["warnings_total"] = _bounded(warnings)
     result["errors"], result["errors_total"] = _bounded(errors)
@@ -349,15 +372,16 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
 
 
 USAGE = ("usage: _tcp_state [--mode full|summary] [--backend auto|netlink|proc] [--top N] [--proc-root DIR]"
-         " [--config-root DIR] [--namespaces self|all]")
+         " [--config-root DIR] [--namespaces self|all] [--sample-seconds N]"
+         " [--check nagios|npd [--thresholds JSON] [--problem-at warn|fail]]")
 
 
 def _parse_arguments(argv):
     """Return (options, None) or (None, (exit code, text for the user))."""
     options = {"mode": "full", "backend": "auto", "top": 10, "proc_root": DEFAULT_PROC_ROOT,
-               "config_root": DEFAULT_CONFIG_ROOT, "namespaces": "self"}
+               "config_root": DEFAULT_CONFIG_ROOT, "namespaces": "self", "sample_seconds": 0}
     names = {"--mode": "mode", "--backend": "backend", "--top": "top", "--proc-root": "proc_root",
-             "--config-root": "config_root", "--namespaces": "namespaces"}
+             "--config-root": "config_root", "--namespaces": "namespaces", "--sample-seconds": "sample_seconds"}
     items = list(argv)
     while items:
         flag = items.pop(0)
@@ -371,16 +395,22 @@ def _parse_arguments(argv):
         if flag not in names or value is None:
             return None, (2, USAGE)
         options[names[flag]] = value
-    try:
-        options["top"] = int(options["top"])
-    except ValueError:
-        return None, (2, "--top needs an integer")
+    for name in ("top", "sample_seconds"):
+        try:
+            options[name] = int(options[name])
+        except ValueError:
+            return None, (2, "--%s needs an integer" % name.replace("_", "-"))
     return options, None
 
 
 def main(argv=None):
     """The command line: print tcp_state as JSON; return the exit code."""
-    options, refusal = _parse_arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if any(item == "--check" or item.startswith("--check=") for item in argv):
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.check import main as check_main
+
+        return check_main(argv)
+    options, refusal = _parse_arguments(argv)
     if refusal is not None:
         code, text = refusal
         (sys.stdout if code == 0 else sys.stderr).write(text + "\n")

@@ -2,7 +2,7 @@
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kernel TCP settings and counters read from /proc: sysctls, netstat/snmp counters,
-sockstat, netfilter state, the ephemeral port range, the kernel release.
+sockstat, netfilter state, the ephemeral port range, the kernel release, the boot time.
 
 Every path is built from ``proc_root`` so tests can point it at a fixture tree.
 Each reader returns plain data and appends to ``warnings`` what it could not read;
@@ -29,7 +29,7 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import
 # (file under proc_root/net, section prefix, counter names)
 COUNTER_SOURCES = (
     ("netstat", "TcpExt", (
-        "TCPTimeWaitOverflow", "TWRecycled", "TWKilled", "PAWSActive", "PAWSPassive",
+        "TCPTimeWaitOverflow", "TW", "TWRecycled", "TWKilled", "PAWSActive", "PAWSPassive",
         "PAWSEstab", "ListenOverflows", "ListenDrops", "TCPAbortOnClose",
         "TCPAbortOnTimeout", "SyncookiesSent", "SyncookiesFailed",
     )),
@@ -47,6 +47,7 @@ NAT_MODULES = frozenset((
 SMALL_FILE_CAP = 1 << 16   # sockstat, netstat, snmp
 MODULES_CAP = 1 << 20      # /proc/modules
 RELEASE_CAP = 256
+STAT_CAP = 1 << 22         # /proc/stat: a line per CPU and one counter per interrupt before btime
 
 
 def _read_text(path, cap=SMALL_FILE_CAP):
@@ -255,6 +256,28 @@ def read_netfilter(proc_root, sysctls):
         "conntrack_count": count,
         "nat_loaded": _nat_modules_loaded(proc_root) or _nat_tables_present(proc_root),
     }
+
+
+def read_boot_time(proc_root, warnings, errors=None):
+    """When the host booted, epoch seconds (``btime`` of /proc/stat); None and a problem when unreadable.
+
+    The kernel counters count since then: two reads with different boot times are two boots."""
+    path = os.path.join(proc_root, "stat")
+    try:
+        text = _read_text(path, STAT_CAP)
+    except OSError as exc:
+        _problem(warnings, errors, "%s unreadable: %s: boot_time is null" % (path, _reason(exc)))
+        return None
+    for line in text.splitlines():
+        if line.startswith("btime "):
+            value = int_or_none(line[6:].strip())
+            if value is not None and value > 0:
+                return value
+            _problem(warnings, errors, "%s: btime '%s' is not a positive integer: boot_time is null"
+                     % (path, printable(line[6:].strip())))
+            return None
+    _problem(warnings, errors, "%s: no btime line: boot_time is null" % path)
+    return None
 
 
 def read_kernel_release(proc_root, warnings, errors=None):

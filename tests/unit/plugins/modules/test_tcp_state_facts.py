@@ -185,3 +185,19 @@ def test_the_contract_check_finds_an_undocumented_and_a_missing_key(modern_proc,
         "tcp_state.netfilter.nat_loaded is documented in RETURN but not returned",
         "tcp_state.sockstat.alloc is returned but not documented in RETURN",
     ]
+
+
+def test_sample_seconds_returns_documented_rates(modern_proc, capsys):
+    code, result = run_module({"proc_root": modern_proc, "mode": "summary", "sample_seconds": 1}, capsys)
+    assert code == 0
+    state = result["ansible_facts"]["tcp_state"]
+    assert state["rates"]["seconds"] >= 1.0 and state["boot_time"] == 1795968000
+    assert contract_problems(state, documented_tcp_state(), "tcp_state", []) == []
+
+
+@pytest.mark.parametrize("seconds", [-1, 61])
+def test_sample_seconds_out_of_range_fails_naming_the_range(modern_proc, capsys, seconds):
+    code, result = run_module({"proc_root": modern_proc, "sample_seconds": seconds}, capsys)
+    assert code == 1 and result["failed"] is True
+    assert result["msg"] == ("sample_seconds must be a whole number of seconds from 0 (no sample) to 60, got %d"
+                             % seconds)

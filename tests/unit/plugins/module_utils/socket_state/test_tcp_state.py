@@ -15,7 +15,7 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys impor
 TOP_KEYS = {"kernel", "mode", "collected_at", "backend", "duration_ms", "warnings", "warnings_total", "errors",
             "errors_total", "counts", "by_family", "time_wait",
             "close_wait", "listen", "ephemeral_ports", "sysctl", "counters", "sockstat", "netfilter",
-            "sysctl_config", "namespaces"}
+            "sysctl_config", "namespaces", "boot_time", "rates"}
 STATE_KEYS = {"established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
               "close_wait", "last_ack", "listen", "closing", "total"}
 ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect"
