@@ -130,12 +130,16 @@ def inner_main(spec_path):
 def check_engine(ns, engine_python, size, env, source):
     """The engine's view of the planted namespace, before timing: counts must match, and the top
     destination must count the planted client's connections and name it as the likely source."""
-    out = ns.run([engine_python, "-m", ENGINE, "--mode", "full", "--backend", "netlink", "--top", "3"], env=env)
+    out = ns.run([engine_python, "-m", ENGINE, "--mode", "full", "--backend", "netlink"], env=env)
     state = json.loads(out.stdout)
     time_wait = state["counts"]["time_wait"]
     if abs(time_wait - size) > size * 0.01:
         raise SystemExit("engine sees %d TIME_WAIT, %d were planted" % (time_wait, size))
-    top = state["time_wait"]["top_destinations"][0]
+    # with loopback reuse its TIME_WAIT older than a second are free: it need not rank first
+    top = ([d for d in state["time_wait"]["top_destinations"] if (d["address"], d["port"]) == source["destination"]]
+           or [None])[0]
+    if top is None:
+        raise SystemExit("engine does not list the planted destination %s:%d" % source["destination"])
     if top["states"].get("established") != source["count"] or top["held"] != top["count"] + source["count"]:
         raise SystemExit("engine's top destination does not count the planted client: %r" % top)
     if not top["reuse_effective"] or not 0 <= top["time_wait_reusable"] <= top["count"]:
@@ -143,7 +147,7 @@ def check_engine(ns, engine_python, size, env, source):
     if (top["likely_sources"] or [{}])[0].get("pid") != source["client_pid"]:
         raise SystemExit("engine does not name the planted client %d as the likely source: %r"
                          % (source["client_pid"], top["likely_sources"]))
-    return state
+    return state, top
 
 
 def plant_and_measure(plant, size, args, engine_python, module_python, env):
@@ -170,8 +174,12 @@ def plant_and_measure(plant, size, args, engine_python, module_python, env):
         planted_for = time.monotonic() - planting
         deadline = time.time() - (time.monotonic() - ns.planted_at) + TIME_WAIT_LIFETIME - SAFETY
         before = ns.sockstat()["tw"]
-        state = check_engine(ns, engine_python, size, env, source)
-        spec = {"commands": commands(engine_python, module_python, workdir, args.baseline), "deadline": deadline,
+        source["destination"] = destinations[0][:2]
+        state, headroom = check_engine(ns, engine_python, size, env, source)
+        timed = commands(engine_python, module_python, workdir, args.baseline)
+        if args.commands:
+            timed = dict((name, timed[name]) for name in args.commands.split(","))
+        spec = {"commands": timed, "deadline": deadline,
                 "max_rounds": args.max_rounds, "pythonpaths": pythonpaths(args.baseline)}
         spec_path = os.path.join(workdir, "spec.json")
         with open(spec_path, "w") as handle:
@@ -186,7 +194,7 @@ def plant_and_measure(plant, size, args, engine_python, module_python, env):
         result.update(planted_s=round(planted_for, 1), measured_s=round(measured_for, 1), tw_before=before,
                       tw_after=after, sockets=state["counts"]["total"], established=state["counts"]["established"],
                       close_wait=state["counts"]["close_wait"], owners=state["close_wait"]["top_processes"][:1],
-                      headroom=state["time_wait"]["top_destinations"][0])
+                      headroom=headroom)
         return result
 
 
@@ -218,6 +226,25 @@ def median_ms(result, name, kind="samples"):
     return statistics.median(result[kind][name]) * 1000.0
 
 
+def per_socket_rows(results, row):
+    """What each socket costs, full mode against summary and against ss-awk."""
+    row("engine full netlink - summary, per socket (wall)",
+        ["%.2f us" % ((median_ms(r, "engine full netlink") - median_ms(r, "engine summary")) * 1000.0 / r["sockets"])
+         for r in results], "flat")
+    row("engine full netlink - summary, per socket (CPU)",
+        ["%.2f us" % ((median_ms(r, "engine full netlink", "cpu") - median_ms(r, "engine summary", "cpu"))
+                      * 1000.0 / r["sockets"]) for r in results], "flat")
+    for label, name in (("engine full netlink", "engine full netlink"), ("ss-awk", "ss -ant | awk")):
+        marginal = ["-"]
+        for previous, current in zip(results, results[1:]):
+            added = current["sockets"] - previous["sockets"]
+            marginal.append("%.2f us" % ((median_ms(current, name, "cpu") - median_ms(previous, name, "cpu"))
+                                         * 1000.0 / added))
+        row("%s, CPU per socket added since the previous size" % label, marginal, "flat" if label != "ss-awk" else "")
+    row("ss-awk per socket (CPU)", ["%.2f us" % (median_ms(r, "ss -ant | awk", "cpu") * 1000.0 / r["sockets"])
+                                    for r in results], "")
+
+
 def report(results, engine_python, module_python):
     lines = []
     sizes = " | ".join("%dk TW" % (r["size"] // 1000) for r in results)
@@ -236,7 +263,12 @@ def report(results, engine_python, module_python):
     def row(label, values, target):
         lines.append("| %s | %s | %s |" % (label, " | ".join(values), target))
 
+    def timed(*wanted):
+        return all(name in names for name in wanted)  # --commands may have left some out
+
     def ratio(label, numerator, denominator, target=""):
+        if not timed(numerator, denominator):
+            return
         row(label + " (wall)", ["%.2fx" % (median_ms(r, numerator) / median_ms(r, denominator)) for r in results], target)
         row(label + " (CPU)", ["%.2fx" % (median_ms(r, numerator, "cpu") / median_ms(r, denominator, "cpu"))
                                for r in results], target)
@@ -251,23 +283,11 @@ def report(results, engine_python, module_python):
     ratio("module summary / python -c pass", "module summary", "python -c pass", "<= %.1fx" % TARGETS["summary_vs_bare"])
     ratio("module summary / import ansible basic", "module summary", "import ansible basic")
     for name in ("engine full netlink", "engine full proc", "module full netlink", "module full proc"):
-        row("peak RSS %s" % name, ["%.1f MB" % (r["rss_kib"][name] / 1024.0) for r in results],
-            "< %d MB" % TARGETS["peak_rss_mb"])
-    row("engine full netlink - summary, per socket (wall)",
-        ["%.2f us" % ((median_ms(r, "engine full netlink") - median_ms(r, "engine summary")) * 1000.0 / r["sockets"])
-         for r in results], "flat")
-    row("engine full netlink - summary, per socket (CPU)",
-        ["%.2f us" % ((median_ms(r, "engine full netlink", "cpu") - median_ms(r, "engine summary", "cpu"))
-                      * 1000.0 / r["sockets"]) for r in results], "flat")
-    for label, name in (("engine full netlink", "engine full netlink"), ("ss-awk", "ss -ant | awk")):
-        marginal = ["-"]
-        for previous, current in zip(results, results[1:]):
-            added = current["sockets"] - previous["sockets"]
-            marginal.append("%.2f us" % ((median_ms(current, name, "cpu") - median_ms(previous, name, "cpu"))
-                                         * 1000.0 / added))
-        row("%s, CPU per socket added since the previous size" % label, marginal, "flat" if label != "ss-awk" else "")
-    row("ss-awk per socket (CPU)", ["%.2f us" % (median_ms(r, "ss -ant | awk", "cpu") * 1000.0 / r["sockets"])
-                                    for r in results], "")
+        if timed(name):
+            row("peak RSS %s" % name, ["%.1f MB" % (r["rss_kib"][name] / 1024.0) for r in results],
+                "< %d MB" % TARGETS["peak_rss_mb"])
+    if timed("engine full netlink", "engine summary", "ss -ant | awk"):
+        per_socket_rows(results, row)
     lines.append("")
     for r in results:
         plantings = "; ".join("planted in %.1f s, %d rounds in %.1f s, sockstat tw %d before / %d after"
@@ -278,7 +298,7 @@ def report(results, engine_python, module_python):
                         ", ".join("%s (pid %d, %d)" % (o["comm"], o["pid"], o["count"]) for o in r["owners"]) or "none"))
         top = r.get("headroom")
         if top:
-            lines.append("  top destination %s:%s: held %d %s, %d TIME_WAIT reusable, port_usage %s, likely sources %s"
+            lines.append("  planted destination %s:%s: held %d %s, %d TIME_WAIT reusable, port_usage %s, likely sources %s"
                          % (top["address"], top["port"], top["held"], json.dumps(top["states"], sort_keys=True),
                             top["time_wait_reusable"], top["port_usage"], ", ".join("%s (pid %d, %d)" % (s["comm"], s["pid"], s["count"])
                                                          for s in top["likely_sources"] or []) or "none"))
@@ -296,6 +316,8 @@ def main(argv=None):
     parser.add_argument("--sources", type=int, default=200,
                         help="live connections of the client planted toward the first TIME_WAIT destination")
     parser.add_argument("--baseline", help="a directory holding ansible_collections: time that engine too")
+    parser.add_argument("--commands", help="time only these commands (comma-separated names, as in the report): "
+                                           "shorter rounds on a loaded machine")
     parser.add_argument("--max-rounds", type=int, default=9, help="rounds per planting at most")
     parser.add_argument("--min-rounds", type=int, default=5, help="re-plant until this many rounds are measured")
     parser.add_argument("--max-plantings", type=int, default=3, help="plantings per size at most")

@@ -271,8 +271,7 @@ def young_flags(data, span, length, young_after):
     count = span // length
     if young_after < 0:
         return bytes([1]) * count
-    if young_after > 0xFFFF:
-        young_after = 0xFFFF  # never happens for a 60 s timer; keeps the comparison exact below 2**16
+    # young_after is 60,000 ms less a delay >= 0, so it fits in the two low bytes compared below
     low, high = young_after & 0xFF, young_after >> 8
     b0, b1, b2, b3 = (data[offset:span:length] for offset in _EXPIRES_BYTES)
     equal_high = bytes(1 if byte == high else 0 for byte in range(256))
