@@ -298,10 +298,10 @@ def report(results, engine_python, module_python):
                         ", ".join("%s (pid %d, %d)" % (o["comm"], o["pid"], o["count"]) for o in r["owners"]) or "none"))
         top = r.get("headroom")
         if top:
+            sources = ", ".join("%s (pid %d, %d)" % (s["comm"], s["pid"], s["count"]) for s in top["likely_sources"] or [])
             lines.append("  planted destination %s:%s: held %d %s, %d TIME_WAIT reusable, port_usage %s, likely sources %s"
                          % (top["address"], top["port"], top["held"], json.dumps(top["states"], sort_keys=True),
-                            top["time_wait_reusable"], top["port_usage"], ", ".join("%s (pid %d, %d)" % (s["comm"], s["pid"], s["count"])
-                                                         for s in top["likely_sources"] or []) or "none"))
+                            top["time_wait_reusable"], top["port_usage"], sources or "none"))
     lines.append("- engine interpreter %s; module interpreter %s" % (engine_python, module_python))
     lines.append("- load average before / after: %s" % "; ".join(
         "%dk %s / %s" % (r["size"] // 1000, r.get("load_before", "?"), r.get("load_after", "?")) for r in results))

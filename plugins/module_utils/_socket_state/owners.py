@@ -148,7 +148,6 @@ def find_owners(inodes, proc_root="/proc", errors=None):
     return owners, None
 
 
-
 def sources_by_destination(owners, destinations, limit=5):
     """Group ``owners`` (as ``find_owners`` returns them) by the destination of each socket they
     hold: ``destinations`` maps socket inode numbers to a destination (other inodes are ignored).

@@ -325,7 +325,7 @@ def format_destination(family, key):
     """(address text, port) of a destination key: the message bytes from the destination port to
     the end of the destination address (the local address in between is merged away by the
     caller, which adds up equal (address, port) pairs); TIME_WAIT keys hold them in a 1-tuple."""
-    raw = key[0] if type(key) is tuple else key
+    raw = key[0] if isinstance(key, tuple) else key
     return address_text(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
 
 
