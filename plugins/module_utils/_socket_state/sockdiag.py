@@ -260,8 +260,19 @@ def _both(flags, other):
     return (int.from_bytes(flags, "little") & int.from_bytes(other, "little")).to_bytes(len(flags), "little")
 
 
-def _greater_than(value):
-    return bytes(1 if byte > value else 0 for byte in range(256))
+_COMPARE_TABLES = {}
+
+
+def _compare_tables(young_after):
+    """The bytes.translate tables for one threshold, built once per dump, not per chunk:
+    (low byte greater, high byte greater, high byte equal)."""
+    tables = _COMPARE_TABLES.get(young_after)
+    if tables is None:
+        low, high = young_after & 0xFF, young_after >> 8
+        tables = _COMPARE_TABLES[young_after] = (bytes(1 if byte > low else 0 for byte in range(256)),
+                                                 bytes(1 if byte > high else 0 for byte in range(256)),
+                                                 bytes(1 if byte == high else 0 for byte in range(256)))
+    return tables
 
 
 def young_flags(data, span, length, young_after):
@@ -272,13 +283,12 @@ def young_flags(data, span, length, young_after):
     if young_after < 0:
         return bytes([1]) * count
     # young_after is 60,000 ms less a delay >= 0, so it fits in the two low bytes compared below
-    low, high = young_after & 0xFF, young_after >> 8
+    low_greater, high_greater, high_equal = _compare_tables(young_after)
     b0, b1, b2, b3 = (data[offset:span:length] for offset in _EXPIRES_BYTES)
-    equal_high = bytes(1 if byte == high else 0 for byte in range(256))
     young = (int.from_bytes(b2.translate(_NONZERO), "little") | int.from_bytes(b3.translate(_NONZERO), "little")
-             | int.from_bytes(b1.translate(_greater_than(high)), "little")
-             | (int.from_bytes(b1.translate(equal_high), "little")
-                & int.from_bytes(b0.translate(_greater_than(low)), "little")))
+             | int.from_bytes(b1.translate(high_greater), "little")
+             | (int.from_bytes(b1.translate(high_equal), "little")
+                & int.from_bytes(b0.translate(low_greater), "little")))
     return young.to_bytes(count, "little")
 
 
