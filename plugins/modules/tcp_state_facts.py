@@ -325,8 +325,12 @@ ansible_facts:
               returned: always
             top_destinations:
               description:
-                - The destinations with the most TIME_WAIT sockets, most first, at most O(top). IPv4-mapped IPv6
-                  addresses are shown as IPv4 and merged with the same IPv4 destination.
+                - The port headroom per destination of outgoing connections, at most O(top), the highest
+                  C(port_usage) first (then the most C(held), then by address and port). Every socket whose local
+                  port lies in the ephemeral range (not reserved, not a listening port) counts toward its
+                  destination, in every state that holds the port (TIME_WAIT or not), so a destination with no
+                  TIME_WAIT can be listed. IPv4-mapped IPv6 addresses are shown as IPv4 and merged with the same
+                  IPv4 destination.
               type: list
               elements: dict
               returned: always
@@ -342,17 +346,79 @@ ansible_facts:
                   returned: always
                   sample: 5432
                 count:
-                  description: TIME_WAIT sockets toward it.
+                  description: TIME_WAIT sockets toward it (outbound ones).
                   type: int
                   returned: always
                   sample: 2900
+                held:
+                  description:
+                    - Sockets holding an ephemeral local port toward it, all states together (the sum of C(states)).
+                  type: int
+                  returned: always
+                  sample: 3100
+                states:
+                  description:
+                    - C(held) by state, non-zero states only, keyed V(established), V(syn_sent), V(fin_wait1),
+                      V(fin_wait2), V(time_wait), V(close_wait), V(last_ack), V(closing).
+                  type: dict
+                  returned: always
+                  sample: {"established": 200, "time_wait": 2900}
+                time_wait_reusable:
+                  description:
+                    - TIME_WAIT toward it that connect() can take again now, those older than
+                      RV(ansible_facts.tcp_state.ephemeral_ports.reuse.delay_ms) when C(reuse_effective); 0 otherwise.
+                    - The age is read from the TIME_WAIT timer (60 s minus the time left). It assumes the connection
+                      recorded timestamps, which needs the peer to send them too.
+                  type: int
+                  returned: always
+                  sample: 2850
+                reuse_effective:
+                  description:
+                    - Whether C(net.ipv4.tcp_tw_reuse) applies to this destination with C(net.ipv4.tcp_timestamps)
+                      on, see RV(ansible_facts.tcp_state.ephemeral_ports.reuse.effective) (V(loopback) covers
+                      127.0.0.0/8 and ::1).
+                  type: bool
+                  returned: always
+                  sample: false
                 port_usage:
                   description:
-                    - C(count) / RV(ansible_facts.tcp_state.ephemeral_ports.usable), rounded to 4 decimals; 1.0 means
-                      no local port is left toward this destination. V(null) when the range is unknown.
+                    - The share of local ports connect() cannot take toward this destination, (C(held) -
+                      C(time_wait_reusable)) / RV(ansible_facts.tcp_state.ephemeral_ports.usable), rounded to 4
+                      decimals; 1.0 means none is left. V(null) when the range is unknown.
                   type: float
                   returned: always
-                  sample: 0.1027
+                  sample: 0.1098
+                likely_sources:
+                  description:
+                    - The processes holding live sockets toward this destination now, most sockets first, at most 5;
+                      an inference, not an owner, since TIME_WAIT sockets belong to no process. Empty when no
+                      process does; V(null) when the owners cannot be read
+                      (RV(ansible_facts.tcp_state.time_wait.likely_sources_reason) says why).
+                  type: list
+                  elements: dict
+                  returned: always
+                  contains:
+                    pid:
+                      description: Process id.
+                      type: int
+                      returned: always
+                    comm:
+                      description:
+                        - Process name, shown as in RV(ansible_facts.tcp_state.close_wait.top_processes); V(null) when
+                          it could not be read.
+                      type: str
+                      returned: always
+                      sample: php-fpm
+                    count:
+                      description: Live sockets toward this destination it holds.
+                      type: int
+                      returned: always
+            likely_sources_reason:
+              description:
+                - Why C(top_destinations[].likely_sources) are V(null) (reading other processes' fds needs root or
+                  CAP_SYS_PTRACE); V(null) when they could be searched.
+              type: str
+              returned: always
             top_local_ports:
               description: The local ports with the most TIME_WAIT sockets, most first, at most O(top).
               type: list
@@ -510,6 +576,27 @@ ansible_facts:
               type: int
               returned: always
               sample: 28230
+            reuse:
+              description:
+                - Which TIME_WAIT ports connect() may take again for a new outgoing connection (both modes).
+              type: dict
+              returned: always
+              contains:
+                effective:
+                  description:
+                    - V(all) with C(net.ipv4.tcp_tw_reuse=1), V(loopback) with 2 (loopback destinations only), each
+                      only while C(net.ipv4.tcp_timestamps) is not 0 (taken to mean the TIME_WAIT recorded
+                      timestamps); V(none) otherwise, also when a value cannot be read.
+                  type: str
+                  returned: always
+                  sample: loopback
+                delay_ms:
+                  description:
+                    - How old a TIME_WAIT must be before it is reused, C(net.ipv4.tcp_tw_reuse_delay), 1000 on kernels
+                      without that key.
+                  type: int
+                  returned: always
+                  sample: 1000
         sysctl:
           description:
             - The live value of every key below, and of every plain (non-glob) key a sysctl file sets
@@ -527,7 +614,7 @@ ansible_facts:
               type: int
               returned: always
             net.ipv4.tcp_tw_reuse_delay:
-              description: Milliseconds before a TIME_WAIT socket may be reused (Linux 6.2 and later).
+              description: Milliseconds before a TIME_WAIT socket may be reused (Linux 6.14 and later).
               type: int
               returned: always
             net.ipv4.tcp_tw_recycle:

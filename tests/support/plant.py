@@ -68,6 +68,11 @@ What each call leaves in the namespace (each returns a dict describing what it d
   but stays open, the child never calls close(). Result: ``n`` CLOSE_WAIT owned by the child
   (``leaker_pid``; ``local_ports``, sorted) and ``n`` FIN_WAIT2 held by the worker (``pid``; not
   orphaned, so they do not time out).
+- ``plant_clients(ns, address, port, n, comm="tw-client")``: a listener on ``address:port`` (kept
+  open) and a child process named ``comm`` (``client_pid``) holding ``n`` connections to it:
+  ``2 * n`` ESTABLISHED, the child's ``n`` on ephemeral ports (``local_ports``) toward
+  ``address:port``. Plant it after any TIME_WAIT toward the same ``address:port`` (that planting
+  binds its own listener there).
 - ``plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0)``: one
   LISTEN socket with ``listen(backlog)`` (the kernel caps it at ``net.core.somaxconn``) and
   ``pending`` connections left in its accept queue: 1 LISTEN and ``2 * pending`` ESTABLISHED.
@@ -414,6 +419,16 @@ def hold(ns):
     return ns.run_workers([{"job": "hold"}])[0]["pid"]
 
 
+def plant_clients(ns, address, port, n, comm="tw-client"):
+    """``n`` live connections toward ``address:port`` held by a child named ``comm``."""
+    if n > fd_budget():
+        raise ValueError("at most %d connections per call" % fd_budget())
+    reply = ns.run_workers([{"job": "clients", "address": address, "port": port, "count": n, "comm": comm,
+                             "hold": True}])[0]
+    ns.planted["established"] += 2 * n
+    return reply
+
+
 def plant_listen(ns, port, backlog, pending=0, address="0.0.0.0", pending_closed=0):
     """One LISTEN socket with ``pending + pending_closed`` connections left in its accept queue."""
     low, high = ns.port_range
@@ -653,6 +668,40 @@ def _job_close_wait(job):
     return reply, servers + [hold_w]
 
 
+def _job_clients(job):
+    count = job["count"]
+    listener = _listener(job["address"], job["port"], min(count, 4096) or 1)
+    to_parent_r, to_parent_w = os.pipe()
+    hold_r, hold_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(to_parent_r)
+            os.close(hold_w)
+            listener.close()
+            _set_comm(job["comm"])
+            clients = []
+            for _connection in range(count):
+                client = socket.socket(_family(job["address"]), socket.SOCK_STREAM)
+                client.connect((job["address"], job["port"]))
+                clients.append(client)
+            os.write(to_parent_w, (json.dumps([c.getsockname()[1] for c in clients]) + "\n").encode())
+            os.close(to_parent_w)
+            os.read(hold_r, 1)  # blocks until the worker exits
+        finally:
+            os._exit(0)
+    os.close(to_parent_w)
+    os.close(hold_r)
+    servers = [listener.accept()[0] for _connection in range(count)]
+    with os.fdopen(to_parent_r) as stream:
+        local_ports = json.loads(stream.readline())
+    with open("/proc/%d/comm" % pid) as stream:
+        comm = stream.read().strip()
+    reply = {"client_pid": pid, "comm": comm, "count": count, "local_ports": sorted(local_ports)}
+    # the listener stays open: the servers' port is a listening one, so only the clients are outbound
+    return reply, servers + [listener, hold_w]
+
+
 def _job_listen(job):
     listener = _listener(job["address"], job["port"], job["backlog"])
     connect_to = "127.0.0.1" if job["address"] == "0.0.0.0" else (
@@ -683,6 +732,7 @@ JOBS = {
     "time_wait_inbound": _job_time_wait_inbound,
     "established": _job_established,
     "close_wait": _job_close_wait,
+    "clients": _job_clients,
     "listen": _job_listen,
     "hold": _job_hold,
 }

@@ -34,7 +34,7 @@ SEVERITY_RANK = {"pass": 0, "warn": 1, "fail": 2}
 FIXERS = ("tunable", "application")
 
 DEFAULT_THRESHOLDS = {
-    # time_wait_port_exhaustion: outbound TIME_WAIT toward one destination / usable local ports
+    # time_wait_port_exhaustion: ports connect() cannot take toward one destination / usable local ports
     "port_usage_warn": 0.5,
     "port_usage_fail": 0.8,
     # time_wait_overflow: TIME_WAIT sockets / tcp_max_tw_buckets
@@ -233,37 +233,69 @@ def normalise_value(value):
 
 # --- the rules, in report order ----------------------------------------------------------------
 
-@rule("time_wait_port_exhaustion", "TIME_WAIT toward one destination holds the ephemeral ports",
+@rule("time_wait_port_exhaustion", "sockets toward one destination hold the ephemeral ports",
       fixed_by="tunable", thresholds=("port_usage_warn", "port_usage_fail"),
-      fail_when="the worst destination's `port_usage` (outbound TIME_WAIT toward that address:port / usable "
-                "ephemeral ports) ≥ `port_usage_fail`",
-      warn_when="≥ `port_usage_warn`",
+      fail_when="the worst destination's `port_usage` (sockets holding an ephemeral port toward that address:port, "
+                "all states, less the TIME_WAIT that `tcp_tw_reuse` lets connect() take / usable ephemeral ports) "
+                "≥ `port_usage_fail`",
+      warn_when="≥ `port_usage_warn` (past half the range every connect() toward it rescans the range)",
       fix="Let the tcp_tuning role widen net.ipv4.ip_local_port_range (client/proxy profile, listening ports "
-          "reserved) and enable net.ipv4.tcp_tw_reuse=1; the lasting cure is in the application: reuse "
-          "connections (keep-alive, pooling) toward that destination.")
+          "reserved) and enable net.ipv4.tcp_tw_reuse=1 with tcp_timestamps=1; the lasting cure is in the "
+          "application: reuse connections (keep-alive, pooling) toward that destination, starting with the "
+          "likely sources named in the evidence.")
 def time_wait_port_exhaustion(facts, sysctl_config, th):
+    """Judged on ``port_usage`` of each ``time_wait.top_destinations`` entry. Facts from before the
+    all-state headroom (no ``held``) count their TIME_WAIT alone, as they were collected."""
     time_wait = facts.get("time_wait")
     ports = facts.get("ephemeral_ports") or {}
     if not time_wait or time_wait.get("top_destinations") is None:
-        return not_evaluated("no per-destination TIME_WAIT data (summary mode or socket dump failed)")
+        return not_evaluated("no per-destination socket data (summary mode or socket dump failed)")
     destinations = time_wait["top_destinations"]
     usable = ports.get("usable")
     if not destinations:
-        return verdict("pass", "no outbound TIME_WAIT sockets", {"usable_ports": usable, "destinations": []})
+        return verdict("pass", "no outbound sockets", {"usable_ports": usable, "destinations": []})
     worst = max(destinations, key=lambda d: d.get("port_usage") or 0.0)
     usage = worst.get("port_usage") or 0.0
+    severity = _by_thresholds(usage, th["port_usage_warn"], th["port_usage_fail"])
     at_risk = [d for d in destinations if (d.get("port_usage") or 0.0) >= th["port_usage_warn"]]
-    message = "%d TIME_WAIT toward %s:%s use %.0f%% of %s usable local ports" % (
-        worst.get("count", 0), worst.get("address"), worst.get("port"), usage * 100, usable)
+    held = worst.get("held", worst.get("count", 0))
+    reusable = worst.get("time_wait_reusable") or 0
+    message = "%d sockets toward %s:%s (%s) hold %.0f%% of %s usable local ports" % (
+        held, worst.get("address"), worst.get("port"), _state_breakdown(worst), usage * 100, usable)
+    relief = None
+    if reusable and usable:
+        without = round(float(held) / usable, 4)
+        relief = {"time_wait_reusable": reusable, "port_usage_without_reuse": without,
+                  "severity_without_reuse": _by_thresholds(without, th["port_usage_warn"], th["port_usage_fail"])}
+        message += " once tcp_tw_reuse frees %d TIME_WAIT older than %s ms" % (
+            reusable, (ports.get("reuse") or {}).get("delay_ms"))
+        if relief["severity_without_reuse"] != severity:
+            message += " (%s without reuse: %.0f%%)" % (relief["severity_without_reuse"], without * 100)
+    sources = worst.get("likely_sources")
+    if severity != "pass" and sources:
+        message += "; likely source (processes with live sockets toward it): %s" % ", ".join(
+            "%s (pid %s, %s sockets)" % (s.get("comm"), s.get("pid"), s.get("count")) for s in sources[:3])
     evidence = {
         "usable_ports": usable,
         "port_range": [ports.get("low"), ports.get("high")],
+        "reuse": ports.get("reuse"),
         "worst_destination": worst,
+        "relieved_by_reuse": relief,
         "destinations_at_risk": at_risk,
+        "likely_sources_reason": time_wait.get("likely_sources_reason"),
         "warn_at": th["port_usage_warn"],
         "fail_at": th["port_usage_fail"],
     }
-    return verdict(_by_thresholds(usage, th["port_usage_warn"], th["port_usage_fail"]), message, evidence)
+    return verdict(severity, message, evidence)
+
+
+def _state_breakdown(destination):
+    """"2900 TIME_WAIT, 200 ESTABLISHED": the states holding its ports, most first."""
+    states = destination.get("states")
+    if not isinstance(states, dict):
+        states = {"time_wait": destination.get("count", 0)}
+    ranked = sorted(states.items(), key=lambda item: (-(item[1] or 0), item[0]))
+    return ", ".join("%s %s" % (count, name.upper()) for name, count in ranked) or "none"
 
 
 @rule("time_wait_overflow", "the kernel destroys TIME_WAIT sockets early",

@@ -30,6 +30,7 @@ import sys
 import time
 from collections import Counter
 from itertools import compress
+from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
@@ -38,6 +39,11 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys impor
 STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
                "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
 COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as syn_recv)
+# the states in which a socket holds its local port toward its destination
+HOLDING_STATES = (1, 2, 4, 5, 6, 8, 9, 11)
+TCP_TIME_WAIT = 6
+TIME_WAIT_MS = 60000  # TCP_TIMEWAIT_LEN, compiled into the kernel
+MAX_LIKELY_SOURCES = 5
 MODES = ("full", "summary")
 BACKENDS = ("auto", "netlink", "proc")
 NAMESPACE_SCOPES = ("self", "all")
@@ -71,6 +77,17 @@ class SocketTally(object):
         self.listeners = []
         self.outbound_ports = kernel_state.outbound_port_table(ephemeral)
         self.outbound_by_raw_port = None
+        # outbound TIME_WAIT too young for connect() to reuse: its timer (ms left) above this
+        # (None when reuse is off, then none is looked at)
+        reuse = ephemeral.get("reuse") or {}
+        self.young_after = None
+        if reuse.get("effective", "none") != "none":
+            self.young_after = TIME_WAIT_MS - reuse["delay_ms"]
+        self.tw_young = {AF_INET: Counter(), AF_INET6: Counter()}
+        # the other outbound sockets: (state number, destination key) -> count, and (key, inode)
+        self.live_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
+        self.live_inodes = {AF_INET: [], AF_INET6: []}
+        self.owners = None  # (owners, reason) of the one /proc scan, once made
 
     def listeners_complete(self, network_port):
         """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
@@ -103,38 +120,139 @@ def _top_ports(per_port, top):
     return [{"port": port, "count": per_port[port]} for port in used[:top]]
 
 
+def _is_loopback(address):
+    return address == "::1" or address.startswith("127.")
+
+
+class _Destinations(object):
+    """Every outbound socket merged by (address, port) of its destination."""
+
+    def __init__(self, tally, format_destination):
+        self.held = {}       # endpoint -> sockets holding a local port toward it, all states
+        self.time_wait = {}  # endpoint -> TIME_WAIT toward it
+        self.young = {}      # endpoint -> TIME_WAIT too young to reuse (counted only when reuse is on)
+        self.live = []       # (endpoint, state number, count) of the other states
+        self.endpoints = {}  # family -> {live socket key: endpoint}
+        held, time_wait, young = self.held, self.time_wait, self.young
+        for family, destinations in tally.tw_destinations.items():
+            ages = tally.tw_young[family]
+            for key, count in destinations.items():
+                endpoint = format_destination(family, key)
+                time_wait[endpoint] = time_wait.get(endpoint, 0) + count
+                held[endpoint] = held.get(endpoint, 0) + count
+                if key in ages:
+                    young[endpoint] = young.get(endpoint, 0) + ages[key]
+        for family, counted in tally.live_destinations.items():
+            known = self.endpoints[family] = {}
+            for (state, key), count in counted.items():
+                endpoint = known.get(key)
+                if endpoint is None:
+                    endpoint = known[key] = format_destination(family, key)
+                held[endpoint] = held.get(endpoint, 0) + count
+                self.live.append((endpoint, state, count))
+
+    def states(self, endpoints):
+        """{endpoint: Counter of state numbers} for the given endpoints."""
+        found = dict((endpoint, Counter({TCP_TIME_WAIT: self.time_wait.get(endpoint, 0)})) for endpoint in endpoints)
+        for endpoint, state, count in self.live:
+            if endpoint in found:
+                found[endpoint][state] += count
+        return found
+
+    def entry(self, endpoint, states, reusable, usage, effective):
+        return {
+            "address": endpoint[0],
+            "port": endpoint[1],
+            "count": states[TCP_TIME_WAIT],
+            "held": self.held[endpoint],
+            "states": dict((STATE_NAMES[number], states[number]) for number in HOLDING_STATES if states[number]),
+            "time_wait_reusable": reusable,
+            "reuse_effective": effective,
+            "port_usage": usage,
+            "likely_sources": None,
+        }
+
+
 def _top_destinations(tally, format_destination, usable, top):
-    merged = {}
-    for family, destinations in tally.tw_destinations.items():
-        for key, count in destinations.items():
-            endpoint = format_destination(family, key)
-            merged[endpoint] = merged.get(endpoint, 0) + count
-    # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
-    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0][0], -1 if item[0][1] is None else item[0][1]))[:top]
-    return [{"address": address, "port": port, "count": count,
-             "port_usage": round(count / usable, 4) if usable else None}
-            for (address, port), count in ranked]
+    """The ``top`` destinations by port usage (then held sockets, then address and port), and the
+    endpoint of each live socket key."""
+    import heapq
+
+    merged = _Destinations(tally, format_destination)
+    reuse = (tally.ephemeral.get("reuse") or {}).get("effective", "none")
+    time_wait, young = merged.time_wait, merged.young
+    ranked = []
+    for endpoint, held in merged.held.items():
+        effective = reuse == "all" or (reuse == "loopback" and _is_loopback(endpoint[0]))
+        reusable = time_wait.get(endpoint, 0) - young.get(endpoint, 0) if effective else 0
+        usage = round((held - reusable) / usable, 4) if usable else None
+        # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
+        rank = (-(usage or 0.0), -held, endpoint[0], -1 if endpoint[1] is None else endpoint[1])
+        ranked.append((rank, endpoint, reusable, usage, effective))
+    best = heapq.nsmallest(top, ranked, key=itemgetter(0))
+    states = merged.states([item[1] for item in best])
+    return [merged.entry(endpoint, states[endpoint], reusable, usage, effective)
+            for _rank, endpoint, reusable, usage, effective in best], merged.endpoints
 
 
-def _time_wait(tally, format_destination, top):
+def _socket_owners(tally, wanted, proc_root, warnings, errors):
+    """One scan of /proc for the owners of the CLOSE_WAIT sockets and of ``wanted`` (more socket
+    inodes), made by the first caller and kept on the tally: (owners, reason) as ``find_owners``."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
+
+    if tally.owners is None:
+        process_errors = []
+        tally.owners = find_owners(set(tally.cw_inodes).union(wanted), proc_root, process_errors)
+        warnings.extend(process_errors)
+        errors.extend(process_errors)
+    return tally.owners
+
+
+def _likely_sources(tally, endpoints, top_entries, proc_root, warnings, errors):
+    """Fill each entry's ``likely_sources``: the processes holding live sockets toward it now
+    (TIME_WAIT sockets have no owner: this is an inference). Return why they are unknown, or None."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import sources_by_destination
+
+    if not top_entries:
+        return None
+    wanted = dict(((entry["address"], entry["port"]), entry) for entry in top_entries)
+    inodes = {}
+    for family, pairs in tally.live_inodes.items():
+        known = endpoints.get(family, {})
+        for key, inode in pairs:
+            endpoint = known.get(key)
+            if inode and endpoint in wanted:
+                inodes[inode] = endpoint
+    owners, reason = _socket_owners(tally, inodes, proc_root, warnings, errors)
+    if owners is None:
+        return reason
+    sources = sources_by_destination(owners, inodes, MAX_LIKELY_SOURCES)
+    for endpoint, entry in wanted.items():
+        entry["likely_sources"] = sources.get(endpoint, [])
+    return None
+
+
+def _time_wait(tally, format_destination, top, proc_root=DEFAULT_PROC_ROOT, warnings=None, errors=None):
     total = sum(tally.tw_local_ports)
     if tally.ephemeral["low"] is None:
         outbound = inbound = None
     else:
         outbound = sum(compress(tally.tw_local_ports, tally.outbound_ports))
         inbound = total - outbound
+    destinations, endpoints = _top_destinations(tally, format_destination, tally.ephemeral["usable"], top)
+    reason = _likely_sources(tally, endpoints, destinations, proc_root,
+                             [] if warnings is None else warnings, [] if errors is None else errors)
     return {
         "total": total,
         "outbound": outbound,
         "inbound": inbound,
-        "top_destinations": _top_destinations(tally, format_destination, tally.ephemeral["usable"], top),
+        "top_destinations": destinations,
+        "likely_sources_reason": reason,
         "top_local_ports": _top_ports(tally.tw_local_ports, top),
     }
 
 
 def _close_wait(tally, proc_root, top, warnings, errors):
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
-
     result = {
         "total": sum(tally.cw_local_ports),
         "owners_available": False,
@@ -144,10 +262,7 @@ def _close_wait(tally, proc_root, top, warnings, errors):
         "unowned": None,
         "top_local_ports": _top_ports(tally.cw_local_ports, top),
     }
-    process_errors = []
-    owners, reason = find_owners(set(tally.cw_inodes), proc_root, process_errors)
-    warnings.extend(process_errors)
-    errors.extend(process_errors)
+    owners, reason = _socket_owners(tally, (), proc_root, warnings, errors)
     if owners is None:
         result["owners_reason"] = reason
         warnings.append("CLOSE_WAIT owners unavailable: %s" % reason)
@@ -155,9 +270,12 @@ def _close_wait(tally, proc_root, top, warnings, errors):
     held = set()
     processes = []
     for pid, owner in owners.items():
-        held.update(owner["inodes"])
-        ports = sorted(set(tally.cw_inodes[inode] for inode in owner["inodes"]))
-        processes.append({"pid": pid, "comm": owner["comm"], "count": len(owner["inodes"]),
+        inodes = [inode for inode in owner["inodes"] if inode in tally.cw_inodes]
+        if not inodes:
+            continue  # it holds only sockets the scan looked for on behalf of time_wait
+        held.update(inodes)
+        ports = sorted(set(tally.cw_inodes[inode] for inode in inodes))
+        processes.append({"pid": pid, "comm": owner["comm"], "count": len(inodes),
                           "local_ports": ports[:MAX_LOCAL_PORTS_PER_PROCESS]})
     processes.sort(key=lambda item: (-item["count"], item["pid"]))
     result.update(owners_available=True, top_processes=processes[:top], processes_total=len(processes),
@@ -224,7 +342,7 @@ def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, err
         "backend": used,
         "counts": counts,
         "by_family": by_family,
-        "time_wait": _time_wait(tally, format_destination, top),
+        "time_wait": _time_wait(tally, format_destination, top, proc_root, warnings, errors),
         "close_wait": _close_wait(tally, proc_root, top, warnings, errors),
         "listen": _listen(tally, top),
     }

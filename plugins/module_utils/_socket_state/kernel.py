@@ -19,7 +19,8 @@ import os
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import live
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import (
-    CONNTRACK_COUNT, CONNTRACK_MAX, FACT_KEYS, PORT_RANGE, RESERVED_PORTS)
+    CONNTRACK_COUNT, CONNTRACK_MAX, FACT_KEYS, PORT_RANGE, RESERVED_PORTS, TIMESTAMPS, TW_REUSE, TW_REUSE_DELAY)
+from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.policy import sysctl_int
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.values import (
     int_or_none, int_or_text, parse_port, parse_port_list)
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
@@ -43,6 +44,9 @@ NAT_MODULES = frozenset((
     "nf_nat_ipv4", "nf_nat_ipv6", "nft_masq", "xt_MASQUERADE",
 ))
 
+
+# before tcp_tw_reuse_delay existed (6.14), a TIME_WAIT became reusable one second after its last timestamp
+DEFAULT_TW_REUSE_DELAY_MS = 1000
 
 SMALL_FILE_CAP = 1 << 16   # sockstat, netstat, snmp
 MODULES_CAP = 1 << 20      # /proc/modules
@@ -79,13 +83,33 @@ def read_sysctls(proc_root, warnings, keys=FACT_KEYS, errors=None):
     return values
 
 
+def time_wait_reuse(sysctls):
+    """Which TIME_WAIT ports connect() may take again, from already read sysctl values:
+    ``effective`` "all" (tcp_tw_reuse=1), "loopback" (2: loopback destinations only) or "none",
+    and ``delay_ms``, how old a TIME_WAIT must be first.
+
+    The kernel reuses only a TIME_WAIT that recorded the peer's timestamps; timestamps on here
+    (tcp_timestamps not 0) is taken to mean they were recorded, i.e. that peers send them too.
+    A value that is missing or not a number counts as reuse off.
+    """
+    reuse = sysctl_int(sysctls.get(TW_REUSE))
+    timestamps = sysctl_int(sysctls.get(TIMESTAMPS))
+    delay = sysctl_int(sysctls.get(TW_REUSE_DELAY))
+    effective = "none"
+    if timestamps:
+        effective = {1: "all", 2: "loopback"}.get(reuse, "none")
+    return {"effective": effective,
+            "delay_ms": delay if delay is not None and delay >= 0 else DEFAULT_TW_REUSE_DELAY_MS}
+
+
 def ephemeral_ports(sysctls, warnings, errors=None):
-    """The local port range and its usable size, from already read sysctl values.
+    """The local port range and its usable size, and whether TIME_WAIT reuse relieves it, from
+    already read sysctl values.
 
     ``reserved`` is the full expanded list here; the facts engine cuts it to ``top`` entries.
     """
     result = {"low": None, "high": None, "size": None, "reserved": [], "reserved_total": 0,
-              "reserved_in_range": None, "usable": None}
+              "reserved_in_range": None, "usable": None, "reuse": time_wait_reuse(sysctls)}
     port_range = sysctls.get(PORT_RANGE)
     try:
         low, high = (parse_port(value) for value in str(port_range).split()) if isinstance(port_range, str) else (0, -1)

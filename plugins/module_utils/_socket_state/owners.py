@@ -146,3 +146,24 @@ def find_owners(inodes, proc_root="/proc", errors=None):
     except _Refused as refused:
         return None, str(refused)
     return owners, None
+
+
+def sources_by_destination(owners, destinations, limit=5):
+    """Group ``owners`` (as ``find_owners`` returns them) by the destination of each socket they
+    hold: ``destinations`` maps socket inode numbers to a destination (other inodes are ignored).
+    Return {destination: [{pid, comm, count}]}, most sockets first (then the lowest pid), at most
+    ``limit`` processes per destination. A socket shared by several processes counts for each.
+    """
+    held = {}
+    for pid, owner in owners.items():
+        per_destination = {}
+        for inode in owner["inodes"]:
+            destination = destinations.get(inode)
+            if destination is not None:
+                per_destination[destination] = per_destination.get(destination, 0) + 1
+        for destination, count in per_destination.items():
+            held.setdefault(destination, []).append({"pid": pid, "comm": owner["comm"], "count": count})
+    for sources in held.values():
+        sources.sort(key=lambda source: (-source["count"], source["pid"]))
+        del sources[limit:]
+    return held

@@ -28,6 +28,8 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import
     HostFileError, Problems, is_absent, open_regular, printable)
 
 STATE_BY_HEX = dict(("%02X" % number, number) for number in range(1, 13))
+# the states other than TIME_WAIT in which a socket holds its local port toward its destination
+LIVE_STATES = frozenset((1, 2, 4, 5, 8, 9, 11))
 TCP_TIME_WAIT = 6
 TCP_CLOSE_WAIT = 8
 TCP_LISTEN = 10
@@ -58,11 +60,23 @@ def format_endpoint(family, key):
         return printable(key), None
 
 
-def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp"):
+def clock_ticks_per_second():
+    """USER_HZ, the unit of the ``tm->when`` column (``jiffies_delta_to_clock_t``): 100 on common
+    architectures but not all, so asked of the C library (the kernel passes it as AT_CLKTCK)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        ticks = -1
+    return ticks if ticks > 0 else 100
+
+
+def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp", ticks_per_second=None):
     """Aggregate the socket lines of one /proc/net/tcp{,6} file (header included) into ``tally``.
 
     Without ``problems`` an unparsable line or header raises ProcNetError; with a ``Problems``
     it is added there (naming ``path`` and the line) and skipped, the header skipping the file.
+    A TIME_WAIT line's ``tm->when`` is its timer in ``ticks_per_second`` units (USER_HZ of the
+    kernel that wrote the file: this host's unless given).
     """
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
     tw_local_ports = tally.tw_local_ports
@@ -70,6 +84,14 @@ def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp"):
     outbound = tally.outbound_ports
     cw_local_ports = tally.cw_local_ports
     cw_inodes = tally.cw_inodes
+    tw_young = tally.tw_young[family]
+    live_destinations = tally.live_destinations[family]
+    live_inodes = tally.live_inodes[family]
+    live_states = LIVE_STATES
+    young_ticks = None
+    if tally.young_after is not None:
+        # young: more than young_after ms left, i.e. more than this many ticks (rounded down)
+        young_ticks = tally.young_after * (ticks_per_second or clock_ticks_per_second()) // 1000
     state_by_hex = STATE_BY_HEX
     iterator = iter(lines)
     header = next(iterator, "")
@@ -85,16 +107,25 @@ def parse_lines(lines, family, tally, problems=None, path="/proc/net/tcp"):
             state = state_by_hex[fields[3]]
             if state == TCP_TIME_WAIT:
                 port = int(fields[1][-4:], 16)
+                young = (young_ticks is not None and outbound[port]
+                         and int(fields[4].split(None, 2)[1].split(":")[1], 16) > young_ticks)
                 tw_local_ports[port] += 1
                 if outbound[port]:
                     remote = fields[2]
                     tw_destinations[remote] = tw_destinations.get(remote, 0) + 1
-            elif state == TCP_CLOSE_WAIT:
+                    if young:
+                        tw_young[remote] += 1
+            elif state in live_states:
                 port = int(fields[1][-4:], 16)
                 inode = int(fields[4].split(None, 6)[5])
-                cw_local_ports[port] += 1
-                if inode:
-                    cw_inodes[inode] = port
+                if state == TCP_CLOSE_WAIT:
+                    cw_local_ports[port] += 1
+                    if inode:
+                        cw_inodes[inode] = port
+                if outbound[port]:
+                    remote = fields[2]
+                    live_destinations[(state, remote)] += 1
+                    live_inodes.append((remote, inode))
             elif state == TCP_LISTEN:
                 port = int(fields[1][-4:], 16)
                 queue = int(fields[4].split(None, 1)[0].split(":")[1], 16)

@@ -21,9 +21,10 @@ __metaclass__ = type
 import errno
 import os
 import struct
+import sys
 from collections import Counter
 from itertools import compress, repeat
-from operator import add
+from operator import add, itemgetter
 
 # the C module behind ``socket``: all that is needed here, without the enum-based wrapper
 # classes that cost more to import than the whole summary mode takes
@@ -66,6 +67,17 @@ _QUEUES_INODE = struct.Struct("=II4xI")  # rqueue, wqueue, (uid), inode at offse
 _RQUEUE_OFFSET = 72
 _DST_OFFSET = 40
 _SRC_OFFSET = 24
+_EXPIRES_OFFSET = 68  # TIME_WAIT: ms left on the 60 s timer
+_INODE_OFFSET = 84
+_U32 = struct.Struct("=I")
+# where each byte of the u32 expires field lies, least significant first
+_EXPIRES_BYTES = tuple(_EXPIRES_OFFSET + (i if sys.byteorder == "little" else 3 - i) for i in range(4))
+# the states other than TIME_WAIT in which a socket holds its local port toward its destination:
+# established, syn_sent, fin_wait1, fin_wait2, close_wait, last_ack, closing
+_LIVE_STATES = bytes(1 if state in (1, 2, 4, 5, 8, 9, 11) else 0 for state in range(256))
+_NONZERO = bytes([0]) + bytes([1]) * 255
+_KEY_AND_STATE = itemgetter(0, 1)
+_KEY_AND_INODE = itemgetter(1, 2)
 
 # Ports arrive in network order; unpacking them natively and fixing them through this
 # table costs one list index per socket instead of a second unpack.
@@ -103,7 +115,10 @@ def walk_messages(data, family, tally):
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
     tw_local_ports = tally.tw_local_ports
     tw_destinations = tally.tw_destinations[family]
+    tw_young = tally.tw_young[family]
+    young_after = tally.young_after
     outbound = tally.outbound_ports
+    live_states = _LIVE_STATES
     port_of = NETWORK_PORT
     unpack_socket = _SOCKET.unpack_from
     dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
@@ -131,10 +146,23 @@ def walk_messages(data, family, tally):
             if outbound[sport]:
                 key = (data[offset + _DPORT_OFFSET:offset + dst_end],)
                 tw_destinations[key] = tw_destinations.get(key, 0) + 1
-        elif state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
+                if young_after is not None and _U32.unpack_from(data, offset + _EXPIRES_OFFSET)[0] > young_after:
+                    tw_young[key] += 1
+            offset += (length + 3) & ~3
+            continue
+        if state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
             _stateful_socket(data, offset, state, family, tally)
+        if live_states[state] and outbound[port_of[sport]]:
+            _live_socket(data, offset, state, dst_end, tally.live_destinations[family], tally.live_inodes[family])
         offset += (length + 3) & ~3
     return False
+
+
+def _live_socket(data, offset, state, dst_end, destinations, inodes):
+    """An outbound socket other than TIME_WAIT: counted toward its destination, inode kept."""
+    key = data[offset + _DPORT_OFFSET:offset + dst_end]
+    destinations[(state, key)] += 1
+    inodes.append((key, _U32.unpack_from(data, offset + _INODE_OFFSET)[0]))
 
 
 def _stateful_socket(data, offset, state, family, tally):
@@ -176,14 +204,32 @@ def walk_uniform(data, count, length, family, tally, run_state):
     states = data[17:span:length]
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
     view = memoryview(data)[:span]
+    sports = view.cast("H")[_SPORT_OFFSET // 2::length // 2]
+    if tally.outbound_by_raw_port is None:  # the listeners' dump: which ports are outbound is not known yet
+        outbound = bytes(count)
+    else:
+        outbound = bytes(map(tally.outbound_by_raw_port.__getitem__, sports))
+    dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
     if states.count(TCP_TIME_WAIT) == count:
         counts[TCP_TIME_WAIT] += count
-        sports = view.cast("H")[_SPORT_OFFSET // 2::length // 2]
         run_state.update(sports)
-        dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
         keys = struct.iter_unpack("=%dx%ds%dx" % (_DPORT_OFFSET, dst_end - _DPORT_OFFSET, length - dst_end), view)
-        tally.tw_destinations[family].update(compress(keys, map(tally.outbound_by_raw_port.__getitem__, sports)))
+        tally.tw_destinations[family].update(compress(keys, outbound))
+        if tally.young_after is not None:
+            young = _both(outbound, young_flags(data, span, length, tally.young_after))
+            index = young.find(1)
+            while index >= 0:
+                offset = index * length
+                tally.tw_young[family][(data[offset + _DPORT_OFFSET:offset + dst_end],)] += 1
+                index = young.find(1, index + 1)
         return
+    live = _both(outbound, states.translate(_LIVE_STATES))
+    if live.count(1):
+        rows = list(compress(struct.iter_unpack("=17xB%dx%ds%dxI%dx" % (
+            _DPORT_OFFSET - 18, dst_end - _DPORT_OFFSET, _INODE_OFFSET - dst_end, length - _INODE_OFFSET - 4), view),
+            live))
+        tally.live_destinations[family].update(map(_KEY_AND_STATE, rows))
+        tally.live_inodes[family].extend(map(_KEY_AND_INODE, rows))
     for state in set(states):
         counts[state] += states.count(state)
         if state == TCP_TIME_WAIT or state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
@@ -204,6 +250,46 @@ def _one_socket(data, offset, state, family, tally):
         key = (data[offset + _DPORT_OFFSET:offset + dst_end],)
         destinations = tally.tw_destinations[family]
         destinations[key] = destinations.get(key, 0) + 1
+        young_after = tally.young_after
+        if young_after is not None and _U32.unpack_from(data, offset + _EXPIRES_OFFSET)[0] > young_after:
+            tally.tw_young[family][key] += 1
+
+
+def _both(flags, other):
+    """Byte-wise AND of two equally long strings of 0/1 bytes, in C (through two big integers)."""
+    return (int.from_bytes(flags, "little") & int.from_bytes(other, "little")).to_bytes(len(flags), "little")
+
+
+_COMPARE_TABLES = {}
+
+
+def _compare_tables(young_after):
+    """The bytes.translate tables for one threshold, built once per dump, not per chunk:
+    (low byte greater, high byte greater, high byte equal)."""
+    tables = _COMPARE_TABLES.get(young_after)
+    if tables is None:
+        low, high = young_after & 0xFF, young_after >> 8
+        tables = _COMPARE_TABLES[young_after] = (bytes(1 if byte > low else 0 for byte in range(256)),
+                                                 bytes(1 if byte > high else 0 for byte in range(256)),
+                                                 bytes(1 if byte == high else 0 for byte in range(256)))
+    return tables
+
+
+def young_flags(data, span, length, young_after):
+    """One 0/1 byte per message of the run: 1 where its expires field (a TIME_WAIT's ms left)
+    is above ``young_after``, compared byte by byte over strided slices so that no Python code
+    runs per socket."""
+    count = span // length
+    if young_after < 0:
+        return bytes([1]) * count
+    # young_after is 60,000 ms less a delay >= 0, so it fits in the two low bytes compared below
+    low_greater, high_greater, high_equal = _compare_tables(young_after)
+    b0, b1, b2, b3 = (data[offset:span:length] for offset in _EXPIRES_BYTES)
+    young = (int.from_bytes(b2.translate(_NONZERO), "little") | int.from_bytes(b3.translate(_NONZERO), "little")
+             | int.from_bytes(b1.translate(high_greater), "little")
+             | (int.from_bytes(b1.translate(high_equal), "little")
+                & int.from_bytes(b0.translate(low_greater), "little")))
+    return young.to_bytes(count, "little")
 
 
 def walk_chunk(data, family, tally, run_state):
@@ -246,10 +332,10 @@ def _control_message(data, offset, length, kind):
 
 
 def format_destination(family, key):
-    """(address text, port) of a TIME_WAIT destination key: a 1-tuple of the message bytes
-    from the destination port to the end of the destination address (the local address in
-    between is merged away by the caller, which adds up equal (address, port) pairs)."""
-    raw = key[0]
+    """(address text, port) of a destination key: the message bytes from the destination port to
+    the end of the destination address (the local address in between is merged away by the
+    caller, which adds up equal (address, port) pairs); TIME_WAIT keys hold them in a 1-tuple."""
+    raw = key[0] if isinstance(key, tuple) else key
     return address_text(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
 
 

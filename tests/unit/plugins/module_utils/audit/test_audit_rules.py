@@ -74,6 +74,80 @@ def test_port_exhaustion_without_outbound_time_wait(facts):
     assert only("time_wait_port_exhaustion", facts)["severity"] == "pass"
 
 
+def headroom_entry(address, time_wait, established=0, reusable=0, usable=28232, sources=None, reuse_effective=None):
+    """A top_destinations entry as the facts engine builds it (contract A)."""
+    states = dict((name, n) for name, n in (("established", established), ("time_wait", time_wait)) if n)
+    held = time_wait + established
+    return {"address": address, "port": 5432, "count": time_wait, "held": held, "states": states,
+            "time_wait_reusable": reusable, "reuse_effective": bool(reusable) if reuse_effective is None else reuse_effective,
+            "port_usage": round((held - reusable) / float(usable), 4), "likely_sources": sources}
+
+
+def test_port_exhaustion_counts_every_state_not_only_time_wait(facts):
+    # 9000 TIME_WAIT alone is 32%; with 6000 ESTABLISHED toward the same destination 53%: a warn
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 9000, established=6000)]
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == "warn"
+    assert finding["message"].startswith("15000 sockets toward 10.0.0.5:5432 (9000 TIME_WAIT, 6000 ESTABLISHED) hold 53%")
+    assert finding["evidence"]["worst_destination"]["states"] == {"established": 6000, "time_wait": 9000}
+    assert finding["evidence"]["relieved_by_reuse"] is None
+
+
+def test_port_exhaustion_relieved_by_reuse_says_so(facts):
+    facts["ephemeral_ports"]["reuse"] = {"effective": "all", "delay_ms": 1000}
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 24000, reusable=23000)]
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == "pass"
+    assert finding["message"] == ("24000 sockets toward 10.0.0.5:5432 (24000 TIME_WAIT) hold 4% of 28232 usable local "
+                                  "ports once tcp_tw_reuse frees 23000 TIME_WAIT older than 1000 ms (fail without "
+                                  "reuse: 85%)")
+    assert finding["evidence"]["relieved_by_reuse"] == {
+        "time_wait_reusable": 23000, "port_usage_without_reuse": round(24000 / 28232.0, 4),
+        "severity_without_reuse": "fail"}
+    assert finding["evidence"]["reuse"] == {"effective": "all", "delay_ms": 1000}
+
+
+def test_port_exhaustion_partly_relieved_keeps_the_same_verdict_without_a_note(facts):
+    facts["ephemeral_ports"]["reuse"] = {"effective": "all", "delay_ms": 1000}
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 25000, reusable=1000)]
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == "fail"
+    assert "frees 1000 TIME_WAIT" in finding["message"] and "without reuse" not in finding["message"]
+    assert finding["evidence"]["relieved_by_reuse"]["severity_without_reuse"] == "fail"
+
+
+def test_port_exhaustion_names_the_likely_sources_when_at_risk(facts):
+    sources = [{"pid": 4242, "comm": "php-fpm", "count": 40}, {"pid": 4343, "comm": "cron", "count": 1}]
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 16000, sources=sources)]
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == "warn"
+    assert finding["message"].endswith("; likely source (processes with live sockets toward it): "
+                                       "php-fpm (pid 4242, 40 sockets), cron (pid 4343, 1 sockets)")
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 100, sources=sources)]
+    assert "likely source" not in only("time_wait_port_exhaustion", facts)["message"]
+
+
+def test_port_exhaustion_reports_why_sources_are_unknown(facts):
+    facts["time_wait"]["top_destinations"] = [headroom_entry("10.0.0.5", 16000)]
+    facts["time_wait"]["likely_sources_reason"] = "/proc/1/fd is not readable"
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["evidence"]["likely_sources_reason"] == "/proc/1/fd is not readable"
+    assert "likely source" not in finding["message"]
+
+
+def test_port_exhaustion_on_facts_from_before_the_all_state_count(facts):
+    # entries with count and port_usage only: TIME_WAIT is all they counted
+    facts["time_wait"]["top_destinations"][0].update(count=15000, port_usage=round(15000 / 28232.0, 4))
+    finding = only("time_wait_port_exhaustion", facts)
+    assert finding["severity"] == "warn"
+    assert finding["message"].startswith("15000 sockets toward 10.0.0.5:5432 (15000 TIME_WAIT) hold 53%")
+
+
+def test_port_exhaustion_without_any_outbound_socket_says_so(facts):
+    facts["time_wait"]["top_destinations"] = []
+    assert only("time_wait_port_exhaustion", facts)["message"] == "no outbound sockets"
+
+
 def test_time_wait_overflow_counter_fails(facts):
     facts["counters"]["TCPTimeWaitOverflow"] = 1
     finding = only("time_wait_overflow", facts)

@@ -36,7 +36,24 @@ def test_ephemeral_ports_with_reserved(modern_proc):
     warnings = []
     ports = _kernel_state.ephemeral_ports(_kernel_state.read_sysctls(modern_proc, warnings), warnings)
     assert ports == {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
-                     "reserved_total": 3, "reserved_in_range": 3, "usable": 28229}
+                     "reserved_total": 3, "reserved_in_range": 3, "usable": 28229,
+                     "reuse": {"effective": "loopback", "delay_ms": 1000}}
+
+
+@pytest.mark.parametrize("reuse, timestamps, delay, expected", [
+    (1, 1, 1000, {"effective": "all", "delay_ms": 1000}),
+    (2, 1, 250, {"effective": "loopback", "delay_ms": 250}),
+    (2, 2, None, {"effective": "loopback", "delay_ms": 1000}),   # timestamps without offsets still record them
+    (1, 0, 1000, {"effective": "none", "delay_ms": 1000}),       # no timestamps: reuse does nothing
+    (0, 1, 1000, {"effective": "none", "delay_ms": 1000}),
+    (None, 1, None, {"effective": "none", "delay_ms": 1000}),    # unreadable: not counted as relief
+    ("garbage", 1, "x", {"effective": "none", "delay_ms": 1000}),
+])
+def test_time_wait_reuse_from_the_sysctls(reuse, timestamps, delay, expected):
+    sysctls = {"net.ipv4.tcp_tw_reuse": reuse, "net.ipv4.tcp_timestamps": timestamps,
+               "net.ipv4.tcp_tw_reuse_delay": delay}
+    assert _kernel_state.time_wait_reuse(sysctls) == expected
+    assert _kernel_state.ephemeral_ports(dict(sysctls, **{"net.ipv4.ip_local_port_range": None}), [])["reuse"] == expected
 
 
 def test_ephemeral_ports_reserved_outside_range_do_not_count():

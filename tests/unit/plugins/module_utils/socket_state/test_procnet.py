@@ -170,3 +170,38 @@ def test_tcp_that_is_a_link_to_dev_zero_is_refused_by_name(modern_proc, tmp_path
 
 def test_destination_no_kernel_writes_is_shown_as_read():
     assert _procnet.format_endpoint(2, "ZZ\x00:1F90") == ("ZZ\\x00:1F90", None)
+
+
+# -- port headroom: young TIME_WAIT from tm->when and the live outbound sockets -------------------------
+
+def test_live_outbound_sockets_per_destination_with_their_inodes(modern_proc):
+    tally = tally_of(modern_proc)[0]
+    live = dict(((state, _procnet.format_endpoint(2, key)), count)
+                for (state, key), count in tally.live_destinations[2].items())
+    # port 80 and the listening 40005 are inbound; SYN_RECV and CLOSE hold no destination
+    assert live == {(1, ("10.0.0.5", 5432)): 1, (2, ("10.0.0.9", 80)): 1, (4, ("10.0.0.9", 80)): 1,
+                    (5, ("10.0.0.9", 80)): 1, (8, ("10.0.0.8", 8080)): 1, (11, ("10.0.0.9", 80)): 1}
+    assert sorted(inode for _key, inode in tally.live_inodes[2]) == [0, 1003, 3002, 3003, 3004, 3007]
+    assert tally.tw_young[2] == {}  # reuse is not on in this tally: no timer is read
+
+
+@pytest.mark.parametrize("ticks_per_second, young", [
+    (100, {("10.0.0.5", 5432): 3 + 2, ("10.0.0.6", 443): 1}), (250, {("10.0.0.5", 5432): 1}),
+    (1000, {("10.0.0.5", 5432): 1})])
+def test_young_time_wait_from_the_timer_column(modern_proc, tmp_path, ticks_per_second, young):
+    # tm->when counts USER_HZ ticks; young = more than 59,000 ms left (reuse delay 1000 ms). At 100 Hz the
+    # fixture's own TIME_WAIT (0x1770 = 6000 ticks = 60 s, 3 toward 10.0.0.5:5432, 1 to 10.0.0.6) are young, and of the four
+    # added here 6000 and 60000 ticks are, 5900 (exactly 59 s) is not; at 250 or 1000 Hz only 60000 ticks are
+    lines = "".join("  %d: 0A0200C0:%04X 0500000A:1538 06 00000000:00000000 03:%08X 00000000 0 0 0 3\n"
+                    % (90 + n, 0x9000 + n, when) for n, when in enumerate((0x1770, 0x170C, 0x10, 0xEA60)))
+    proc = _proc_with_tcp(modern_proc, tmp_path, lines.encode())
+    tally = SocketTally(dict(EPHEMERAL, reuse={"effective": "all", "delay_ms": 1000}))
+    with open(proc + "/net/tcp") as handle:
+        _procnet.parse_lines(handle, 2, tally, ticks_per_second=ticks_per_second)
+    assert tally.young_after == 59000
+    assert dict((_procnet.format_endpoint(2, key), count) for key, count in tally.tw_young[2].items()) == young
+    assert sum(tally.tw_destinations[2].values()) == 3 + 4 + 1  # and 10.0.0.6:443
+
+
+def test_clock_ticks_come_from_the_c_library():
+    assert _procnet.clock_ticks_per_second() == os.sysconf("SC_CLK_TCK")

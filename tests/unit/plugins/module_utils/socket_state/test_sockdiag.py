@@ -24,11 +24,11 @@ def address(family, text):
     return raw + b"\0" * (16 - len(raw))
 
 
-def diag(family, state, src, sport, dst, dport, rqueue=0, wqueue=0, inode=0, attributes=b""):
+def diag(family, state, src, sport, dst, dport, rqueue=0, wqueue=0, inode=0, attributes=b"", expires=0):
     payload = struct.pack("=BBBB", family, state, 0, 0)
     payload += struct.pack(">HH", sport, dport) + address(family, src) + address(family, dst)
     payload += struct.pack("=III", 0, 0, 0)                              # if, cookie
-    payload += struct.pack("=IIIII", 0, rqueue, wqueue, 0, inode)        # expires, queues, uid, inode
+    payload += struct.pack("=IIIII", expires, rqueue, wqueue, 0, inode)  # expires, queues, uid, inode
     return message(_sockdiag.SOCK_DIAG_BY_FAMILY, payload + attributes)
 
 
@@ -40,8 +40,8 @@ def error(code):
     return message(_sockdiag.NLMSG_ERROR, struct.pack("=i", -code) + struct.pack("=IHHII", 72, 20, 0x301, 1, 0))
 
 
-def fresh_tally(listening=()):
-    tally = SocketTally(EPHEMERAL)
+def fresh_tally(listening=(), reuse=None):
+    tally = SocketTally(dict(EPHEMERAL, reuse=reuse) if reuse else EPHEMERAL)
     for port in listening:
         tally.outbound_ports[port] = 0
     return tally
@@ -180,11 +180,11 @@ def test_network_port_table():
 PADDING = struct.pack("=HHB3x", 5, 8, 0)  # one 8-byte attribute, as the kernel adds to TIME_WAIT replies
 
 
-def chunk_tally(data, family, listening=()):
+def chunk_tally(data, family, listening=(), reuse=None):
     """Aggregate through walk_chunk (fast path) and fold the TIME_WAIT ports as dump() does."""
     from collections import Counter
 
-    tally = fresh_tally(listening)
+    tally = fresh_tally(listening, reuse)
     tally.listeners_complete(_sockdiag.NETWORK_PORT)
     run_state = Counter()
     finished = _sockdiag.walk_chunk(data, family, tally, run_state)
@@ -192,8 +192,8 @@ def chunk_tally(data, family, listening=()):
     return finished, tally
 
 
-def walker_tally(data, family, listening=()):
-    tally = fresh_tally(listening)
+def walker_tally(data, family, listening=(), reuse=None):
+    tally = fresh_tally(listening, reuse)
     tally.listeners_complete(_sockdiag.NETWORK_PORT)
     return _sockdiag.walk_messages(data, family, tally), tally
 
@@ -206,6 +206,10 @@ def same_aggregate(first, second):
     assert first.cw_local_ports == second.cw_local_ports
     assert first.cw_inodes == second.cw_inodes
     assert first.listeners == second.listeners
+    for family in (2, 10):
+        assert dict(first.tw_young[family]) == dict(second.tw_young[family])
+        assert dict(first.live_destinations[family]) == dict(second.live_destinations[family])
+        assert sorted(first.live_inodes[family]) == sorted(second.live_inodes[family])
 
 
 def test_time_wait_run_takes_the_fast_path_and_agrees_with_the_walker():
@@ -382,3 +386,80 @@ def test_a_socket_closed_before_the_end_is_a_clear_error():
     sock = deliver([diag(2, 1, "10.0.0.1", 1, "10.0.0.2", 2)], close=True)[0]
     with pytest.raises(_sockdiag.SockDiagError, match="closed before the end of the dump"):
         _sockdiag.receive_dump(sock, 2, fresh_tally())
+
+
+# -- port headroom: young TIME_WAIT and the live outbound sockets per destination -------------------------
+
+REUSE_ON = {"effective": "all", "delay_ms": 1000}
+
+
+def destinations_of(counter, family=2):
+    return dict((_sockdiag.format_destination(family, key), count) for key, count in counter.items())
+
+
+@pytest.mark.parametrize("young_after", [-1, 0, 1, 255, 256, 58999, 59000, 59255, 59256, 60000, 65535])
+def test_young_flags_compare_the_whole_expires_field(young_after):
+    values = [0, 1, 255, 256, 257, 58999, 59000, 59001, 59255, 59256, 59744, 60000, 65535, 65536, 70000, 2 ** 32 - 1]
+    data = b"".join(diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 80, expires=value) for value in values)
+    flags = _sockdiag.young_flags(data, len(data), 88, young_after)
+    assert list(flags) == [1 if value > young_after else 0 for value in values]
+
+
+def test_young_outbound_time_wait_is_counted_per_destination_on_both_paths():
+    records = [diag(2, 6, "10.0.0.1", 40000 + n, "10.0.0.2", 5432, attributes=PADDING, expires=59500 if n < 3 else 20000)
+               for n in range(10)]
+    records.append(diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50000, attributes=PADDING, expires=59999))  # inbound
+    data = b"".join(records)
+    fast = chunk_tally(data, 2, reuse=REUSE_ON)[1]
+    same_aggregate(fast, walker_tally(data, 2, reuse=REUSE_ON)[1])
+    assert fast.young_after == 59000
+    assert destinations_of(fast.tw_young[2]) == {("10.0.0.2", 5432): 3}
+    assert destinations_of(fast.tw_destinations[2]) == {("10.0.0.2", 5432): 10}
+
+
+def test_without_reuse_no_age_is_looked_at():
+    data = diag(2, 6, "10.0.0.1", 40000, "10.0.0.2", 5432, expires=59999) * 3
+    for reuse in (None, {"effective": "none", "delay_ms": 1000}):
+        fast = chunk_tally(data, 2, reuse=reuse)[1]
+        assert fast.young_after is None and fast.tw_young[2] == {}
+
+
+def test_live_outbound_sockets_are_keyed_by_destination_with_their_inodes():
+    records = [diag(2, 1, "10.0.0.1", 40000 + n, "10.0.0.2", 5432, inode=500 + n) for n in range(5)]
+    records.append(diag(2, 2, "10.0.0.1", 40010, "10.0.0.2", 5432, inode=600))          # SYN_SENT
+    records.append(diag(2, 8, "10.0.0.1", 40011, "10.0.0.3", 80, inode=601))            # CLOSE_WAIT, outbound
+    records.append(diag(2, 9, "10.0.0.1", 40012, "10.0.0.3", 80))                       # LAST_ACK, orphaned
+    records.append(diag(2, 1, "10.0.0.1", 443, "198.51.100.7", 50000, inode=700))       # inbound: port 443
+    records.append(diag(2, 1, "10.0.0.1", 40100, "198.51.100.8", 50001, inode=701))     # on a listening port
+    records.append(diag(2, 3, "10.0.0.1", 40013, "10.0.0.4", 80))                       # SYN_RECV holds nothing
+    records.append(diag(2, 7, "10.0.0.1", 40014, "0.0.0.0", 0, inode=702))              # CLOSE: no destination
+    data = b"".join(records) + done()
+    finished, fast = chunk_tally(data, 2, listening=[40100])
+    assert finished is True
+    same_aggregate(fast, walker_tally(data, 2, listening=[40100])[1])
+    live = dict(((state, _sockdiag.format_destination(2, key)), count)
+                for (state, key), count in fast.live_destinations[2].items())
+    assert live == {(1, ("10.0.0.2", 5432)): 5, (2, ("10.0.0.2", 5432)): 1, (8, ("10.0.0.3", 80)): 1,
+                    (9, ("10.0.0.3", 80)): 1}
+    inodes = sorted((_sockdiag.format_destination(2, key), inode) for key, inode in fast.live_inodes[2])
+    assert inodes == sorted([(("10.0.0.2", 5432), 500 + n) for n in range(5)]
+                            + [(("10.0.0.2", 5432), 600), (("10.0.0.3", 80), 601), (("10.0.0.3", 80), 0)])
+    assert fast.cw_inodes == {601: 40011}
+
+
+def test_live_ipv6_sockets_toward_a_mapped_address_read_as_ipv4():
+    data = b"".join(diag(10, 1, "::ffff:192.0.2.10", 40000 + n, "::ffff:10.0.0.5", 5432, inode=800 + n) for n in range(3))
+    fast = chunk_tally(data, 10)[1]
+    same_aggregate(fast, walker_tally(data, 10)[1])
+    assert dict(((state, _sockdiag.format_destination(10, key)), count)
+                for (state, key), count in fast.live_destinations[10].items()) == {(1, ("10.0.0.5", 5432)): 3}
+
+
+def test_the_listeners_dump_runs_before_the_outbound_ports_are_known():
+    tally = fresh_tally()
+    data = b"".join(diag(2, 10, "0.0.0.0", 8000 + n, "0.0.0.0", 0, wqueue=128) for n in range(4))
+    from collections import Counter
+
+    _sockdiag.walk_chunk(data, 2, tally, Counter())
+    assert [listener[2] for listener in tally.listeners] == [8000, 8001, 8002, 8003]
+    assert tally.live_destinations[2] == {}

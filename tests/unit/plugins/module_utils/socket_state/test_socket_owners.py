@@ -119,3 +119,19 @@ def test_huge_comm_is_not_read_whole(make_proc_tree):
     owners, _reason = _socket_owners.find_owners({1001}, proc, errors)
     assert owners[100]["comm"] is None
     assert errors == ["%s/100/comm: larger than %d bytes: not read" % (proc, _socket_owners.COMM_CAP)]
+
+
+def test_sources_by_destination_counts_each_process_per_destination():
+    owners = {
+        10: {"comm": "api", "inodes": {1, 2, 3, 9}},
+        11: {"comm": "worker", "inodes": {4}},
+        12: {"comm": "forked", "inodes": {1}},  # a socket shared after fork counts for each holder
+    }
+    destinations = {1: ("10.0.0.5", 5432), 2: ("10.0.0.5", 5432), 3: ("10.0.0.6", 80), 4: ("10.0.0.5", 5432)}
+    assert _socket_owners.sources_by_destination(owners, destinations) == {
+        ("10.0.0.5", 5432): [{"pid": 10, "comm": "api", "count": 2}, {"pid": 11, "comm": "worker", "count": 1},
+                             {"pid": 12, "comm": "forked", "count": 1}],
+        ("10.0.0.6", 80): [{"pid": 10, "comm": "api", "count": 1}],
+    }
+    assert _socket_owners.sources_by_destination(owners, destinations, limit=1)[("10.0.0.5", 5432)] == [
+        {"pid": 10, "comm": "api", "count": 2}]

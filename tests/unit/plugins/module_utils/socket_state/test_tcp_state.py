@@ -57,7 +57,9 @@ def assert_folk_live(state):
 
 def test_full_from_fixture_proc(make_proc_tree):
     proc = make_proc_tree({4242: ("cw-leaker", ["socket:[1001]", "socket:[1002]"]),
-                           4343: ("api", ["socket:[1003]", "socket:[3001]"])}, base="modern")
+                           4343: ("api", ["socket:[1003]", "socket:[3001]"]),
+                           4444: ("psql", ["socket:[3002]"]),
+                           4545: ("curl", ["socket:[3003]", "socket:[3004]", "socket:[3007]"])}, base="modern")
     state = _tcp_state.collect(mode="full", backend="proc", top=2, proc_root=proc)
     assert set(state) == TOP_KEYS
     assert state["backend"] == "proc" and state["mode"] == "full"
@@ -68,18 +70,29 @@ def test_full_from_fixture_proc(make_proc_tree):
     assert state["by_family"]["ipv6"]["total"] == 6 and state["by_family"]["ipv4"]["total"] == 22
     time_wait = state["time_wait"]
     assert (time_wait["total"], time_wait["outbound"], time_wait["inbound"]) == (11, 7, 4)
+    # every outbound socket counts toward its destination: 10.0.0.9 holds 4 ports and no TIME_WAIT, and its
+    # FIN_WAIT2 is orphaned (inode 0), so only the curl process is seen toward it; loopback-only reuse
+    # does not relieve these destinations
     assert time_wait["top_destinations"] == [
-        {"address": "10.0.0.5", "port": 5432, "count": 4, "port_usage": round(4 / 28229, 4)},
-        {"address": "2001:db8::1", "port": 443, "count": 2, "port_usage": round(2 / 28229, 4)},
+        {"address": "10.0.0.5", "port": 5432, "count": 4, "held": 5, "states": {"established": 1, "time_wait": 4},
+         "time_wait_reusable": 0, "reuse_effective": False, "port_usage": round(5 / 28229, 4),
+         "likely_sources": [{"pid": 4444, "comm": "psql", "count": 1}]},
+        {"address": "10.0.0.9", "port": 80, "count": 0, "held": 4,
+         "states": {"syn_sent": 1, "fin_wait1": 1, "fin_wait2": 1, "closing": 1},
+         "time_wait_reusable": 0, "reuse_effective": False, "port_usage": round(4 / 28229, 4),
+         "likely_sources": [{"pid": 4545, "comm": "curl", "count": 3}]},
     ]
+    assert time_wait["likely_sources_reason"] is None
     assert time_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 33000, "count": 1}]
     close_wait = state["close_wait"]
     assert close_wait["total"] == 4 and close_wait["owners_available"] is True
     assert close_wait["owners_reason"] is None
+    # psql and curl hold no CLOSE_WAIT: the one /proc scan looked for their sockets on behalf of time_wait
     assert close_wait["top_processes"] == [
         {"pid": 4242, "comm": "cw-leaker", "count": 2, "local_ports": [80]},
         {"pid": 4343, "comm": "api", "count": 1, "local_ports": [33010]},
     ]
+    assert close_wait["processes_total"] == 2
     assert close_wait["unowned"] == 1
     assert close_wait["top_local_ports"] == [{"port": 80, "count": 2}, {"port": 22, "count": 1}]
     # top=2 keeps the two fullest accept queues (80 with 3 waiting, then the lowest port); every port stays
@@ -315,6 +328,10 @@ def test_live_unprivileged_run_has_no_owners_but_right_counts(live_sockets):
     assert "not readable" in close_wait["owners_reason"]
     assert close_wait["top_processes"] == [] and close_wait["unowned"] is None
     assert any("owners unavailable" in warning for warning in state["warnings"])
+    # the likely sources need the same fd tables: unknown, with the same reason, never a partial list
+    time_wait = state["time_wait"]
+    assert time_wait["likely_sources_reason"] == close_wait["owners_reason"]
+    assert time_wait["top_destinations"] and all(d["likely_sources"] is None for d in time_wait["top_destinations"])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/net/tcp6"),
@@ -481,4 +498,91 @@ def test_time_wait_destination_no_kernel_writes_is_ranked_not_fatal(modern_proc,
         for number in range(5):
             handle.write("  %d: 0100007F:9C50 ZZ:XX 06 00000000:00000000 03:00000000 00000000 0 0 0 1\n" % (80 + number))
     destinations = _tcp_state.collect(mode="full", backend="proc", top=10, proc_root=proc)["time_wait"]["top_destinations"]
-    assert destinations[0] == {"address": "ZZ:XX", "port": None, "count": 5, "port_usage": round(5 / 28229, 4)}
+    # as many ports held as toward 10.0.0.5:5432 (5): the address breaks the tie
+    assert destinations[0]["address"] == "10.0.0.5" and destinations[0]["held"] == 5
+    assert destinations[1] == {"address": "ZZ:XX", "port": None, "count": 5, "held": 5, "states": {"time_wait": 5},
+                               "time_wait_reusable": 0, "reuse_effective": False,
+                               "port_usage": round(5 / 28229, 4), "likely_sources": []}
+
+
+# -- port headroom: every state, TIME_WAIT reuse, likely sources -------------------------------------------
+
+def _headroom_tree(make_proc_tree, tmp_path, reuse, timestamps=1, delay=None):
+    """The modern tree with tcp_tw_reuse/timestamps set, 6 more TIME_WAIT toward 10.0.0.5:5432 (2 of them
+    younger than the reuse delay) and 3 toward 127.0.0.9:6379 (1 young), and a process holding the
+    ESTABLISHED socket toward 10.0.0.5:5432."""
+    proc = make_proc_tree({4444: ("psql", ["socket:[3002]"])}, base="modern")
+    sys_ipv4 = os.path.join(proc, "sys", "net", "ipv4")
+    for name, value in (("tcp_tw_reuse", reuse), ("tcp_timestamps", timestamps), ("tcp_tw_reuse_delay", delay)):
+        if value is None:
+            os.unlink(os.path.join(sys_ipv4, name))
+        else:
+            with open(os.path.join(sys_ipv4, name), "w") as handle:
+                handle.write("%s\n" % value)
+    ticks = os.sysconf("SC_CLK_TCK")
+    young, old = 59950 * ticks // 1000, 30000 * ticks // 1000
+    timers = [("0500000A:1538", when) for when in (young, young, old, old, old, old)]
+    timers += [("0900007F:18EB", when) for when in (young, old, old)]
+    with open(os.path.join(proc, "net", "tcp"), "a") as handle:
+        for number, (remote, when) in enumerate(timers):
+            handle.write("  %d: 0A0200C0:%04X %s 06 00000000:00000000 03:%08X 00000000 0 0 0 3\n"
+                         % (200 + number, 0x9100 + number, remote, when))
+    return proc
+
+
+def _by_address(state):
+    return dict((d["address"], d) for d in state["time_wait"]["top_destinations"])
+
+
+@pytest.mark.parametrize("reuse, timestamps, effective", [(1, 1, "all"), (2, 1, "loopback"), (1, 0, "none"),
+                                                          (0, 1, "none")])
+def test_reusable_time_wait_lowers_port_usage_where_reuse_applies(make_proc_tree, tmp_path, reuse, timestamps,
+                                                                  effective):
+    proc = _headroom_tree(make_proc_tree, tmp_path, reuse, timestamps)
+    state = _tcp_state.collect(backend="proc", proc_root=proc, top=10)
+    assert state["ephemeral_ports"]["reuse"] == {"effective": effective, "delay_ms": 1000}
+    remote, loopback = _by_address(state)["10.0.0.5"], _by_address(state)["127.0.0.9"]
+    # 4 + 6 TIME_WAIT (the fixture's 4 have a full 60 s timer: all young) and 1 ESTABLISHED
+    assert (remote["count"], remote["held"], remote["states"]) == (10, 11, {"established": 1, "time_wait": 10})
+    assert (loopback["count"], loopback["held"]) == (3, 3)
+    assert remote["reuse_effective"] is (effective == "all")
+    assert loopback["reuse_effective"] is (effective in ("all", "loopback"))
+    assert remote["time_wait_reusable"] == (4 if effective == "all" else 0)
+    assert loopback["time_wait_reusable"] == (2 if effective != "none" else 0)
+    for entry in (remote, loopback):
+        assert entry["port_usage"] == round((entry["held"] - entry["time_wait_reusable"]) / 28229, 4)
+    assert remote["likely_sources"] == [{"pid": 4444, "comm": "psql", "count": 1}]
+    assert loopback["likely_sources"] == []
+
+
+def test_reuse_delay_decides_which_time_wait_is_young(make_proc_tree, tmp_path):
+    # a 45 s delay: the TIME_WAIT with 30 s left (30 s old) are still too young to reuse
+    state = _tcp_state.collect(backend="proc", proc_root=_headroom_tree(make_proc_tree, tmp_path, 1, delay=45000))
+    assert state["ephemeral_ports"]["reuse"] == {"effective": "all", "delay_ms": 45000}
+    assert _by_address(state)["10.0.0.5"]["time_wait_reusable"] == 0
+
+
+def test_kernel_without_the_delay_key_reuses_after_one_second(make_proc_tree, tmp_path):
+    state = _tcp_state.collect(backend="proc", proc_root=_headroom_tree(make_proc_tree, tmp_path, 1, delay=None))
+    assert state["sysctl"]["net.ipv4.tcp_tw_reuse_delay"] is None
+    assert state["ephemeral_ports"]["reuse"] == {"effective": "all", "delay_ms": 1000}
+    assert _by_address(state)["10.0.0.5"]["time_wait_reusable"] == 4
+
+
+def test_ranked_by_port_usage_then_held_and_bounded_by_top(make_proc_tree, tmp_path):
+    proc = _headroom_tree(make_proc_tree, tmp_path, 1)
+    state = _tcp_state.collect(backend="proc", proc_root=proc, top=10)
+    ranked = [(d["port_usage"], d["held"], d["address"], d["port"]) for d in state["time_wait"]["top_destinations"]]
+    assert ranked == sorted(ranked, key=lambda item: (-item[0], -item[1], item[2], item[3]))
+    # 11 held - 4 reusable toward 10.0.0.5 outranks 4 held toward 10.0.0.9 (no TIME_WAIT)
+    assert [item[2] for item in ranked[:2]] == ["10.0.0.5", "10.0.0.9"]
+    assert len(_tcp_state.collect(backend="proc", proc_root=proc, top=1)["time_wait"]["top_destinations"]) == 1
+    assert _tcp_state.collect(backend="proc", proc_root=proc, top=0)["time_wait"]["top_destinations"] == []
+
+
+def test_unknown_port_range_gives_no_destinations_and_null_usage(make_proc_tree, tmp_path):
+    proc = _headroom_tree(make_proc_tree, tmp_path, 1)
+    os.unlink(os.path.join(proc, "sys", "net", "ipv4", "ip_local_port_range"))
+    time_wait = _tcp_state.collect(backend="proc", proc_root=proc)["time_wait"]
+    assert time_wait["outbound"] is None and time_wait["top_destinations"] == []
+    assert time_wait["likely_sources_reason"] is None
