@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """The HTML report's template and views: autoescape, the numbers per host, the fleet views, the trends."""
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -130,10 +132,37 @@ def test_fleet_views_rank_hosts_by_exposure_and_rules_by_how_often_they_fire():
     assert sorted(port_rank, key=port_rank.get) == ["h%d" % i for i in range(9, -1, -1)]
 
 
-def test_the_page_holds_no_script_and_fetches_nothing():
+def scripts_of(page):
+    return re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+
+
+def test_the_page_runs_only_its_own_script_and_fetches_nothing():
     page = report_html.render(doc_of(**{"web-1": facts()}))
-    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert "<link" not in page and "<img" not in page
     assert "default-src 'none'; style-src 'unsafe-inline'" in page
+    # two script elements: the hosts' words as JSON (never run), then the filter's code as shipped
+    (index_attrs, index), (code_attrs, code) = scripts_of(page)
+    assert index_attrs == ' type="application/json" id="host-index"' and code_attrs == ""
+    with open(os.path.join(report_html.TEMPLATE_DIR, report_html.SCRIPT), encoding="utf-8") as handle:
+        assert code == handle.read()
+    # the Content-Security-Policy lets that code run and nothing else
+    digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode("ascii")
+    assert re.findall(r"script-src ([^;\"]*)", page) == ["'sha256-%s'" % digest]
+    assert json.loads(index) == ["web-1 fail tw_recycle_configured, config_drift 10.0.0.5:5432 10.0.0.6:6379 nginx"]
+
+
+def test_hostile_words_stay_data_in_the_json_block():
+    hostile = '</script><script>alert(1)</script><!--&'
+    data = facts()
+    data["close_wait"]["top_processes"][0]["comm"] = hostile
+    data["time_wait"]["top_destinations"][0]["address"] = '10.0.0.5"><img src=x>'
+    page = report_html.render(doc_of(**{"web-1": data}))
+    scripts = scripts_of(page)
+    assert len(scripts) == 2 and "<img" not in page
+    index = scripts[0][1]
+    assert "<" not in index and ">" not in index and "&" not in index
+    words = json.loads(index)[0]
+    assert hostile.lower() in words and '10.0.0.5"><img src=x>:5432' in words
 
 
 def test_trends_read_the_kept_runs_and_draw_them(tmp_path):
@@ -151,7 +180,12 @@ def test_trends_read_the_kept_runs_and_draw_them(tmp_path):
     assert len(points) == 3 and history["hosts"]["web-1"]["usage_peak"] == 0.9
     assert len(history["hosts"]["new-1"]["usage_points"].split()) == 1  # in this run only
     page = report_html.render(now, trend_runs=runs)
-    assert 'id="fleet-trend"' in page and page.count("<polyline") == 4
+    # a line for each number that changed over the runs (web-1's port usage); the others in words
+    assert 'id="fleet-trend"' in page and page.count("<polyline") == 1
+    assert re.search(r'worst port usage <svg[^>]*aria-label="worst port usage per run"[^>]*><polyline points="'
+                     r'[0-9., ]+"[^>]*/></svg>peak 90%; TIME_WAIT steady at 40\.', section(page, "web-1"))
+    assert ("worst port usage known in one run only: 0.1%; TIME_WAIT known in one run only: 40."
+            in section(page, "new-1"))
     assert "Hosts per status over the last 3 runs" in page
 
 
@@ -166,5 +200,6 @@ def test_hostile_text_in_the_new_views_stays_text():
     data["time_wait"]["top_destinations"][0]["address"] = '"><script>x</script>'
     data["sysctl_config"]["effective"]["net.ipv4.tcp_tw_reuse"]["path"] = "/etc/<b>.conf"
     page = report_html.render(doc_of(**{"web-1": data}))
-    assert "<svg onload" not in page and "<script" not in page and "/etc/<b>" not in page
+    assert "<svg onload" not in page and "<script>x" not in page and "/etc/<b>" not in page
+    assert [attrs for attrs, _code in scripts_of(page)] == [' type="application/json" id="host-index"', ""]
     assert "&lt;svg onload=x&gt;" in page and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;:5432" in page
