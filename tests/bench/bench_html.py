@@ -9,8 +9,9 @@ for the trends) is rendered by the report code itself, then opened in Debian's c
   included; the same measure as an empty page gives the floor);
 - ``load``: in one running browser (DevTools protocol on a pipe), from the navigation request to the
   load event, then to the first frame painted after it (``painted``), and the CPU time the
-  renderer's main thread spent meanwhile (``ThreadTime`` of Performance.getMetrics): on a busy
-  machine the wall times grow with the load, the CPU time much less.
+  renderer's main thread spent on the page until then (``ThreadTime`` of Performance.getMetrics, which
+  counts from the document's start): on a busy machine the wall times grow with the load, the CPU
+  time much less.
 
 Prints the load average before and after: the machine may be shared.
 """
@@ -84,17 +85,17 @@ def measure(binary, pages, rounds, profile):
         for _r in range(rounds):
             for label, path in pages:
                 results[label]["dump"].append(dump_dom_seconds(binary, path, profile + "-dump"))
-                browser.open("file://" + pages[0][1])  # the empty page: a file, so the same renderer
-                before = browser.metrics()["ThreadTime"]
+                browser.open("about:blank")
                 results[label]["load"].append(browser.open("file://" + path))
                 results[label]["painted"].append(results[label]["load"][-1] + browser.settled())
-                results[label]["cpu"].append(browser.metrics()["ThreadTime"] - before)
+                # ThreadTime counts from the document's start, not the process's
+                results[label]["cpu"].append(browser.metrics()["ThreadTime"])
                 results[label]["elements"] = browser.evaluate("document.getElementsByTagName('*').length")
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="300,1000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", help="write the pages into this directory and keep them")
