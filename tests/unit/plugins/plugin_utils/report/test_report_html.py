@@ -203,3 +203,36 @@ def test_hostile_text_in_the_new_views_stays_text():
     assert "<svg onload" not in page and "<script>x" not in page and "/etc/<b>" not in page
     assert [attrs for attrs, _code in scripts_of(page)] == [' type="application/json" id="host-index"', ""]
     assert "&lt;svg onload=x&gt;" in page and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;:5432" in page
+
+
+def test_what_holds_a_destinations_ports_is_said_in_words_when_the_facts_have_it():
+    full = {"address": "10.0.0.5", "port": 5432, "count": 2200, "held": 2210, "port_usage": 0.06,
+            "states": {"established": 10, "time_wait": 2200}, "time_wait_reusable": 400, "reuse_effective": True,
+            "likely_sources": [{"pid": 4012, "comm": "java", "count": 10}, {"pid": 7, "comm": "<b>", "count": 1}]}
+    assert report_html.destination_detail(full) == (
+        "2,210 held: 2,200 time_wait, 10 established; reuse relieves 400; inferred: 4012 java (10), 7 <b> (1)")
+    no_reuse = dict(full, time_wait_reusable=0, reuse_effective=False, likely_sources=None)
+    assert report_html.destination_detail(no_reuse) == "2,210 held: 2,200 time_wait, 10 established"
+    # facts from a module that predates the breakdown: nothing is made up
+    assert report_html.destination_detail({"address": "10.0.0.5", "port": 5432, "count": 20, "port_usage": 0.9}) == ""
+    page = report_html.render(doc_of(**{"web-1": facts(usage=0.9)}))
+    assert '<td class="n">90%</td><td><span class="gauge">' in section(page, "web-1")
+    assert "<td></td></tr>" in section(page, "web-1")
+
+
+@pytest.mark.parametrize("outcome, text", [
+    ({"status": "applied", "task": None, "reason": None}, "Remediation: tcp_tuning was applied."),
+    ({"status": "checked", "task": None, "reason": None},
+     "Remediation: tcp_tuning ran in check mode; nothing was changed."),
+    ({"status": "failed", "task": "Apply", "reason": "refused"}, "Remediation failed in task 'Apply': refused"),
+    ({"status": "unreachable", "task": None, "reason": "gone"}, "Remediation: the host stopped answering: gone"),
+    ({"status": "not_attempted", "task": None, "reason": "stopped"}, "Remediation not attempted: stopped"),
+])
+def test_a_remediation_outcome_is_one_sentence_in_the_hosts_section(outcome, text):
+    doc = doc_of(**{"web-1": facts()})
+    doc["hosts"]["web-1"]["remediation_outcome"] = outcome
+    page = report_html.render(doc)
+    assert '<p class="outcome o-%s">%s</p>' % (outcome["status"], text.replace("'", "&#39;")) in section(page, "web-1")
+    assert 'id="remediation-outcomes">Remediation by the tcp_tuning role: 1 %s.' % outcome["status"].replace("_", " ") \
+        in page
+    assert report_html.outcome_view(None) is None
