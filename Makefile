@@ -26,7 +26,7 @@ export PATH := $(BIN):$(SYSTEM_PATH)
 export PYTHONPATH := $(COLLECTIONS)
 
 .PHONY: help audit test venv runtime-venv collection system-deps test-unit test-sanity test-lint \
-        test-galaxy test-ee test-integration test-molecule test-changelog bench bench-fleet clean
+        test-galaxy test-ee test-integration test-molecule test-changelog bench bench-fleet bench-html clean
 
 help:
 	@echo "make audit   audit this machine, print a summary, write the reports into ./reports/"
@@ -95,6 +95,9 @@ bench: venv collection
 
 bench-fleet: venv collection
 	$(BIN)/python tests/bench/bench_fleet.py
+
+bench-html: venv collection
+	$(BIN)/python tests/bench/bench_html.py
 
 clean:
 	rm -rf $(BUILD) reports tests/output

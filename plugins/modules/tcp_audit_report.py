@@ -128,8 +128,9 @@ options:
     description:
       - Name of a host variable holding how the remediation ended on the host (C(tcp_remediate_outcome) of
         the C(tcpops.timewait.remediate) playbook, C(status) and C(reason)). When set, each host entry carries it
-        as C(remediation_outcome) (null for hosts the remediation did not include) and the summary table
-        counts the outcomes and names the hosts where the role did not finish, with the reason.
+        as C(remediation_outcome) (null for hosts the remediation did not include), the summary table
+        counts the outcomes and names the hosts where the role did not finish, with the reason, and the
+        HTML report shows each host's outcome.
     type: str
   stage:
     description:

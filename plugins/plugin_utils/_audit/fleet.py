@@ -28,6 +28,9 @@ FAIL_ON_STATUSES = {
 # tcp_remediate_outcome.status, in the order the summary counts them
 REMEDIATION_STATUSES = ("applied", "checked", "failed", "unreachable", "not_attempted")
 REMEDIATION_NOT_DONE = ("failed", "unreachable", "not_attempted")
+# hot_destinations: how many destinations the fleet document lists, and how many hosts each names
+HOT_DESTINATIONS_LIMIT = 20
+HOT_DESTINATION_WORST_HOSTS = 5
 STATE_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
               "close_wait", "last_ack", "listen", "closing")
 
@@ -239,13 +242,67 @@ def compare(hosts, previous_doc, label="previous run"):
             "totals": totals, "hosts": per_host}
 
 
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _destinations_at_risk(entry):
+    """{(address, port): (port_usage, sockets)} of one host's destinations at or above its port_usage_warn.
+
+    Sockets are those holding a local port toward the destination (``held``), or its TIME_WAIT
+    (``count``) in facts that do not say ``held``.
+    """
+    warn = (entry.get("thresholds") or {}).get("port_usage_warn")
+    destinations = ((entry.get("facts") or {}).get("time_wait") or {}).get("top_destinations")
+    if not _number(warn) or not isinstance(destinations, list):
+        return {}
+    at_risk = {}
+    for destination in destinations:
+        if not isinstance(destination, dict) or not _number(destination.get("port_usage")):
+            continue
+        if destination["port_usage"] < warn:
+            continue
+        sockets = destination.get("held") if _number(destination.get("held")) else destination.get("count")
+        key = (destination.get("address"), destination.get("port"))
+        found = (destination["port_usage"], sockets if _number(sockets) else 0)
+        at_risk[key] = max(at_risk.get(key, found), found)
+    return at_risk
+
+
+def hot_destinations(hosts, limit=HOT_DESTINATIONS_LIMIT, worst_hosts=HOT_DESTINATION_WORST_HOSTS):
+    """The destinations that put hosts at risk of local port exhaustion, the fleet's view: ``(list, total)``.
+
+    A destination counts on a host when its ``port_usage`` there reaches the host's
+    ``port_usage_warn``. Each entry: address, port, hosts_affected, sockets_total (summed over those
+    hosts), worst_port_usage, worst_hosts (the ``worst_hosts`` names with the highest usage). Most
+    hosts affected first, then the worst usage; at most ``limit`` entries, ``total`` counts them all.
+    """
+    found = {}
+    for name, entry in hosts.items():
+        for key, (usage, sockets) in _destinations_at_risk(entry).items():
+            found.setdefault(key, []).append((usage, sockets, name))
+    entries = []
+    for (address, port), per_host in found.items():
+        per_host.sort(key=lambda item: (-item[0], item[2]))
+        entries.append({"address": address, "port": port, "hosts_affected": len(per_host),
+                        "sockets_total": sum(sockets for _u, sockets, _n in per_host),
+                        "worst_port_usage": per_host[0][0],
+                        "worst_hosts": [name for _u, _s, name in per_host[:worst_hosts]]})
+    entries.sort(key=lambda e: (-e["hosts_affected"], -e["worst_port_usage"], -e["sockets_total"],
+                                str(e["address"]), str(e["port"])))
+    return entries[:limit], len(entries)
+
+
 def build_document(hosts, generated_at, previous_doc=None, compare_label="previous run"):
+    hot, hot_total = hot_destinations(hosts)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at,
         "summary": summarise(hosts),
         "rules": list(rules.RULE_IDS),
         "hosts": hosts,
+        "hot_destinations": hot,
+        "hot_destinations_total": hot_total,
     }
     if previous_doc is not None:
         doc["comparison"] = compare(hosts, previous_doc, compare_label)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tcp-audit.html: one self-contained page (inline CSS and SVG, no script, nothing fetched).
+"""tcp-audit.html: one self-contained page (inline CSS, SVG and one small script; nothing fetched).
 
 The page is the Jinja2 template ``templates/report.html.j2`` rendered with autoescape: every value
 is HTML-escaped unless it is markup the template built itself. Process names, addresses and
@@ -10,12 +10,23 @@ characters are shown in backslash notation (``visible``, applied to every value 
 
 This module turns the fleet document into the small views the template prints (numbers already
 formatted, gauge widths, chart coordinates); the template decides nothing but layout.
+
+The page works without script: the host table sorts and filters by status with radio buttons and
+CSS. The one script (``templates/host_filter.js``, allowed by its hash in the page's
+Content-Security-Policy, nothing else may run) adds a text filter; it holds no data and reads the
+hosts' words from a JSON block in which ``<``, ``>`` and ``&`` are escaped.
+
+A page of a thousand hosts has to open quickly: the sections of the hosts without a warn or fail
+finding hold their numbers in a few lines; tables, gauges and findings are for the hosts that have one.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import hashlib
+import json
 import os
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -27,6 +38,7 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common imp
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 TEMPLATE = "report.html.j2"
+SCRIPT = "host_filter.js"
 STATE_COLOURS = (
     ("established", "#4e79a7"),
     ("time_wait", "#f28e2b"),
@@ -43,6 +55,12 @@ STATE_COLOURS = (
 STATUS_COLOURS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "error": "#6a1b9a",
                   "unreachable": "#37474f"}
 STATUS_ORDER = ("fail", "warn", "pass", "error", "unreachable")
+REMEDIATION_ORDER = ("applied", "checked", "failed", "unreachable", "not_attempted")
+REUSE_TEXT = {
+    "all": "connect() may reuse a TIME_WAIT port toward any destination (tcp_tw_reuse, timestamps on)",
+    "loopback": "connect() may reuse a TIME_WAIT port toward loopback destinations only",
+    "none": "connect() reuses no TIME_WAIT port",
+}
 # the sysctls a reader checks first, live and as the sysctl files set them
 KEY_SYSCTLS = ("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_max_tw_buckets",
                "net.ipv4.tcp_fin_timeout", "net.ipv4.ip_local_port_range")
@@ -50,7 +68,7 @@ EVIDENCE_TABLE_ROWS = 3
 FLEET_TOP = 10
 LISTENERS_SHOWN = 10
 FILLING_QUEUE = 0.5  # a listener whose accept queue holds half its backlog or more is shown
-SORT_KEYS = ("worst", "name", "port", "time_wait", "close_wait")
+SORT_KEYS = ("worst", "name", "port", "time_wait", "close_wait", "established")
 # shown even at zero; the rarer states only when a host has some
 MAIN_STATES = ("established", "time_wait", "close_wait", "fin_wait2", "listen")
 
@@ -104,7 +122,18 @@ def _is_identifier_key(key):
     return key in ("port", "pid", "line", "local_ports", "port_range") or key.endswith("_port")
 
 
+def _sources_text(sources):
+    """Likely sources as ``pid comm (count)``: an inference from the sockets open now, so labelled one."""
+    return "inferred: " + ", ".join("%s %s (%s)" % (s.get("pid"), visible(s.get("comm"), one_line=True),
+                                                    number(s.get("count")))
+                                    for s in sources if isinstance(s, dict))
+
+
 def _scalar_text(key, value):
+    if key == "likely_sources" and isinstance(value, list):
+        return _sources_text(value)
+    if isinstance(value, dict):
+        return ", ".join("%s %s" % (k.replace("_", " "), _scalar_text(k, v)) for k, v in value.items())
     if _is_fraction_key(key, value):
         return percent(value)
     if _is_identifier_key(key) and isinstance(value, int) and not isinstance(value, bool):
@@ -118,11 +147,30 @@ def _list_text(key, values):
 
 # --- evidence: sentences and small tables, not dumps -------------------------------------------------
 
-def evidence_view(evidence):
+def _record_name(record):
+    if "address" in record and "port" in record:
+        return "%s:%s" % (visible(record["address"], one_line=True), record["port"])
+    if "comm" in record:
+        return "%s (pid %s)" % (visible(record["comm"], one_line=True), record.get("pid"))
+    return None
+
+
+def _shown_elsewhere(value, shown):
+    """``value`` (a record or a list of records) named in words when the section already has it in a table."""
+    records = value if isinstance(value, list) else [value]
+    for table, where in shown:
+        if records and all(isinstance(r, dict) and r in table and _record_name(r) for r in records):
+            return "%s (in %s)" % (", ".join(_record_name(r) for r in records), where)
+    return None
+
+
+def evidence_view(evidence, shown=()):
     """Each evidence item as ``{"label", "text"}`` or ``{"label", "columns", "rows", "more"}``.
 
     Empty items are left out; a list of records becomes a table of at most EVIDENCE_TABLE_ROWS rows
-    and says how many more there are; a record becomes one line of ``name value`` pairs.
+    and says how many more there are; a record becomes one line of ``name value`` pairs. Records
+    the host's section already shows in a table (``shown``: ``(records, "where")`` pairs) are only
+    named.
     """
     items = []
     evidence = dict(evidence or {})
@@ -132,11 +180,14 @@ def evidence_view(evidence):
         if value is None or value == [] or value == {}:
             continue
         label = key.replace("_", " ") if not key.startswith(("tcp_", "ip_")) and "." not in key else key
-        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        elsewhere = _shown_elsewhere(value, shown) if isinstance(value, (list, dict)) else None
+        if elsewhere:
+            items.append({"label": label, "text": elsewhere})
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
             columns = []
             for record in value:
                 columns.extend(c for c in record if c not in columns)
-            rows = [[_list_text(c, record.get(c)) if isinstance(record.get(c), list)
+            rows = [[_list_text(c, record.get(c)) if isinstance(record.get(c), list) and c != "likely_sources"
                      else _scalar_text(c, record.get(c)) for c in columns]
                     for record in value[:EVIDENCE_TABLE_ROWS]]
             items.append({"label": label, "columns": [c.replace("_", " ") for c in columns], "rows": rows,
@@ -145,7 +196,8 @@ def evidence_view(evidence):
             items.append({"label": label, "text": _list_text(key, value)})
         elif isinstance(value, dict):
             items.append({"label": label, "text": ", ".join(
-                "%s %s" % (k.replace("_", " "), _scalar_text(k, v)) for k, v in value.items())})
+                "%s %s" % (k.replace("_", " "), "(%s)" % _scalar_text(k, v) if isinstance(v, (dict, list))
+                           else _scalar_text(k, v)) for k, v in value.items())})
         else:
             items.append({"label": label, "text": _scalar_text(key, value)})
     if limits:
@@ -178,8 +230,13 @@ def _ports(facts):
     ports = facts.get("ephemeral_ports") or {}
     if not ports:
         return None
+    reuse = ports.get("reuse") if isinstance(ports.get("reuse"), dict) else {}
+    reuse_text = REUSE_TEXT.get(reuse.get("effective"))
+    if reuse_text and reuse.get("effective") != "none" and isinstance(reuse.get("delay_ms"), int):
+        reuse_text += " after %s ms" % number(reuse["delay_ms"])
     return {"low": ports.get("low"), "high": ports.get("high"), "size": number(ports.get("size")),
-            "reserved": number(ports.get("reserved_in_range")), "usable": number(ports.get("usable"))}
+            "reserved": number(ports.get("reserved_in_range")), "usable": number(ports.get("usable")),
+            "reuse": reuse_text + "." if reuse_text else None}
 
 
 def _sysctls(facts, sysctl_config):
@@ -200,8 +257,41 @@ def _sysctls(facts, sysctl_config):
     return rows
 
 
+def destination_detail(destination):
+    """What holds the local ports toward one destination, in words; empty for facts without the breakdown.
+
+    ``2,210 held: 2,200 time_wait, 10 established; reuse relieves 400; inferred: 4012 java (10)``
+    """
+    parts = []
+    held, states = destination.get("held"), destination.get("states")
+    if isinstance(held, int):
+        text = "%s held" % number(held)
+        if isinstance(states, dict) and states:
+            text += ": " + ", ".join("%s %s" % (number(count), state) for state, count in
+                                     sorted(states.items(), key=lambda item: (-(item[1] or 0), item[0])))
+        parts.append(text)
+    reusable = destination.get("time_wait_reusable")
+    if isinstance(reusable, int) and reusable > 0:
+        parts.append("reuse relieves %s" % number(reusable))
+    sources = destination.get("likely_sources")
+    if isinstance(sources, list) and sources:
+        parts.append(_sources_text(sources))
+    return "; ".join(parts)
+
+
+def _destination_line(rows):
+    """The worst destination of a host shown in a few lines."""
+    if not rows:
+        return "No outbound TIME_WAIT."
+    worst = rows[0]
+    text = "Worst destination %s:%s: %s of the usable local ports, %s TIME_WAIT" % (
+        visible(worst["address"], one_line=True), worst["port"], worst["usage"], worst["count"])
+    return text + ("; %s." % worst["detail"] if worst["detail"] else ".")
+
+
 def _destinations(facts, thresholds):
-    destinations = (facts.get("time_wait") or {}).get("top_destinations") or []
+    time_wait = facts.get("time_wait") or {}
+    destinations = [d for d in time_wait.get("top_destinations") or [] if isinstance(d, dict)]
     warn, fail = thresholds.get("port_usage_warn"), thresholds.get("port_usage_fail")
     rows = []
     for d in destinations:
@@ -212,9 +302,11 @@ def _destinations(facts, thresholds):
         elif isinstance(usage, (int, float)) and warn is not None and usage >= warn:
             level = "warn"
         rows.append({"address": d.get("address"), "port": d.get("port"), "count": number(d.get("count")),
-                     "usage": percent(usage), "width": _width(usage), "level": level})
+                     "usage": percent(usage), "width": _width(usage), "level": level,
+                     "detail": destination_detail(d)})
     return {"rows": rows, "warn": _width(warn), "fail": _width(fail), "warn_text": percent(warn),
-            "fail_text": percent(fail)}
+            "fail_text": percent(fail), "line": _destination_line(rows),
+            "sources_reason": time_wait.get("likely_sources_reason")}
 
 
 def _close_wait(facts):
@@ -260,6 +352,45 @@ def _comparison_text(comparison, name):
     return text
 
 
+def _close_wait_line(close_wait):
+    if close_wait is None:
+        return "No CLOSE_WAIT data."
+    if not close_wait["available"]:
+        return "%s CLOSE_WAIT sockets, owners not available (%s)." % (close_wait["total"], close_wait["reason"])
+    if close_wait["owners"]:
+        return "%s CLOSE_WAIT sockets: %s." % (close_wait["total"], ", ".join(
+            "%s (pid %s) %s" % (visible(o["comm"], one_line=True), o["pid"], o["count"]) for o in close_wait["owners"]))
+    return "%s CLOSE_WAIT sockets." % close_wait["total"]
+
+
+def outcome_view(outcome):
+    """The host's remediation outcome (``remediation_outcome``, written by remediate) in one sentence."""
+    if not isinstance(outcome, dict) or not outcome.get("status"):
+        return None
+    status = outcome["status"]
+    task = " in task '%s'" % outcome["task"] if outcome.get("task") else ""
+    sentences = {
+        "applied": "Remediation: tcp_tuning was applied.",
+        "checked": "Remediation: tcp_tuning ran in check mode; nothing was changed.",
+        "failed": "Remediation failed%s: %s" % (task, outcome.get("reason") or "no reason given"),
+        "unreachable": "Remediation: the host stopped answering%s: %s" % (task, outcome.get("reason") or "no reason given"),
+        "not_attempted": "Remediation not attempted: %s" % (outcome.get("reason") or "no reason given"),
+    }
+    return {"status": status, "text": sentences.get(status, "Remediation %s: %s" % (status, outcome.get("reason")))}
+
+
+def _outcomes(views):
+    counts = {}
+    for view in views:
+        if view["outcome"]:
+            counts[view["outcome"]["status"]] = counts.get(view["outcome"]["status"], 0) + 1
+    if not counts:
+        return None
+    ordered = [s for s in REMEDIATION_ORDER if s in counts] + sorted(s for s in counts if s not in REMEDIATION_ORDER)
+    return {"text": ", ".join("%d %s" % (counts[s], s.replace("_", " ")) for s in ordered),
+            "not_done": any(s in ("failed", "unreachable", "not_attempted") for s in counts)}
+
+
 def _remediation_text(result):
     if not result:
         return "tcp_tuning was not applied to this host."
@@ -276,7 +407,21 @@ def _shortened(text, limit=160):
     return text[:limit].rstrip() + "\u2026"
 
 
-def host_view(doc, name, host_trend=None):
+def _tables_shown(facts):
+    """The records a detailed section shows in its own tables, for the evidence to refer to."""
+    shown = []
+    destinations = (facts.get("time_wait") or {}).get("top_destinations")
+    if isinstance(destinations, list):
+        shown.append((destinations, "the destinations table above"))
+    close_wait = facts.get("close_wait") or {}
+    owners = close_wait.get("top_processes")
+    if isinstance(owners, list) and close_wait.get("owners_available"):
+        shown.append((owners, "the CLOSE_WAIT owners table above"))
+    return shown
+
+
+def host_view(doc, name, host_trend=None, detailed=None):
+    """One host's section; ``detailed`` (default: when it has a warn or fail finding) adds the tables."""
     entry = doc["hosts"][name]
     facts = entry.get("facts") or {}
     found = problems(entry)
@@ -290,7 +435,7 @@ def host_view(doc, name, host_trend=None):
         "has_remediation": "remediation" in entry,
         "remediation_text": _remediation_text(entry.get("remediation")),
         "comparison_text": _comparison_text(doc.get("comparison"), name),
-        "problems": [dict(f, evidence_items=evidence_view(f.get("evidence"))) for f in found],
+        "problems": [dict(f, evidence_items=evidence_view(f.get("evidence"), _tables_shown(facts))) for f in found],
         "problem_ids": ", ".join(f["id"] for f in found) or _shortened(entry.get("reason")) or "none",
         "passed": [f for f in entry.get("findings") or [] if f["severity"] == "pass"],
         "states": states,
@@ -299,13 +444,37 @@ def host_view(doc, name, host_trend=None):
         "time_wait": counts.get("time_wait"),
         "close_wait_count": counts.get("close_wait"),
         "established": counts.get("established"),
-        "trend": host_trend,
+        "trend": _trend_view(host_trend),
+        "outcome": outcome_view(entry.get("remediation_outcome")),
+        "detailed": bool(found) if detailed is None else detailed,
     }
     if facts:
+        close_wait, listeners = _close_wait(facts), _listeners(facts)
         view.update(ports=_ports(facts), sysctls=_sysctls(facts, entry.get("sysctl_config")),
                     destinations=_destinations(facts, entry.get("thresholds") or {}),
-                    close_wait=_close_wait(facts), listeners=_listeners(facts))
+                    close_wait=close_wait, close_wait_line=_close_wait_line(close_wait), listeners=listeners,
+                    listeners_line="%s listening sockets%s." % (listeners["total"], "" if listeners["filling"] else
+                                                                ", none with an accept queue half full or more"))
     return view
+
+
+def _trend_view(host_trend):
+    """A line is drawn only for a number that changed over the runs; a steady one is said in words."""
+    if not host_trend:
+        return None
+    view = dict(host_trend)
+    view["usage_drawn"] = host_trend["usage_changed"]
+    view["time_wait_drawn"] = host_trend["time_wait_changed"]
+    view["usage_text"] = _steady_text(host_trend["usage_points"], percent(host_trend["usage_peak"]))
+    view["time_wait_text"] = _steady_text(host_trend["time_wait_points"], number(host_trend["time_wait_peak"]))
+    return view
+
+
+def _steady_text(points, value):
+    known = len(points.split())
+    if not known:
+        return "not known"
+    return "known in one run only: %s" % value if known == 1 else "steady at %s" % value
 
 
 # --- the fleet ------------------------------------------------------------------------------------------
@@ -323,6 +492,7 @@ def _ranks(hosts, order):
         "port": by(lambda h: hosts[h]["worst_usage"]),
         "time_wait": by(lambda h: hosts[h]["time_wait"]),
         "close_wait": by(lambda h: hosts[h]["close_wait_count"]),
+        "established": by(lambda h: hosts[h]["established"]),
     }
 
 
@@ -346,12 +516,60 @@ def fleet_states_chart(views):
             "width": label_width + bar_width + 90, "height": row_height * len(bars) + 8}
 
 
+def hot_view(doc):
+    """The fleet's hot destinations as table rows, and the sentence that says what they mean."""
+    hot = [d for d in doc.get("hot_destinations") or [] if isinstance(d, dict)]
+    rows = [{"address": d.get("address"), "port": d.get("port"), "hosts": number(d.get("hosts_affected")),
+             "sockets": number(d.get("sockets_total")), "usage": percent(d.get("worst_port_usage")),
+             "worst_hosts": d.get("worst_hosts") or [],
+             "others": max(0, (d.get("hosts_affected") or 0) - len(d.get("worst_hosts") or []))} for d in hot]
+    lead = None
+    if hot and (hot[0].get("hosts_affected") or 0) > 1:
+        top = hot[0]
+        where = "%s:%s" % (visible(top.get("address"), one_line=True), top.get("port"))
+        lead = ("%s hosts are running out of local ports toward the same destination, %s: that is one problem, "
+                "not %s. Its lasting fix is in how the clients connect to %s (keep-alive, connection pooling); "
+                "tcp_tuning on each host only buys headroom." % (
+                    number(top["hosts_affected"]), where, number(top["hosts_affected"]), where))
+    total = doc.get("hot_destinations_total")
+    return {"rows": rows, "lead": lead, "more": max(0, total - len(rows)) if isinstance(total, int) else 0}
+
+
+def _search_words(view, entry):
+    """The words the text filter matches for one host: what its row shows, and its destinations and processes."""
+    facts = entry.get("facts") or {}
+    words = [view["name"], view["status"], view["problem_ids"]]
+    for d in (facts.get("time_wait") or {}).get("top_destinations") or []:
+        if isinstance(d, dict):
+            words.append("%s:%s" % (d.get("address"), d.get("port")))
+            words.extend(s.get("comm") for s in d.get("likely_sources") or [] if isinstance(s, dict))
+    words.extend(o.get("comm") for o in (facts.get("close_wait") or {}).get("top_processes") or [] if isinstance(o, dict))
+    if view["outcome"]:
+        words.append("remediation " + view["outcome"]["status"])
+    return " ".join(visible(w, one_line=True) for w in words if w is not None).lower()
+
+
+def json_for_script(value):
+    """JSON that can stand inside a <script> element: no ``<`` to close it, no ``&`` or ``>`` either."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def script():
+    """The page's script and the Content-Security-Policy source that allows exactly it."""
+    with open(os.path.join(TEMPLATE_DIR, SCRIPT), encoding="utf-8") as handle:
+        text = handle.read()
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return Markup(text), "sha256-" + digest
+
+
 def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
     """The page; ``trend_runs`` (earlier runs from trends.read_runs, oldest first) adds the trends."""
     summary = doc["summary"]
     order = summary["hosts_worst_first"]
     history = trends.series(trend_runs or [], doc) if trend_runs else None
-    views = [host_view(doc, name, history["hosts"].get(name) if history else None) for name in order]
+    views = [host_view(doc, name, history["hosts"].get(name) if history else None,
+                       detailed=True if len(order) == 1 else None) for name in order]
     by_name = dict((v["name"], v) for v in views)
     ranks = _ranks(by_name, order)
     for view in views:
@@ -363,6 +581,7 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
     rule_rows = sorted(((rule_id, c) for rule_id, c in summary["by_rule"].items() if c["warn"] or c["fail"]),
                        key=lambda item: (-(item[1]["fail"] + item[1]["warn"]), -item[1]["fail"], item[0]))
     most = max([c["fail"] + c["warn"] for _r, c in rule_rows] + [1])
+    code, code_hash = script()
     return environment().get_template(TEMPLATE).render(
         title=title,
         doc=doc,
@@ -382,6 +601,12 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
         hosts=views,
         sort_keys=SORT_KEYS,
         history=history,
+        hot=hot_view(doc),
+        outcomes=_outcomes(views),
+        state_colours=STATE_COLOURS,
+        host_index=json_for_script([_search_words(v, doc["hosts"][v["name"]]) for v in views]),
+        script=code,
+        script_hash=code_hash,
         number=number,
         percent=percent,
     )

@@ -96,6 +96,8 @@ def series(runs, doc):
             "usage_peak": max(known_usage) if known_usage else None,
             "time_wait_points": _polyline(time_wait, max(known_tw + [1])),
             "time_wait_peak": max(known_tw) if known_tw else None,
+            "usage_changed": len(set(known_usage)) > 1,
+            "time_wait_changed": len(set(known_tw)) > 1,
             "runs": count,
         }
     return {"runs": count, "first": points[0]["generated_at"], "last": points[-1]["generated_at"],

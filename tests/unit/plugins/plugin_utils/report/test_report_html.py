@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """The HTML report's template and views: autoescape, the numbers per host, the fleet views, the trends."""
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -130,10 +132,37 @@ def test_fleet_views_rank_hosts_by_exposure_and_rules_by_how_often_they_fire():
     assert sorted(port_rank, key=port_rank.get) == ["h%d" % i for i in range(9, -1, -1)]
 
 
-def test_the_page_holds_no_script_and_fetches_nothing():
+def scripts_of(page):
+    return re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+
+
+def test_the_page_runs_only_its_own_script_and_fetches_nothing():
     page = report_html.render(doc_of(**{"web-1": facts()}))
-    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert "<link" not in page and "<img" not in page
     assert "default-src 'none'; style-src 'unsafe-inline'" in page
+    # two script elements: the hosts' words as JSON (never run), then the filter's code as shipped
+    (index_attrs, index), (code_attrs, code) = scripts_of(page)
+    assert index_attrs == ' type="application/json" id="host-index"' and code_attrs == ""
+    with open(os.path.join(report_html.TEMPLATE_DIR, report_html.SCRIPT), encoding="utf-8") as handle:
+        assert code == handle.read()
+    # the Content-Security-Policy lets that code run and nothing else
+    digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode("ascii")
+    assert re.findall(r"script-src ([^;\"]*)", page) == ["'sha256-%s'" % digest]
+    assert json.loads(index) == ["web-1 fail tw_recycle_configured, config_drift 10.0.0.5:5432 10.0.0.6:6379 nginx"]
+
+
+def test_hostile_words_stay_data_in_the_json_block():
+    hostile = '</script><script>alert(1)</script><!--&'
+    data = facts()
+    data["close_wait"]["top_processes"][0]["comm"] = hostile
+    data["time_wait"]["top_destinations"][0]["address"] = '10.0.0.5"><img src=x>'
+    page = report_html.render(doc_of(**{"web-1": data}))
+    scripts = scripts_of(page)
+    assert len(scripts) == 2 and "<img" not in page
+    index = scripts[0][1]
+    assert "<" not in index and ">" not in index and "&" not in index
+    words = json.loads(index)[0]
+    assert hostile.lower() in words and '10.0.0.5"><img src=x>:5432' in words
 
 
 def test_trends_read_the_kept_runs_and_draw_them(tmp_path):
@@ -151,7 +180,12 @@ def test_trends_read_the_kept_runs_and_draw_them(tmp_path):
     assert len(points) == 3 and history["hosts"]["web-1"]["usage_peak"] == 0.9
     assert len(history["hosts"]["new-1"]["usage_points"].split()) == 1  # in this run only
     page = report_html.render(now, trend_runs=runs)
-    assert 'id="fleet-trend"' in page and page.count("<polyline") == 4
+    # a line for each number that changed over the runs (web-1's port usage); the others in words
+    assert 'id="fleet-trend"' in page and page.count("<polyline") == 1
+    assert re.search(r'worst port usage <svg[^>]*aria-label="worst port usage per run"[^>]*><polyline points="'
+                     r'[0-9., ]+"[^>]*/></svg>peak 90%; TIME_WAIT steady at 40\.', section(page, "web-1"))
+    assert ("worst port usage known in one run only: 0.1%; TIME_WAIT known in one run only: 40."
+            in section(page, "new-1"))
     assert "Hosts per status over the last 3 runs" in page
 
 
@@ -166,5 +200,39 @@ def test_hostile_text_in_the_new_views_stays_text():
     data["time_wait"]["top_destinations"][0]["address"] = '"><script>x</script>'
     data["sysctl_config"]["effective"]["net.ipv4.tcp_tw_reuse"]["path"] = "/etc/<b>.conf"
     page = report_html.render(doc_of(**{"web-1": data}))
-    assert "<svg onload" not in page and "<script" not in page and "/etc/<b>" not in page
+    assert "<svg onload" not in page and "<script>x" not in page and "/etc/<b>" not in page
+    assert [attrs for attrs, _code in scripts_of(page)] == [' type="application/json" id="host-index"', ""]
     assert "&lt;svg onload=x&gt;" in page and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;:5432" in page
+
+
+def test_what_holds_a_destinations_ports_is_said_in_words_when_the_facts_have_it():
+    full = {"address": "10.0.0.5", "port": 5432, "count": 2200, "held": 2210, "port_usage": 0.06,
+            "states": {"established": 10, "time_wait": 2200}, "time_wait_reusable": 400, "reuse_effective": True,
+            "likely_sources": [{"pid": 4012, "comm": "java", "count": 10}, {"pid": 7, "comm": "<b>", "count": 1}]}
+    assert report_html.destination_detail(full) == (
+        "2,210 held: 2,200 time_wait, 10 established; reuse relieves 400; inferred: 4012 java (10), 7 <b> (1)")
+    no_reuse = dict(full, time_wait_reusable=0, reuse_effective=False, likely_sources=None)
+    assert report_html.destination_detail(no_reuse) == "2,210 held: 2,200 time_wait, 10 established"
+    # facts from a module that predates the breakdown: nothing is made up
+    assert report_html.destination_detail({"address": "10.0.0.5", "port": 5432, "count": 20, "port_usage": 0.9}) == ""
+    page = report_html.render(doc_of(**{"web-1": facts(usage=0.9)}))
+    assert '<td class="n">90%</td><td><span class="gauge">' in section(page, "web-1")
+    assert "<td></td></tr>" in section(page, "web-1")
+
+
+@pytest.mark.parametrize("outcome, text", [
+    ({"status": "applied", "task": None, "reason": None}, "Remediation: tcp_tuning was applied."),
+    ({"status": "checked", "task": None, "reason": None},
+     "Remediation: tcp_tuning ran in check mode; nothing was changed."),
+    ({"status": "failed", "task": "Apply", "reason": "refused"}, "Remediation failed in task 'Apply': refused"),
+    ({"status": "unreachable", "task": None, "reason": "gone"}, "Remediation: the host stopped answering: gone"),
+    ({"status": "not_attempted", "task": None, "reason": "stopped"}, "Remediation not attempted: stopped"),
+])
+def test_a_remediation_outcome_is_one_sentence_in_the_hosts_section(outcome, text):
+    doc = doc_of(**{"web-1": facts()})
+    doc["hosts"]["web-1"]["remediation_outcome"] = outcome
+    page = report_html.render(doc)
+    assert '<p class="outcome o-%s">%s</p>' % (outcome["status"], text.replace("'", "&#39;")) in section(page, "web-1")
+    assert 'id="remediation-outcomes">Remediation by the tcp_tuning role: 1 %s.' % outcome["status"].replace("_", " ") \
+        in page
+    assert report_html.outcome_view(None) is None
