@@ -36,7 +36,7 @@ def test_nagios_ok_is_exit_0_with_perfdata(quiet_proc):
     text, perfdata = line.split(" | ")
     assert text == "TCP OK - %d rules pass" % len(check.judge({}, check.parse_thresholds(None)))
     assert perfdata.split() == ["time_wait=11;;;0", "close_wait=4;50;500;0", "fin_wait2=1;500;5000;0",
-                                "port_usage=0.0001;0.5;0.8;0;1", "listen_overflows=0c", "listen_drops=0c",
+                                "port_usage=0.0002;0.5;0.8;0;1", "listen_overflows=0c", "listen_drops=0c",
                                 "time_wait_overflow=0c"]
 
 
