@@ -178,8 +178,9 @@ def test_the_audit_reports_the_namespace_finding_on_the_host(scene):
     assert [(f["id"], f["severity"]) for f in found] == [("time_wait_port_exhaustion", "fail")]
     expected = owner_text(_entry(scene, "narrow"))
     assert found[0]["namespace"]["owner_text"] == expected
-    assert found[0]["message"].startswith("namespace %s: 900 TIME_WAIT toward 127.0.0.2:8080 use 90%% of 1000 usable"
-                                          % expected)
+    assert found[0]["message"].startswith(
+        "namespace %s: 900 sockets toward 127.0.0.2:8080 (900 TIME_WAIT) hold 90%% of 1000 usable local ports"
+        % expected)
     assert host["status"] == "fail"
 
 
