@@ -265,8 +265,8 @@ def markdown(podman_rows, controller_rows):
         lines += ["", "N=%d, same hosts, same rounds (median s, ratio to the audit with forks = N and the "
                   "defaults):" % size, "", "| run | s | ratio |", "|---|---|---|"]
         for name in ("audit", "audit forks=5", "audit pipelining", "audit free", "facts full", "facts summary"):
-            lines.append("| %s | %.1f | %.2f |" % (name, row[name]["median_s"],
-                                                     row[name]["median_s"] / row["audit"]["median_s"]))
+            seconds = row[name]["median_s"]
+            lines.append("| %s | %.1f | %.2f |" % (name, seconds, seconds / row["audit"]["median_s"]))
     if controller_rows:
         lines += ["", "Milliseconds per host, wall clock / CPU time of the process:", "",
                   "| hosts | all | without HTML | %s | peak MiB | KiB/host | load 1 min |"

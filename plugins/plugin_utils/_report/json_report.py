@@ -36,8 +36,7 @@ def _chunks(value, depth):
     yield opening
     for index, (prefix, item) in enumerate(items):
         yield (inner if index == 0 else "," + inner) + prefix
-        for chunk in _chunks(item, depth + 1):
-            yield chunk
+        yield from _chunks(item, depth + 1)
     yield "\n" + "  " * depth + closing
 
 
