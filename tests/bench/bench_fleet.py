@@ -270,7 +270,7 @@ def markdown(podman_rows, controller_rows):
     if controller_rows:
         lines += ["", "Milliseconds per host, wall clock / CPU time of the process:", "",
                   "| hosts | all | without HTML | %s | peak MiB | KiB/host | load 1 min |"
-                  % " | ".join(STAGES), "|---" * (7 + len(STAGES)) + "|"]
+                  % " | ".join(STAGES), "|---" * (6 + len(STAGES)) + "|"]
         for size, row in sorted(controller_rows.items()):
             lines.append("| %d | %.3f / %.3f | %.3f / %.3f | %s | %.1f | %.1f | %.1f-%.1f |" % (
                 size, row["ms_per_host"], row["cpu_ms_per_host"], row["ms_per_host_without_html"],
