@@ -1,19 +1,21 @@
 """Fleet-scale cost of the audit: podman hosts, and the controller's rules and report writers alone.
 
 Run as root: ``make bench-fleet`` (or ``python tests/bench/bench_fleet.py [--sizes 5,10,20,40]
-[--rounds 3] [--controller-sizes 1000,10000] [--skip-podman]``).
+[--rounds 3] [--variant-sizes 20] [--controller-sizes 1000,10000] [--skip-podman] [--json FILE]``).
 
 Podman part: for each N, N containers of localhost/tcpops-debian:12 (each with a small planted load:
 a loopback listener and 200 connections opened and closed, so TIME_WAIT is not empty), reached with
 containers.podman.podman. Round after round, in rotating order and with forks = N, it times as whole
 processes: ``ansible -m ping`` (the connection floor), ``ansible -m setup``, the audit playbook
 (reports included) and the sliced audit (two slices of tcpops.timewait.report in parallel, then
-tcpops.timewait.merge). Wall time and the controller's peak RSS (``ru_maxrss`` from ``wait4``).
+tcpops.timewait.merge); at the variant sizes also the audit with forks 5, with pipelining, with the
+free strategy, and tcp_state_facts alone in full and summary mode. Wall time and the controller's
+peak RSS (``ru_maxrss`` from ``wait4``). The containers are removed at the end, also on failure.
 
 Controller part: synthetic ``tcp_state_facts`` results (one real result taken from this machine,
 its counts varied per host) for 1,000 and 10,000 hosts; times the rules (``fleet.host_entry``),
-the document and the five writers, and the publication into a temporary directory; peak memory
-from ``tracemalloc``. Per host: time and memory.
+the document, the five writers and the publication into a temporary directory, step by step (wall
+clock and CPU time), then runs the same again under ``tracemalloc`` for the peak memory. Per host.
 """
 
 import argparse
