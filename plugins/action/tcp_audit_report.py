@@ -33,6 +33,7 @@ ARGUMENT_SPEC = dict(
     fail_on=dict(type="str", default="fail", choices=["fail", "warn", "never"]),
     history=dict(type="bool", default=False),
     keep=dict(type="int", default=30),
+    in_progress_keep_days=dict(type="int", default=7),
     compare_with=dict(type="path"),
     compare_label=dict(type="str", default="previous run"),
     title=dict(type="str"),
@@ -74,6 +75,8 @@ class ActionModule(ActionBase):
 
         if args["history"] and args["keep"] < 1:
             raise AnsibleActionFail("keep must be at least 1 (the run just written counts), got %d" % args["keep"])
+        if args["in_progress_keep_days"] < 1:
+            raise AnsibleActionFail("in_progress_keep_days must be at least 1, got %d" % args["in_progress_keep_days"])
         if not files.REPORT_NAME_PATTERN.match(args["report_name"]):
             raise AnsibleActionFail("report_name %r must be 1 to 64 letters, digits, '.', '_' or '-', starting "
                                     "with a letter or digit" % args["report_name"])
@@ -154,6 +157,7 @@ class ActionModule(ActionBase):
             except (IOError, OSError) as exc:
                 warnings.append("retention could not delete old runs in %s: %s" % (base, to_native(exc)))
         paths = dict((kind, os.path.join(run_dir, files.REPORT_NAMES[kind])) for kind in rendered)
+        stale, removed = self._stale_runs_in_progress(args, base, run_id, now, warnings)
         if textfile_dir:
             paths["textfile"] = os.path.join(textfile_dir, files.textfile_name(args["report_name"]))
         if warnings:
@@ -164,7 +168,7 @@ class ActionModule(ActionBase):
             report_dir=run_dir,
             files=paths,
             summary=doc["summary"],
-            table=fleet.summary_table(doc),
+            table=fleet.summary_table(doc) + self._stale_lines(stale, removed),
             hosts=dict((name, {
                 "status": entry["status"],
                 "reason": entry.get("reason"),
@@ -174,6 +178,7 @@ class ActionModule(ActionBase):
             }) for name, entry in hosts.items()),
             comparison=doc.get("comparison"),
             pruned_runs=pruned,
+            stale_runs_in_progress=[dict(run, removed=removed) for run in stale],
             fail_on_reached=fleet.fail_on_reached(doc, args["fail_on"]),
             run_id=run_id,
             slices=slice_count,
@@ -234,6 +239,38 @@ class ActionModule(ActionBase):
                 % (run_id, files.slices_dir(base, run_id)))
         hosts, missing = files.merge_slices(slices, expected)
         return hosts, missing, warnings, len(slices)
+
+    @staticmethod
+    def _stale_runs_in_progress(args, base, run_id, now, warnings):
+        """(stale runs in progress, whether retention removed them): runs other than this one that
+        were never merged and got no slice for in_progress_keep_days; retention (history) deletes them."""
+        days = args["in_progress_keep_days"]
+        stale = files.stale_runs_in_progress(base, days * 86400, now, exclude=run_id)
+        if not stale:
+            return stale, False
+        names = ", ".join("%s (%d slices, %.1f days)" % (run["run_id"], run["slices"], run["age_seconds"] / 86400.0)
+                          for run in stale)
+        if args["history"]:
+            try:
+                files.remove_runs_in_progress(base, [run["run_id"] for run in stale])
+            except (IOError, OSError) as exc:
+                warnings.append("retention could not delete runs in progress in %s: %s"
+                                % (os.path.join(base, files.IN_PROGRESS), to_native(exc)))
+                return stale, False
+            warnings.append("retention deleted %d runs in %s that were never merged and got no slice for %d days "
+                            "or more: %s" % (len(stale), os.path.join(base, files.IN_PROGRESS), days, names))
+            return stale, True
+        warnings.append("%d runs in %s were never merged and got no slice for %d days or more (delete them, or merge "
+                        "them with tcpops.timewait.merge): %s"
+                        % (len(stale), os.path.join(base, files.IN_PROGRESS), days, names))
+        return stale, False
+
+    @staticmethod
+    def _stale_lines(stale, removed):
+        if not stale:
+            return []
+        return ["runs in progress never merged%s: %s" % (" (deleted by retention)" if removed else "",
+                                                         ", ".join(run["run_id"] for run in stale))]
 
     @staticmethod
     def _stats(run_id, summary, report_dir, missing, scope):

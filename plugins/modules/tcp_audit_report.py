@@ -93,6 +93,14 @@ options:
     description: With O(history=true), how many complete runs to keep (at least 1).
     type: int
     default: 30
+  in_progress_keep_days:
+    description:
+      - Runs of a sliced job below C(<dest>/runs-in-progress/) other than this one that were never merged
+        and got no new slice for this many days (at least 1) are stale. O(stage=all) and O(stage=merge)
+        name them in a warning, in RV(table) and in RV(stale_runs_in_progress).
+      - With O(history=true), retention deletes them; without, they stay for you to delete or merge.
+    type: int
+    default: 7
   compare_with:
     description:
       - Without O(history), a C(tcp-audit.json) written earlier to compare this run with.
@@ -234,6 +242,24 @@ pruned_runs:
   returned: O(stage=all) or O(stage=merge)
   type: list
   elements: str
+stale_runs_in_progress:
+  description: The stale runs in progress (see O(in_progress_keep_days)), oldest first.
+  returned: O(stage=all) or O(stage=merge)
+  type: list
+  elements: dict
+  contains:
+    run_id:
+      description: The run id (its directory below C(runs-in-progress/)).
+      type: str
+    age_seconds:
+      description: Seconds since its newest slice was written.
+      type: int
+    slices:
+      description: How many slice files it holds.
+      type: int
+    removed:
+      description: Whether retention deleted it (O(history=true)).
+      type: bool
 fail_on_reached:
   description: Whether a host has a status that O(fail_on) counts.
   returned: success

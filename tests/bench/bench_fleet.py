@@ -1,19 +1,21 @@
 """Fleet-scale cost of the audit: podman hosts, and the controller's rules and report writers alone.
 
 Run as root: ``make bench-fleet`` (or ``python tests/bench/bench_fleet.py [--sizes 5,10,20,40]
-[--rounds 3] [--controller-sizes 1000,10000] [--skip-podman]``).
+[--rounds 3] [--variant-sizes 20] [--controller-sizes 1000,10000] [--skip-podman] [--json FILE]``).
 
 Podman part: for each N, N containers of localhost/tcpops-debian:12 (each with a small planted load:
 a loopback listener and 200 connections opened and closed, so TIME_WAIT is not empty), reached with
 containers.podman.podman. Round after round, in rotating order and with forks = N, it times as whole
 processes: ``ansible -m ping`` (the connection floor), ``ansible -m setup``, the audit playbook
 (reports included) and the sliced audit (two slices of tcpops.timewait.report in parallel, then
-tcpops.timewait.merge). Wall time and the controller's peak RSS (``ru_maxrss`` from ``wait4``).
+tcpops.timewait.merge); at the variant sizes also the audit with forks 5, with pipelining, with the
+free strategy, and tcp_state_facts alone in full and summary mode. Wall time and the controller's
+peak RSS (``ru_maxrss`` from ``wait4``). The containers are removed at the end, also on failure.
 
 Controller part: synthetic ``tcp_state_facts`` results (one real result taken from this machine,
 its counts varied per host) for 1,000 and 10,000 hosts; times the rules (``fleet.host_entry``),
-the document and the five writers, and the publication into a temporary directory; peak memory
-from ``tracemalloc``. Per host: time and memory.
+the document, the five writers and the publication into a temporary directory, step by step (wall
+clock and CPU time), then runs the same again under ``tracemalloc`` for the peak memory. Per host.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import concurrent.futures
 import copy
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,8 +49,9 @@ LOAD = ("import socket,threading\n"
         "time.sleep(10**9)\n")
 
 
-def env():
+def env(extra=None):
     result = dict(os.environ)
+    result.update(extra or {})
     result.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                   ANSIBLE_NOCOLOR="1", PYTHONPATH=COLLECTIONS,
                   CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
@@ -60,10 +64,11 @@ def podman(*args):
                           env=env(), check=False, timeout=600)
 
 
-def timed(argv, cwd):
+def timed(argv, cwd, extra_env=None):
     """(wall seconds, peak RSS in MiB of the process tree it waited for, rc)."""
     started = time.monotonic()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=cwd)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(extra_env),
+                               cwd=cwd)
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - started, usage.ru_maxrss / 1024.0, process.returncode
@@ -83,7 +88,42 @@ def timed_parallel(argvs, then, cwd):
     return time.monotonic() - started, max(peak, rss), max(rcs + [rc])
 
 
-def podman_part(sizes, rounds, workdir):
+def _commands(names, workdir, variants):
+    """{name: callable returning (seconds, peak RSS MiB, rc)} of what one round times."""
+    size = len(names)
+    inventory = os.path.join(workdir, "inventory-%d.ini" % size)
+    with open(inventory, "w") as handle:
+        handle.write("[fleet]\n%s\n[fleet:vars]\nansible_connection=containers.podman.podman\n"
+                     "ansible_python_interpreter=/usr/bin/python3\n" % "\n".join(names))
+    reports = os.path.join(workdir, "reports-%d" % size)
+    adhoc = [os.path.join(BIN, "ansible"), "fleet", "-i", inventory]
+    playbook = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "tcp_audit_fail_on=never",
+                "-e", "tcp_audit_report_dir=" + reports]
+    forks = ["-f", str(size)]
+    audit = playbook + forks + ["tcpops.timewait.audit"]
+    half = len(names) // 2
+    commands = {
+        "ping": lambda: timed(adhoc + forks + ["-m", "ansible.builtin.ping"], workdir),
+        "setup": lambda: timed(adhoc + forks + ["-m", "ansible.builtin.setup"], workdir),
+        "audit": lambda: timed(audit, workdir),
+        "sliced": lambda: timed_parallel(
+            [playbook + forks + ["-e", "tcp_audit_run_id=bench", "-e", "tcp_audit_merge=false", "--limit",
+                                 ",".join(part), "tcpops.timewait.report"] for part in (names[:half], names[half:])],
+            playbook + forks + ["-e", "tcp_audit_run_id=bench", "tcpops.timewait.merge"], workdir),
+    }
+    if variants:
+        commands.update({
+            "audit forks=5": lambda: timed(playbook + ["-f", "5", "tcpops.timewait.audit"], workdir),
+            "audit pipelining": lambda: timed(audit, workdir, {"ANSIBLE_PIPELINING": "True"}),
+            "audit free": lambda: timed(audit, workdir, {"ANSIBLE_STRATEGY": "free"}),
+            "facts full": lambda: timed(adhoc + forks + ["-m", "tcpops.timewait.tcp_state_facts"], workdir),
+            "facts summary": lambda: timed(adhoc + forks + ["-m", "tcpops.timewait.tcp_state_facts",
+                                                            "-a", "mode=summary"], workdir),
+        })
+    return commands
+
+
+def podman_part(sizes, rounds, workdir, variant_sizes=()):
     rows = {}
     for size in sizes:
         names = [PREFIX + "%02d" % i for i in range(size)]
@@ -97,28 +137,10 @@ def podman_part(sizes, rounds, workdir):
         try:
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
                 list(pool.map(start, names))
-            inventory = os.path.join(workdir, "inventory-%d.ini" % size)
-            with open(inventory, "w") as handle:
-                handle.write("[fleet]\n%s\n[fleet:vars]\nansible_connection=containers.podman.podman\n"
-                             "ansible_python_interpreter=/usr/bin/python3\n" % "\n".join(names))
-            reports = os.path.join(workdir, "reports-%d" % size)
-            common = ["-i", inventory, "-f", str(size)]
-            playbook = [os.path.join(BIN, "ansible-playbook")] + common + ["-e", "tcp_audit_fail_on=never",
-                                                                           "-e", "tcp_audit_report_dir=" + reports]
-            half = len(names) // 2
-            commands = {
-                "ping": lambda: timed([os.path.join(BIN, "ansible"), "fleet", "-m", "ansible.builtin.ping"] + common,
-                                      workdir),
-                "setup": lambda: timed([os.path.join(BIN, "ansible"), "fleet", "-m", "ansible.builtin.setup"] + common,
-                                       workdir),
-                "audit": lambda: timed(playbook + ["tcpops.timewait.audit"], workdir),
-                "sliced": lambda: timed_parallel(
-                    [playbook + ["-e", "tcp_audit_run_id=bench", "-e", "tcp_audit_merge=false", "--limit",
-                                 ",".join(part), "tcpops.timewait.report"] for part in (names[:half], names[half:])],
-                    playbook + ["-e", "tcp_audit_run_id=bench", "tcpops.timewait.merge"], workdir),
-            }
+            commands = _commands(names, workdir, size in variant_sizes)
             order = list(commands)
             samples = dict((name, []) for name in order)
+            load_before = os.getloadavg()[0]
             for round_index in range(rounds):
                 for name in order[round_index % len(order):] + order[:round_index % len(order)]:
                     seconds, rss, rc = commands[name]()
@@ -126,8 +148,10 @@ def podman_part(sizes, rounds, workdir):
                         raise RuntimeError("%s at N=%d ended %d" % (name, size, rc))
                     samples[name].append((seconds, rss))
             rows[size] = dict((name, {"median_s": statistics.median(s for s, _r in values),
+                                      "samples_s": [round(s, 2) for s, _r in values],
                                       "peak_rss_mib": max(r for _s, r in values)})
                               for name, values in samples.items())
+            rows[size]["load"] = [load_before, os.getloadavg()[0]]
             print("N=%d %s" % (size, json.dumps(rows[size])), flush=True)
         finally:
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -143,10 +167,36 @@ def one_real_result():
     return json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
-def controller_part(sizes):
-    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
-    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+STAGES = ("rules", "document", "json", "csv", "html", "junit", "prom", "publish")
 
+
+def _pipeline(results, base, stage):
+    """The report task's controller work, each step through ``stage(name, callable)``."""
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import (
+        csv_report, files, html_report, json_report, junit_report, prom_report)
+
+    hosts = stage("rules", lambda: dict((name, fleet.host_entry(result, None)) for name, result in results))
+    doc = stage("document", lambda: fleet.build_document(hosts, "2026-01-01T00:00:00Z"))
+    rendered = {
+        "json": stage("json", lambda: json_report.render(doc)),
+        "csv": stage("csv", lambda: csv_report.render(doc)),
+        "html": stage("html", lambda: html_report.render(doc, trend_runs=None)),
+        "junit": stage("junit", lambda: junit_report.render(doc)),
+        "prom": stage("prom", lambda: prom_report.render(doc, 1767225600, "bench")),
+    }
+
+    def publish():
+        run_dir = files.publish_run(rendered, base, "20260101T000000Z", {"report": "bench"})
+        files.point_latest(base, run_dir)
+
+    stage("publish", publish)
+    return dict((kind, len(text.encode("utf-8"))) for kind, text in rendered.items())
+
+
+def controller_part(sizes):
+    """Two passes over the same results: one timed (no tracing), one under tracemalloc (which slows
+    Python several times) for the peak memory."""
     template = one_real_result()
     rows = {}
     for size in sizes:
@@ -157,20 +207,45 @@ def controller_part(sizes):
             if "time_wait" in counts:
                 counts["time_wait"] = index % 5000
             results.append(("host-%05d" % index, result))
+        seconds, cpu = {}, {}
+
+        def timed_stage(name, function):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            value = function()
+            seconds[name] = time.perf_counter() - started
+            cpu[name] = time.process_time() - started_cpu
+            return value
+
+        peaks = {}
+
+        def traced_stage(name, function):
+            tracemalloc.reset_peak()
+            value = function()
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+            return value
+
+        load = os.getloadavg()[0]
+        with tempfile.TemporaryDirectory() as base:
+            sizes_bytes = _pipeline(results, base, timed_stage)
         with tempfile.TemporaryDirectory() as base:
             tracemalloc.start()
-            started = time.perf_counter()
-            hosts = dict((name, fleet.host_entry(result, None)) for name, result in results)
-            doc = fleet.build_document(hosts, "2026-01-01T00:00:00Z")
-            rendered = files.render_reports(doc, 1767225600)
-            run_dir = files.publish_run(rendered, base, "20260101T000000Z", {"report": "bench"})
-            files.point_latest(base, run_dir)
-            seconds = time.perf_counter() - started
-            _current, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-        rows[size] = {"seconds": seconds, "ms_per_host": seconds * 1000.0 / size,
+            try:
+                _pipeline(results, base, traced_stage)
+            finally:
+                tracemalloc.stop()
+        total = sum(seconds.values())
+        peak = max(peaks.values())
+        total_cpu = sum(cpu.values())
+        rows[size] = {"seconds": total, "ms_per_host": total * 1000.0 / size,
+                      "cpu_ms_per_host": total_cpu * 1000.0 / size,
+                      "cpu_ms_per_host_without_html": (total_cpu - cpu["html"]) * 1000.0 / size,
+                      "stage_cpu_ms_per_host": dict((name, cpu[name] * 1000.0 / size) for name in STAGES),
+                      "ms_per_host_without_html": (total - seconds["html"]) * 1000.0 / size,
+                      "stage_ms_per_host": dict((name, seconds[name] * 1000.0 / size) for name in STAGES),
                       "peak_mib": peak / 1048576.0, "kib_per_host": peak / 1024.0 / size,
-                      "result_bytes": len(json.dumps(template))}
+                      "stage_peak_kib_per_host": dict((name, peaks[name] / 1024.0 / size) for name in STAGES),
+                      "report_bytes_per_host": dict((k, v // size) for k, v in sizes_bytes.items()),
+                      "result_bytes": len(json.dumps(template)), "load": [load, os.getloadavg()[0]]}
         print("controller %d hosts %s" % (size, json.dumps(rows[size])), flush=True)
     return rows
 
@@ -178,26 +253,53 @@ def controller_part(sizes):
 def markdown(podman_rows, controller_rows):
     lines = []
     if podman_rows:
-        lines += ["| N | ping s | setup s | audit s | sliced s | audit/ping | audit/setup | peak RSS audit MiB |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["| N | ping s | setup s | audit s | sliced s | audit/ping | audit/setup | peak RSS audit MiB "
+                  "| load 1 min |", "|---|---|---|---|---|---|---|---|---|"]
         for size, row in sorted(podman_rows.items()):
-            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f |" % (
+            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f | %.1f-%.1f |" % (
                 size, row["ping"]["median_s"], row["setup"]["median_s"], row["audit"]["median_s"],
                 row["sliced"]["median_s"], row["audit"]["median_s"] / row["ping"]["median_s"],
-                row["audit"]["median_s"] / row["setup"]["median_s"], row["audit"]["peak_rss_mib"]))
+                row["audit"]["median_s"] / row["setup"]["median_s"], row["audit"]["peak_rss_mib"],
+                row["load"][0], row["load"][1]))
+    for size, row in sorted(podman_rows.items()):
+        if "audit forks=5" not in row:
+            continue
+        lines += ["", "N=%d, same hosts, same rounds (median s, ratio to the audit with forks = N and the "
+                  "defaults):" % size, "", "| run | s | ratio |", "|---|---|---|"]
+        for name in ("audit", "audit forks=5", "audit pipelining", "audit free", "facts full", "facts summary"):
+            seconds = row[name]["median_s"]
+            lines.append("| %s | %.1f | %.2f |" % (name, seconds, seconds / row["audit"]["median_s"]))
     if controller_rows:
-        lines += ["", "| hosts | s | ms/host | peak MiB | KiB/host |", "|---|---|---|---|---|"]
+        lines += ["", "Milliseconds per host, wall clock / CPU time of the process:", "",
+                  "| hosts | all | without HTML | %s | peak MiB | KiB/host | load 1 min |"
+                  % " | ".join(STAGES), "|---" * (6 + len(STAGES)) + "|"]
         for size, row in sorted(controller_rows.items()):
-            lines.append("| %d | %.2f | %.3f | %.1f | %.1f |" % (
-                size, row["seconds"], row["ms_per_host"], row["peak_mib"], row["kib_per_host"]))
+            lines.append("| %d | %.3f / %.3f | %.3f / %.3f | %s | %.1f | %.1f | %.1f-%.1f |" % (
+                size, row["ms_per_host"], row["cpu_ms_per_host"], row["ms_per_host_without_html"],
+                row["cpu_ms_per_host_without_html"],
+                " | ".join("%.3f / %.3f" % (row["stage_ms_per_host"][name], row["stage_cpu_ms_per_host"][name])
+                           for name in STAGES),
+                row["peak_mib"], row["kib_per_host"], row["load"][0], row["load"][1]))
+        lines += ["", "Peak traced memory per host (KiB) during each step: %s" % "; ".join(
+            "%d hosts: %s" % (size, ", ".join("%s %.1f" % (name, row["stage_peak_kib_per_host"][name])
+                                              for name in STAGES))
+            for size, row in sorted(controller_rows.items()))]
     return "\n".join(lines)
 
 
+def _terminated(_signum, _frame):
+    raise SystemExit("terminated")  # so that the finally blocks remove the containers
+
+
 def main():
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5,10,20,40")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--controller-sizes", default="1000,10000")
+    parser.add_argument("--variant-sizes", default="20",
+                        help="sizes at which forks 5, pipelining, strategy free and the module's summary mode "
+                             "are timed too, alternating with the rest")
     parser.add_argument("--skip-podman", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -206,7 +308,8 @@ def main():
     podman_rows = {}
     if not args.skip_podman:
         with tempfile.TemporaryDirectory() as workdir:
-            podman_rows = podman_part([int(s) for s in args.sizes.split(",") if s], args.rounds, workdir)
+            podman_rows = podman_part([int(s) for s in args.sizes.split(",") if s], args.rounds, workdir,
+                                      [int(s) for s in args.variant_sizes.split(",") if s])
     print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
     print(markdown(podman_rows, controller_rows))
     if args.json:

@@ -124,3 +124,25 @@ def test_merge_without_slices_or_run_id_fails_clearly_and_writes_nothing(tmp_pat
     rc, out = run(playbook, inv, base, "merge", "-e", "tcp_audit_run_id=../escape")
     assert rc != 0 and "must be 1 to 64 letters" in out
     assert not base.exists() or os.listdir(str(base)) == []
+
+
+def test_merge_names_and_deletes_runs_in_progress_never_merged(tmp_path, playbook):
+    inv = inventory(tmp_path, HOST_PYTHON)
+    base = tmp_path / "reports"
+    rc, out = run(playbook, inv, base, "report", "-e", "tcp_audit_run_id=abandoned-1", "-e", "tcp_audit_merge=false",
+                  "--limit", "web")
+    assert rc == 0, out
+    abandoned = base / "runs-in-progress" / "abandoned-1"
+    eight_days_ago = os.stat(str(abandoned)).st_mtime - 8 * 86400
+    for path in [abandoned] + [abandoned / name for name in os.listdir(str(abandoned))]:
+        os.utime(str(path), (eight_days_ago, eight_days_ago))
+    rc, out = run(playbook, inv, base, "report", "-e", "tcp_audit_run_id=nightly-2", "-e", "tcp_audit_merge=false",
+                  "--limit", "db")
+    assert rc == 0, out
+    assert abandoned.is_dir(), "a slice is no retention: only a fleet report deletes stale runs"
+
+    rc, out = run(playbook, inv, base, "merge", "-e", "tcp_audit_run_id=nightly-2")
+    assert rc == 0, out
+    assert "runs in progress never merged (deleted by retention): abandoned-1" in out
+    assert "retention deleted 1 runs" in out and "abandoned-1 (1 slices, 8.0 days)" in out
+    assert not os.path.lexists(str(abandoned)) and not os.path.lexists(str(base / "runs-in-progress"))

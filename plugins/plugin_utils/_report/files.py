@@ -472,3 +472,43 @@ def remove_slices(base, run_id):
         os.rmdir(os.path.join(base, IN_PROGRESS))
     except OSError:
         pass
+
+
+def _newest_mtime(directory):
+    newest = os.lstat(directory).st_mtime
+    for name in _listdir(directory):
+        try:
+            newest = max(newest, os.lstat(os.path.join(directory, name)).st_mtime)
+        except OSError:
+            continue
+    return newest
+
+
+def stale_runs_in_progress(base, max_age_seconds, now=None, exclude=None):
+    """Runs below ``base/runs-in-progress`` that were never merged and got no slice for
+    ``max_age_seconds``: [{run_id, age_seconds, slices}], oldest first. ``exclude``: a run id to
+    leave out (the run being merged now)."""
+    now = time.time() if now is None else now
+    parent = os.path.join(base, IN_PROGRESS)
+    if os.path.islink(parent) or not os.path.isdir(parent):
+        return []
+    stale = []
+    for run_id in _listdir(parent):
+        directory = os.path.join(parent, run_id)
+        if run_id == exclude or not RUN_ID_PATTERN.match(run_id) or os.path.islink(directory) \
+                or not os.path.isdir(directory):
+            continue
+        try:
+            age = now - _newest_mtime(directory)
+        except OSError:
+            continue
+        if age >= max_age_seconds:
+            slices = sum(1 for name in _listdir(directory) if name.startswith(SLICE_PREFIX) and name.endswith(".json"))
+            stale.append({"run_id": run_id, "age_seconds": int(age), "slices": slices})
+    return sorted(stale, key=lambda run: (-run["age_seconds"], run["run_id"]))
+
+
+def remove_runs_in_progress(base, run_ids):
+    """Delete the in-progress runs named (retention of runs that were never merged)."""
+    for run_id in run_ids:
+        remove_slices(base, run_id)

@@ -23,35 +23,47 @@ def label_value(text):
     return escaped.replace("\t", "\\\\x09").replace("\r", "\\\\x0d")
 
 
-def _labels(labels):
-    return "{%s}" % ",".join('%s="%s"' % (key, label_value(value)) for key, value in sorted(labels.items()))
+class _Escaped(dict):
+    """Label values escaped once per report: host names, rule ids and states repeat on every line."""
+
+    def __missing__(self, text):
+        escaped = self[text] = label_value(text)
+        return escaped
 
 
-def _metric(lines, name, kind, help_text, samples, report):
+def _metric(lines, name, kind, help_text, keys, samples, report, escaped):
+    """``samples``: (label values in the order of ``keys``, value); ``report`` is added as a label."""
     lines.append("# HELP %s %s" % (name, help_text))
     lines.append("# TYPE %s %s" % (name, kind))
-    for labels, value in samples:
-        labels = dict(labels, report=report)
-        lines.append("%s%s %s" % (name, _labels(labels), value))
+    ordered = sorted(list(keys) + ["report"])
+    position = dict((key, index) for index, key in enumerate(keys))
+    line = "%s{%s} %%s" % (name, ",".join('%s="%%s"' % key for key in ordered))
+    for values, value in samples:
+        lines.append(line % tuple([escaped[report if key == "report" else values[position[key]]] for key in ordered]
+                                  + [value]))
 
 
 def render(doc, generated_epoch=None, report="audit"):
     hosts = doc["hosts"]
     names = doc["summary"]["hosts_worst_first"]
     lines = []
+    escaped = _Escaped()
     _metric(lines, "tcp_audit_host_status", "gauge",
             "Audit status of the host: 0 pass, 1 warn, 2 fail, 3 error, 4 unreachable.",
-            [({"host": n}, STATUS_RANK[hosts[n]["status"]]) for n in names], report)
+            ("host",), [((n,), STATUS_RANK[hosts[n]["status"]]) for n in names], report, escaped)
     _metric(lines, "tcp_audit_finding_severity", "gauge",
             "Severity of each rule on each host: 0 pass, 1 warn, 2 fail.",
-            [({"host": n, "rule": f["id"]}, SEVERITY_RANK[f["severity"]])
-             for n in names for f in hosts[n].get("findings") or [] if not f.get("skipped")], report)
+            ("host", "rule"), [((n, f["id"]), SEVERITY_RANK[f["severity"]])
+                               for n in names for f in hosts[n].get("findings") or [] if not f.get("skipped")],
+            report, escaped)
     _metric(lines, "tcp_audit_tcp_sockets", "gauge", "TCP sockets per state seen by the audit.",
-            [({"host": n, "state": state}, value) for n in names
-             for state, value in sorted(state_counts(hosts[n]).items()) if value is not None], report)
+            ("host", "state"), [((n, state), value) for n in names
+                                for state, value in sorted(state_counts(hosts[n]).items()) if value is not None],
+            report, escaped)
     _metric(lines, "tcp_audit_hosts", "gauge", "Hosts per audit status.",
-            [({"status": status}, count) for status, count in sorted(doc["summary"]["by_status"].items())], report)
+            ("status",), [((status,), count) for status, count in sorted(doc["summary"]["by_status"].items())],
+            report, escaped)
     if generated_epoch is not None:
         _metric(lines, "tcp_audit_last_run_timestamp_seconds", "gauge", "When the audit ran (Unix time).",
-                [({}, "%d" % generated_epoch)], report)
+                (), [((), "%d" % generated_epoch)], report, escaped)
     return "\n".join(lines) + "\n"

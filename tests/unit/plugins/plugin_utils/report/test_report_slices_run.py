@@ -139,3 +139,43 @@ def test_survey_thresholds_parse_from_json_or_yaml(text, expected):
 def test_survey_thresholds_that_are_wrong_are_refused_saying_what_to_fix(text, message):
     with pytest.raises(rules.ThresholdError, match=message):
         fleet.parse_thresholds(text)
+
+
+def _age(directory, seconds, now):
+    for name in os.listdir(str(directory)):
+        os.utime(str(directory / name), (now - seconds, now - seconds))
+    os.utime(str(directory), (now - seconds, now - seconds))
+
+
+def test_runs_never_merged_are_stale_after_the_age_and_retention_deletes_only_those(tmp_path):
+    now = 2000000000.0
+    base = str(tmp_path)
+    for run_id in ("old-run", "recent-run", "merging-now"):
+        files.write_slice(base, run_id, {"a": passing("a")}, ["a"])
+    files.write_slice(base, "old-run", {"b": passing("b")}, ["b"])
+    in_progress = tmp_path / files.IN_PROGRESS
+    _age(in_progress / "old-run", 8 * 86400, now)
+    _age(in_progress / "recent-run", 6 * 86400, now)
+    _age(in_progress / "merging-now", 30 * 86400, now)
+    (in_progress / "not a run id").mkdir()
+    _age(in_progress / "not a run id", 30 * 86400, now)
+
+    stale = files.stale_runs_in_progress(base, 7 * 86400, now, exclude="merging-now")
+    assert stale == [{"run_id": "old-run", "age_seconds": 8 * 86400, "slices": 2}]
+    assert [run["run_id"] for run in files.stale_runs_in_progress(base, 5 * 86400, now, exclude="merging-now")] \
+        == ["old-run", "recent-run"]
+
+    files.remove_runs_in_progress(base, [run["run_id"] for run in stale])
+    assert sorted(os.listdir(str(in_progress))) == ["merging-now", "not a run id", "recent-run"]
+
+
+def test_a_new_slice_keeps_a_run_in_progress_fresh(tmp_path):
+    now = 2000000000.0
+    base = str(tmp_path)
+    files.write_slice(base, "r", {"a": passing("a")}, ["a"])
+    directory = tmp_path / files.IN_PROGRESS / "r"
+    _age(directory, 10 * 86400, now)
+    newest = files.write_slice(base, "r", {"b": passing("b")}, ["b"])
+    os.utime(newest, (now - 3600, now - 3600))
+    assert files.stale_runs_in_progress(base, 7 * 86400, now) == []
+    assert files.stale_runs_in_progress(str(tmp_path / "nowhere"), 0, now) == []
