@@ -123,7 +123,16 @@ def _commands(names, workdir, variants):
     return commands
 
 
+def remove_leftovers():
+    """Remove every container of an earlier run that was killed before it could clean up."""
+    listed = podman("ps", "-a", "--format", "{{.Names}}", "--filter", "name=^" + PREFIX)
+    names = [name for name in listed.stdout.split() if name.startswith(PREFIX)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda name: podman("rm", "-f", "-t", "0", name), names))
+
+
 def podman_part(sizes, rounds, workdir, variant_sizes=()):
+    remove_leftovers()
     rows = {}
     for size in sizes:
         names = [PREFIX + "%02d" % i for i in range(size)]
