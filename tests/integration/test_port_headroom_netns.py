@@ -7,7 +7,6 @@ kernel itself can confirm a verdict, a connect() probe inside the namespace does
 no local port was left toward that destination, ECONNREFUSED that one was found (nothing listens).
 """
 
-import sys
 import time
 
 import pytest
@@ -22,17 +21,6 @@ RULE = "time_wait_port_exhaustion"
 CLIENT = "tw-client"
 BACKENDS = ("netlink", "proc")
 
-CONNECT_PROBE = """
-import errno, socket, sys
-sock = socket.socket()
-try:
-    sock.connect((sys.argv[1], int(sys.argv[2])))
-    print("connected")
-except OSError as err:
-    print(errno.errorcode[err.errno])
-"""
-
-
 def verdict(facts):
     found = [f for f in rules.evaluate(facts) if f["id"] == RULE]
     return found[0]
@@ -42,10 +30,6 @@ def destination(facts, address, port):
     entries = [d for d in facts["time_wait"]["top_destinations"] if (d["address"], d["port"]) == (address, port)]
     assert len(entries) == 1, facts["time_wait"]["top_destinations"]
     return entries[0]
-
-
-def connect(ns, address, port):
-    return ns.run([sys.executable, "-c", CONNECT_PROBE, address, str(port)]).stdout.strip()
 
 
 def ss_sockets_toward(ns, address, port):
@@ -111,18 +95,18 @@ def full_destination(planter, run_engine):
     """1000 TIME_WAIT toward 127.0.0.8:8080: the whole range, judged with reuse off, then on."""
     with planter.Namespace(port_range=PORT_RANGE) as ns:
         planter.plant_time_wait(ns, [("127.0.0.8", 8080, USABLE)], verify=True)
-        seen = {"off": run_engine(ns), "probe_off": connect(ns, "127.0.0.8", 8080)}
+        seen = {"off": run_engine(ns), "probe_off": planter.connect_probe(ns, "127.0.0.8", 8080)}
         has_delay = ns.run(["test", "-e", "/proc/sys/net/ipv4/tcp_tw_reuse_delay"], check=False).returncode == 0
         ns.write_sysctl("net.ipv4.tcp_tw_reuse", "2")  # the kernel default: loopback destinations only
         if has_delay:
             # a delay no planted TIME_WAIT is old enough for yet: reuse on, nothing reusable
             ns.write_sysctl("net.ipv4.tcp_tw_reuse_delay", "50000")
             seen["long_delay"] = run_engine(ns)
-            seen["probe_long_delay"] = connect(ns, "127.0.0.8", 8080)
+            seen["probe_long_delay"] = planter.connect_probe(ns, "127.0.0.8", 8080)
             ns.write_sysctl("net.ipv4.tcp_tw_reuse_delay", "1000")
         time.sleep(max(0.0, 1.5 - (time.monotonic() - ns.planted_at)))  # every TIME_WAIT older than 1 s
         seen["on"] = {backend: run_engine(ns, backend) for backend in BACKENDS}
-        seen["probe_on"] = connect(ns, "127.0.0.8", 8080)
+        seen["probe_on"] = planter.connect_probe(ns, "127.0.0.8", 8080)
         seen["age"] = time.monotonic() - ns.planted_at
     return seen
 

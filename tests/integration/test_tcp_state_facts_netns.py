@@ -7,7 +7,6 @@ that a TIME_WAIT socket lives. The assertions compare the facts with what was pl
 backends with each other.
 """
 
-import sys
 import time
 
 import pytest
@@ -271,27 +270,13 @@ def test_module_through_ansible_inside_a_namespace(planter, run_module_with_ansi
     assert facts["sysctl"]["net.ipv4.ip_local_port_range"] == "1024 65000"
 
 
-CONNECT_PROBE = """
-import errno, socket, sys
-sock = socket.socket()
-try:
-    sock.connect((sys.argv[1], int(sys.argv[2])))
-    print("connected")
-except OSError as err:
-    print(errno.errorcode[err.errno])
-"""
-
-
 def test_port_usage_one_means_the_kernel_refuses_the_next_connect(planter, run_engine):
     with planter.Namespace(port_range=(40000, 40999)) as ns:
         planter.plant_time_wait(ns, [("127.0.0.7", 8080, 1000)], verify=True)
         facts = run_engine(ns)
 
-        def connect(address):
-            return ns.run([sys.executable, "-c", CONNECT_PROBE, address, "8080"]).stdout.strip()
-
-        toward_the_full_destination = connect("127.0.0.7")
-        toward_another = connect("127.0.0.8")
+        toward_the_full_destination = planter.connect_probe(ns, "127.0.0.7", 8080)
+        toward_another = planter.connect_probe(ns, "127.0.0.8", 8080)
     top = facts["time_wait"]["top_destinations"][0]
     assert (top["address"], top["port"], top["count"], top["port_usage"]) == ("127.0.0.7", 8080, 1000, 1.0)
     assert facts["ephemeral_ports"]["usable"] == 1000

@@ -308,6 +308,23 @@ class Namespace:
         return [self.wait_worker(proc) for proc in procs]
 
 
+CONNECT_PROBE = """
+import errno, socket, sys
+sock = socket.socket()
+try:
+    sock.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as err:
+    print(errno.errorcode[err.errno])
+"""
+
+
+def connect_probe(ns, address, port):
+    """One connect() toward ``address:port`` from inside ``ns``: "connected" or the errno's name
+    (EADDRNOTAVAIL: no local port left toward it; ECONNREFUSED: a port was free, nobody listens)."""
+    return ns.run([sys.executable, "-c", CONNECT_PROBE, address, str(port)]).stdout.strip()
+
+
 def fd_budget():
     """Sockets one worker may hold: its hard RLIMIT_NOFILE (it raises the soft one) minus a margin."""
     return resource.getrlimit(resource.RLIMIT_NOFILE)[1] - FD_SPARE
@@ -629,10 +646,11 @@ def _set_comm(comm):
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: never outlive the worker
 
 
-def _job_close_wait(job):
+def _fork_clients(job, port, listener):
+    """Fork a child named ``job["comm"]`` that opens ``job["count"]`` connections toward
+    ``job["address"]:port`` and holds them, never closing them, until the worker exits. Return (pid,
+    the accepted server sockets, the child's local ports, the write end that keeps it alive)."""
     count = job["count"]
-    listener = _listener(job["address"], 0, min(count, 4096) or 1)
-    port = listener.getsockname()[1]
     to_parent_r, to_parent_w = os.pipe()
     hold_r, hold_w = os.pipe()
     pid = os.fork()
@@ -655,49 +673,34 @@ def _job_close_wait(job):
     os.close(to_parent_w)
     os.close(hold_r)
     servers = [listener.accept()[0] for _connection in range(count)]
-    listener.close()
     with os.fdopen(to_parent_r) as stream:
         local_ports = json.loads(stream.readline())
+    return pid, servers, local_ports, hold_w
+
+
+def _comm_of(pid):
+    with open("/proc/%d/comm" % pid) as stream:
+        return stream.read().strip()
+
+
+def _job_close_wait(job):
+    count = job["count"]
+    listener = _listener(job["address"], 0, min(count, 4096) or 1)
+    port = listener.getsockname()[1]
+    pid, servers, local_ports, hold_w = _fork_clients(job, port, listener)
+    listener.close()
     for server in servers:
         server.shutdown(socket.SHUT_WR)  # FIN to the child, which never answers with close()
     _wait_until(lambda: all(_tcp_info(s)[0] == TCP_FIN_WAIT2 for s in servers), "FIN_WAIT2")
-    with open("/proc/%d/comm" % pid) as stream:
-        comm = stream.read().strip()
-    reply = {"leaker_pid": pid, "comm": comm, "port": port, "count": count,
+    reply = {"leaker_pid": pid, "comm": _comm_of(pid), "port": port, "count": count,
              "local_ports": sorted(local_ports)}
     return reply, servers + [hold_w]
 
 
 def _job_clients(job):
-    count = job["count"]
-    listener = _listener(job["address"], job["port"], min(count, 4096) or 1)
-    to_parent_r, to_parent_w = os.pipe()
-    hold_r, hold_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(to_parent_r)
-            os.close(hold_w)
-            listener.close()
-            _set_comm(job["comm"])
-            clients = []
-            for _connection in range(count):
-                client = socket.socket(_family(job["address"]), socket.SOCK_STREAM)
-                client.connect((job["address"], job["port"]))
-                clients.append(client)
-            os.write(to_parent_w, (json.dumps([c.getsockname()[1] for c in clients]) + "\n").encode())
-            os.close(to_parent_w)
-            os.read(hold_r, 1)  # blocks until the worker exits
-        finally:
-            os._exit(0)
-    os.close(to_parent_w)
-    os.close(hold_r)
-    servers = [listener.accept()[0] for _connection in range(count)]
-    with os.fdopen(to_parent_r) as stream:
-        local_ports = json.loads(stream.readline())
-    with open("/proc/%d/comm" % pid) as stream:
-        comm = stream.read().strip()
-    reply = {"client_pid": pid, "comm": comm, "count": count, "local_ports": sorted(local_ports)}
+    listener = _listener(job["address"], job["port"], min(job["count"], 4096) or 1)
+    pid, servers, local_ports, hold_w = _fork_clients(job, job["port"], listener)
+    reply = {"client_pid": pid, "comm": _comm_of(pid), "count": job["count"], "local_ports": sorted(local_ports)}
     # the listener stays open: the servers' port is a listening one, so only the clients are outbound
     return reply, servers + [listener, hold_w]
 
