@@ -60,27 +60,36 @@ def _held_sockets(pid_dir, wanted):
     fd_dir = os.path.join(pid_dir, "fd")
     held = set()
     try:
-        names = os.listdir(fd_dir)
+        # each link read relative to the open directory: one path step for the kernel, not four
+        directory = os.open(fd_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
         return held
     except PermissionError:
         raise _Refused(_refusal(fd_dir))
     except OSError:
         return held
-    prefix = fd_dir + "/"
-    readlink = os.readlink
-    for name in names:
+    try:
         try:
-            target = readlink(prefix + name)
+            names = os.listdir(directory)
+        except PermissionError:
+            raise _Refused(_refusal(fd_dir))
         except OSError:
-            continue
-        if target[:8] == "socket:[":
+            return held
+        readlink = os.readlink
+        for name in names:
             try:
-                inode = int(target[8:-1])
-            except ValueError:
+                target = readlink(name, dir_fd=directory)
+            except OSError:
                 continue
-            if inode in wanted:
-                held.add(inode)
+            if target[:8] == "socket:[":
+                try:
+                    inode = int(target[8:-1])
+                except ValueError:
+                    continue
+                if inode in wanted:
+                    held.add(inode)
+    finally:
+        os.close(directory)
     return held
 
 
