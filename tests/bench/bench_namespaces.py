@@ -44,10 +44,7 @@ def scan_main(view, top):
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces
 
-    def read_namespace(warnings, errors):
-        return collect.collect_namespace("netlink", top, collect.DEFAULT_PROC_ROOT, warnings, errors)
-
-    result = namespaces.scan(read_namespace, top, view)
+    result = namespaces.scan(collect.namespace_reader("netlink", top, collect.DEFAULT_PROC_ROOT), top, view)
     json.dump({"total": result["total"], "reason": result["reason"], "errors": result["errors"],
                "counts": dict((entry["inode"], entry["counts"]["total"]) for entry in result["top"])}, sys.stdout)
 

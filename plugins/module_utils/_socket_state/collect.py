@@ -42,6 +42,7 @@ COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as 
 # the states in which a socket holds its local port toward its destination
 HOLDING_STATES = (1, 2, 4, 5, 6, 8, 9, 11)
 TCP_TIME_WAIT = 6
+TCP_CLOSE_WAIT = 8
 TIME_WAIT_MS = 60000  # TCP_TIMEWAIT_LEN, compiled into the kernel
 MAX_LIKELY_SOURCES = 5
 MODES = ("full", "summary")
@@ -51,6 +52,10 @@ DEFAULT_PROC_ROOT = "/proc"
 DEFAULT_CONFIG_ROOT = "/"
 MAX_LOCAL_PORTS_PER_PROCESS = 20
 MAX_MESSAGES = 50
+# above this many TIME_WAIT (sockstat) a namespace is dumped as TIME_WAIT and the other states apart,
+# where the strided fast path takes each dump whole; at or below it, in one dump of every
+# non-listening state per family, which walks the kernel's established hash once instead of twice
+SPLIT_DUMP_ABOVE_TIME_WAIT = 10000
 # JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
 # port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
 RESULT_SIZE_BOUND = 96 * 1024
@@ -88,6 +93,12 @@ class SocketTally(object):
         self.live_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
         self.live_inodes = {AF_INET: [], AF_INET6: []}
         self.owners = None  # (owners, reason) of the one /proc scan, once made
+        # netlink: at most this many TIME_WAIT in sockstat, one dump of all non-listening states per
+        # family (None: TIME_WAIT always dumped apart); see sockdiag.collect_sockets
+        self.split_dump_above = None
+        # each process's network namespace link as the owner search read it, kept across the
+        # namespaces of one walk (owners.find_owners); None: read afresh
+        self.namespace_links = None
 
     def listeners_complete(self, network_port):
         """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
@@ -114,7 +125,16 @@ def _state_counts(per_state):
     return counts
 
 
-def _top_ports(per_port, top):
+def _seen(tally, state):
+    """Whether the dump saw any socket in ``state``: every backend counts a socket in ``by_family``
+    where it adds it to a per-port table, so without one the 65,536-entry tables need no pass
+    (a namespace seldom holds CLOSE_WAIT, often no TIME_WAIT)."""
+    return bool(tally.by_family["ipv4"][state] or tally.by_family["ipv6"][state])
+
+
+def _top_ports(per_port, top, seen=True):
+    if not seen:
+        return []
     # most first, lower port first among equals (the sort is stable, even reversed)
     used = sorted(compress(range(65536), per_port), key=per_port.__getitem__, reverse=True)
     return [{"port": port, "count": per_port[port]} for port in used[:top]]
@@ -202,7 +222,8 @@ def _socket_owners(tally, wanted, proc_root, warnings, errors):
 
     if tally.owners is None:
         process_errors = []
-        tally.owners = find_owners(set(tally.cw_inodes).union(wanted), proc_root, process_errors)
+        tally.owners = find_owners(set(tally.cw_inodes).union(wanted), proc_root, process_errors,
+                                   tally.namespace_links)
         warnings.extend(process_errors)
         errors.extend(process_errors)
     return tally.owners
@@ -233,11 +254,12 @@ def _likely_sources(tally, endpoints, top_entries, proc_root, warnings, errors):
 
 
 def _time_wait(tally, format_destination, top, proc_root=DEFAULT_PROC_ROOT, warnings=None, errors=None):
-    total = sum(tally.tw_local_ports)
+    seen = _seen(tally, TCP_TIME_WAIT)
+    total = sum(tally.tw_local_ports) if seen else 0
     if tally.ephemeral["low"] is None:
         outbound = inbound = None
     else:
-        outbound = sum(compress(tally.tw_local_ports, tally.outbound_ports))
+        outbound = sum(compress(tally.tw_local_ports, tally.outbound_ports)) if seen else 0
         inbound = total - outbound
     destinations, endpoints = _top_destinations(tally, format_destination, tally.ephemeral["usable"], top)
     reason = _likely_sources(tally, endpoints, destinations, proc_root,
@@ -248,19 +270,20 @@ def _time_wait(tally, format_destination, top, proc_root=DEFAULT_PROC_ROOT, warn
         "inbound": inbound,
         "top_destinations": destinations,
         "likely_sources_reason": reason,
-        "top_local_ports": _top_ports(tally.tw_local_ports, top),
+        "top_local_ports": _top_ports(tally.tw_local_ports, top, seen),
     }
 
 
 def _close_wait(tally, proc_root, top, warnings, errors):
+    seen = _seen(tally, TCP_CLOSE_WAIT)
     result = {
-        "total": sum(tally.cw_local_ports),
+        "total": sum(tally.cw_local_ports) if seen else 0,
         "owners_available": False,
         "owners_reason": None,
         "top_processes": [],
         "processes_total": None,
         "unowned": None,
-        "top_local_ports": _top_ports(tally.cw_local_ports, top),
+        "top_local_ports": _top_ports(tally.cw_local_ports, top, seen),
     }
     owners, reason = _socket_owners(tally, (), proc_root, warnings, errors)
     if owners is None:
@@ -311,6 +334,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 
         tally = SocketTally(ephemeral)
+        tally.split_dump_above = SPLIT_DUMP_ABOVE_TIME_WAIT
         live_counts = None
         if os.path.realpath(proc_root) == os.path.realpath(DEFAULT_PROC_ROOT):
             def live_counts():
@@ -332,10 +356,11 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
     return tally, "proc", _procnet.format_endpoint
 
 
-def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors):
+def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links=None):
     """The full-mode keys (backend, counts, by_family, time_wait, close_wait, listen) of the network
     namespace the calling thread is in; the host's facts and each namespace entry both come from here."""
     tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
+    tally.namespace_links = namespace_links
     by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
     counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
     breakdown = {
@@ -351,12 +376,13 @@ def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, err
     return breakdown
 
 
-def collect_namespace(backend, top, proc_root, warnings, errors):
+def collect_namespace(backend, top, proc_root, warnings, errors, namespace_links=None):
     """One network namespace's entry of ``tcp_state.namespaces`` (without inode, pids and owner), read in
-    the namespace the calling thread is in: its sysctls, port range and socket breakdown."""
+    the namespace the calling thread is in: its sysctls, port range and socket breakdown.
+    ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``)."""
     sysctls = kernel_state.read_sysctls(proc_root, warnings, FACT_KEYS, errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
-    breakdown = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors)
+    breakdown = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links)
     entry = {"ephemeral_ports": ephemeral, "sysctl": sysctls}
     entry.update((key, breakdown[key]) for key in ("counts", "time_wait", "close_wait", "listen"))
     _cap_lists(entry, top)
@@ -392,14 +418,23 @@ def _check_namespaces(namespaces, mode, proc_root):
                             "(got %s)" % proc_root)
 
 
+def namespace_reader(backend, top, proc_root):
+    """``read_namespace(warnings, errors)`` for ``namespaces.scan``: ``collect_namespace`` in whatever
+    namespace the thread is in, the owner searches of one walk sharing what they learn of processes."""
+    namespace_links = {}
+
+    def read_namespace(ns_warnings, ns_errors):
+        return collect_namespace(backend, top, proc_root, ns_warnings, ns_errors, namespace_links)
+
+    return read_namespace
+
+
 def _other_namespaces(backend, top, proc_root, warnings):
     import threading
 
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
 
-    def read_namespace(ns_warnings, ns_errors):
-        return collect_namespace(backend, top, proc_root, ns_warnings, ns_errors)
-
+    read_namespace = namespace_reader(backend, top, proc_root)
     try:
         return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings,
                                 is_main_thread=threading.current_thread() is threading.main_thread())

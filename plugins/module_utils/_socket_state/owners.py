@@ -60,27 +60,36 @@ def _held_sockets(pid_dir, wanted):
     fd_dir = os.path.join(pid_dir, "fd")
     held = set()
     try:
-        names = os.listdir(fd_dir)
+        # each link read relative to the open directory: one path step for the kernel, not four
+        directory = os.open(fd_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
         return held
     except PermissionError:
         raise _Refused(_refusal(fd_dir))
     except OSError:
         return held
-    prefix = fd_dir + "/"
-    readlink = os.readlink
-    for name in names:
+    try:
         try:
-            target = readlink(prefix + name)
+            names = os.listdir(directory)
+        except PermissionError:
+            raise _Refused(_refusal(fd_dir))
         except OSError:
-            continue
-        if target[:8] == "socket:[":
+            return held
+        readlink = os.readlink
+        for name in names:
             try:
-                inode = int(target[8:-1])
-            except ValueError:
+                target = readlink(name, dir_fd=directory)
+            except OSError:
                 continue
-            if inode in wanted:
-                held.add(inode)
+            if target[:8] == "socket:[":
+                try:
+                    inode = int(target[8:-1])
+                except ValueError:
+                    continue
+                if inode in wanted:
+                    held.add(inode)
+    finally:
+        os.close(directory)
     return held
 
 
@@ -109,12 +118,16 @@ def _probe_refusal(proc_root):
     return None
 
 
-def find_owners(inodes, proc_root="/proc", errors=None):
+def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None):
     """Map each process holding one of ``inodes`` (socket inode numbers) to the inodes it holds.
 
     Return (owners, reason): owners is {pid: {"comm": str, "inodes": set}} or None when the
     fd tables cannot all be read; reason says why, None on success. A process name that had to
     be altered to be shown is appended to ``errors``.
+
+    ``namespace_links``, a dict kept by the caller across calls (one per namespace walked), keeps
+    each process's namespace link once read: it only decides which processes are scanned first,
+    never which are scanned, so a stale entry costs time, not exactness.
     """
     owners = {}
     if not inodes:
@@ -126,10 +139,15 @@ def find_owners(inodes, proc_root="/proc", errors=None):
         return None, "cannot list %s: %s" % (proc_root, exc.strerror or exc)
     try:
         own_namespace = _network_namespace(os.path.join(proc_root, "self"))
+        links = {} if namespace_links is None else namespace_links
         later = []
         first = []
         for pid_dir in pid_dirs:
-            namespace = _network_namespace(pid_dir) if own_namespace else None
+            namespace = None
+            if own_namespace:
+                namespace = links.get(pid_dir)
+                if namespace is None:
+                    namespace = links[pid_dir] = _network_namespace(pid_dir)
             (first if namespace == own_namespace else later).append(pid_dir)
         found = set()
         for group in (first, later):

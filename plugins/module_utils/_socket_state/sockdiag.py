@@ -49,6 +49,7 @@ ALL_STATES = 0xFFF
 LISTEN_ONLY = 1 << TCP_LISTEN
 TIME_WAIT_ONLY = 1 << TCP_TIME_WAIT
 OTHER_STATES = ALL_STATES & ~LISTEN_ONLY & ~TIME_WAIT_ONLY
+NOT_LISTENING = ALL_STATES & ~LISTEN_ONLY
 
 NLMSG_HEADER_LEN = 16
 INET_DIAG_MSG_END = NLMSG_HEADER_LEN + 72
@@ -391,13 +392,19 @@ def receive_dump(sock, family, tally):
 def collect_sockets(tally, live_counts=None):
     """Dump every TCP socket of this namespace into ``tally``.
 
-    Listeners first (they decide which TIME_WAIT ports are inbound), then TIME_WAIT alone and
-    the other states alone: each of those dumps is a run of same-length messages that the
-    strided fast path takes whole. Every dump but the listeners' walks the kernel's whole
-    established hash (all namespaces), so the IPv6 dumps are skipped when they cannot find
-    anything: ``live_counts()`` returns (TIME_WAIT of both families, IPv6 sockets in use)
-    from /proc/net/sockstat{,6}; when the IPv4 dump accounted for every TIME_WAIT, with the
-    count unchanged before and after it, and no IPv6 socket is in use, IPv6 has nothing to show.
+    Listeners first (they decide which TIME_WAIT ports are inbound); their dumps are small (the
+    kernel walks only its listening hash for them). Every other dump walks the kernel's whole
+    established hash (shared by all namespaces), so there are as few as the sockets allow:
+
+    - with ``tally.split_dump_above`` set and sockstat showing at most that many TIME_WAIT, one dump
+      of all non-listening states per family;
+    - else TIME_WAIT alone and the other states alone: each of those dumps is a run of same-length
+      messages that the strided fast path takes whole, which pays off with many TIME_WAIT.
+
+    The IPv6 dumps are skipped when they cannot find anything: ``live_counts()`` returns (TIME_WAIT
+    of both families, IPv6 sockets in use) from /proc/net/sockstat{,6}; when the IPv4 dumps accounted
+    for every TIME_WAIT, with the count unchanged before and after, and no IPv6 socket is in use,
+    IPv6 has nothing to show.
     """
     sock = open_socket()
     try:
@@ -405,14 +412,36 @@ def collect_sockets(tally, live_counts=None):
         dump(sock, AF_INET6, LISTEN_ONLY, tally, 2)
         tally.listeners_complete(NETWORK_PORT)
         before = live_counts() if live_counts else None
-        dump(sock, AF_INET, TIME_WAIT_ONLY, tally, 3)
-        after = live_counts() if live_counts else None
-        known = before is not None and after is not None
-        if not (known and before[0] == after[0] == tally.by_family["ipv4"][TCP_TIME_WAIT]):
-            dump(sock, AF_INET6, TIME_WAIT_ONLY, tally, 4)
-        dump(sock, AF_INET, OTHER_STATES, tally, 5)
-        last = live_counts() if known else None
-        if not (last is not None and before[1] == after[1] == last[1] == 0):
-            dump(sock, AF_INET6, OTHER_STATES, tally, 6)
+        split_above = tally.split_dump_above
+        if split_above is not None and before is not None and before[0] <= split_above:
+            _dump_not_listening(sock, tally, before, live_counts)
+        else:
+            _dump_split(sock, tally, before, live_counts)
     finally:
         sock.close()
+
+
+def _ipv4_has_every_time_wait(tally, before, after):
+    known = before is not None and after is not None
+    return known and before[0] == after[0] == tally.by_family["ipv4"][TCP_TIME_WAIT]
+
+
+def _dump_not_listening(sock, tally, before, live_counts):
+    """One dump of every non-listening state per family (few TIME_WAIT)."""
+    dump(sock, AF_INET, NOT_LISTENING, tally, 3)
+    after = live_counts()
+    if not (_ipv4_has_every_time_wait(tally, before, after) and before[1] == after[1] == 0):
+        dump(sock, AF_INET6, NOT_LISTENING, tally, 4)
+
+
+def _dump_split(sock, tally, before, live_counts):
+    """TIME_WAIT and the other states in separate dumps per family (many TIME_WAIT)."""
+    dump(sock, AF_INET, TIME_WAIT_ONLY, tally, 3)
+    after = live_counts() if live_counts else None
+    known = before is not None and after is not None
+    if not _ipv4_has_every_time_wait(tally, before, after):
+        dump(sock, AF_INET6, TIME_WAIT_ONLY, tally, 4)
+    dump(sock, AF_INET, OTHER_STATES, tally, 5)
+    last = live_counts() if known else None
+    if not (last is not None and before[1] == after[1] == last[1] == 0):
+        dump(sock, AF_INET6, OTHER_STATES, tally, 6)

@@ -463,3 +463,98 @@ def test_the_listeners_dump_runs_before_the_outbound_ports_are_known():
     _sockdiag.walk_chunk(data, 2, tally, Counter())
     assert [listener[2] for listener in tally.listeners] == [8000, 8001, 8002, 8003]
     assert tally.live_destinations[2] == {}
+
+
+# --- one dump of every non-listening state against TIME_WAIT and the other states apart ---------
+
+def kernel_table():
+    """A namespace's sockets as the kernel replies them: TIME_WAIT (with its 8-byte attribute, so the
+    replies of a mixed dump differ in length), live outbound and inbound sockets, CLOSE_WAIT, listeners,
+    in both families, in hash order (interleaved)."""
+    records = []
+    for n in range(40):
+        records.append(diag(2, 1, "10.0.0.1", 40000 + n, "10.0.0.%d" % (2 + n % 4), 5432, inode=1000 + n))
+        if n % 3 == 0:
+            records.append(diag(2, 6, "10.0.0.1", 41000 + n, "10.0.0.%d" % (2 + n % 2), 5432, attributes=PADDING,
+                                expires=59900 if n % 2 else 30000))
+        if n % 7 == 0:
+            records.append(diag(2, 8, "10.0.0.1", 8080, "198.51.100.%d" % n, 50000 + n, inode=2000 + n))
+    records.append(diag(2, 6, "10.0.0.1", 80, "198.51.100.1", 50001, attributes=PADDING))   # inbound TIME_WAIT
+    records.append(diag(2, 6, "10.0.0.1", 40100, "10.0.0.9", 443, attributes=PADDING))     # on a listening port
+    records.append(diag(2, 2, "10.0.0.1", 40200, "10.0.0.7", 6379, inode=3000))           # SYN_SENT
+    records.append(diag(2, 5, "10.0.0.1", 40201, "10.0.0.7", 6379))                       # FIN_WAIT2
+    records += [diag(2, 10, "0.0.0.0", port, "0.0.0.0", 0, rqueue=1, wqueue=128) for port in (8080, 40100)]
+    records += [diag(10, 10, "::", 22, "::", 0, wqueue=4096)]
+    for n in range(6):
+        records.append(diag(10, 1, "2001:db8::10", 42000 + n, "2001:db8::1", 443, inode=4000 + n))
+        records.append(diag(10, 6, "::ffff:192.0.2.10", 42100 + n, "::ffff:10.0.0.2", 5432, attributes=PADDING))
+    return records
+
+
+def replaying_kernel(monkeypatch, records, chunk):
+    """Replace the kernel's dumps with ``records`` filtered by family and state mask, delivered ``chunk``
+    replies per datagram through the real decoder; return the list of dumps asked for."""
+    from collections import Counter
+
+    calls = []
+
+    def fake_dump(sock, family, states, tally, seq=1):
+        calls.append((family, states))
+        wanted = [record for record in records if record[16] == family and states & (1 << record[17])]
+        datagrams = [b"".join(wanted[start:start + chunk]) for start in range(0, len(wanted), chunk)]
+        datagrams.append(done())
+        run_state = Counter()
+        for datagram in datagrams:
+            if _sockdiag.walk_chunk(datagram, family, tally, run_state):
+                break
+        _sockdiag.fold_time_wait_ports(run_state, tally)
+
+    monkeypatch.setattr(_sockdiag, "open_socket", _FakeSocket)
+    monkeypatch.setattr(_sockdiag, "dump", fake_dump)
+    return calls
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+@pytest.mark.parametrize("reuse", [None, REUSE_ON])
+def test_one_dump_per_family_and_the_split_dumps_tally_the_same(monkeypatch, chunk, reuse):
+    records = kernel_table()
+    time_wait = sum(1 for record in records if record[17] == 6)
+    calls = replaying_kernel(monkeypatch, records, chunk)
+    split = fresh_tally(reuse=reuse)
+    _sockdiag.collect_sockets(split, lambda: (time_wait, 7))
+    split_calls = list(calls)
+    del calls[:]
+    one = fresh_tally(reuse=reuse)
+    one.split_dump_above = time_wait
+    _sockdiag.collect_sockets(one, lambda: (time_wait, 7))
+    assert split_calls[2:] == [(2, _sockdiag.TIME_WAIT_ONLY), (10, _sockdiag.TIME_WAIT_ONLY),
+                               (2, _sockdiag.OTHER_STATES), (10, _sockdiag.OTHER_STATES)]
+    assert calls[2:] == [(2, _sockdiag.NOT_LISTENING), (10, _sockdiag.NOT_LISTENING)]
+    same_aggregate(one, split)
+    assert one.tw_young == split.tw_young and one.live_destinations == split.live_destinations
+    assert one.by_family["ipv4"][6] == 16 and one.by_family["ipv6"][6] == 6 and one.by_family["ipv4"][1] == 40
+    assert one.tw_local_ports[80] == 1 and one.tw_local_ports[40100] == 1 and sum(one.tw_local_ports) == 22
+    assert destinations_of(one.tw_destinations[2]) == {("10.0.0.2", 5432): 7, ("10.0.0.3", 5432): 7}
+    assert sorted(one.cw_inodes) == [2000 + n for n in range(0, 40, 7)]
+    if reuse:
+        assert destinations_of(one.tw_young[2]) == {("10.0.0.3", 5432): 7}
+
+
+def test_one_dump_skips_ipv6_when_ipv4_holds_every_socket(monkeypatch):
+    records = [record for record in kernel_table() if record[16] == 2]
+    time_wait = sum(1 for record in records if record[17] == 6)
+    calls = replaying_kernel(monkeypatch, records, 50)
+    tally = fresh_tally()
+    tally.split_dump_above = 10000
+    _sockdiag.collect_sockets(tally, lambda: (time_wait, 0))
+    assert calls[2:] == [(2, _sockdiag.NOT_LISTENING)]
+    assert tally.by_family["ipv4"][6] == time_wait
+
+
+def test_many_time_wait_keep_the_split_dumps(monkeypatch):
+    calls = replaying_kernel(monkeypatch, kernel_table(), 50)
+    tally = fresh_tally()
+    tally.split_dump_above = 21  # the namespace holds 22
+    _sockdiag.collect_sockets(tally, lambda: (22, 7))
+    assert (2, _sockdiag.NOT_LISTENING) not in calls and (2, _sockdiag.TIME_WAIT_ONLY) in calls
+    assert tally.by_family["ipv4"][6] + tally.by_family["ipv6"][6] == 22
