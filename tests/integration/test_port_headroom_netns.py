@@ -21,6 +21,7 @@ RULE = "time_wait_port_exhaustion"
 CLIENT = "tw-client"
 BACKENDS = ("netlink", "proc")
 
+
 def verdict(facts):
     found = [f for f in rules.evaluate(facts) if f["id"] == RULE]
     return found[0]
