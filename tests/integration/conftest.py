@@ -174,6 +174,12 @@ def _support_module(name):
 
 
 @pytest.fixture(scope="session")
+def processes():
+    """The tests/support/processes.py module: signal and wait for every process of one playbook run."""
+    return _support_module("processes")
+
+
+@pytest.fixture(scope="session")
 def reportdirs():
     """The tests/support/reportdirs.py module: checks of a report directory, file by file."""
     return _support_module("reportdirs")

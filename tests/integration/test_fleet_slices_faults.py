@@ -82,19 +82,6 @@ def start_slice(playbook, inv, base, limit):
                             cwd=str(base.parent), start_new_session=True)
 
 
-def kill_forks_of(limit):
-    """SIGKILL every process whose command line holds ``limit``: the forks of a killed ansible-playbook
-    run in sessions of their own, so killing its process group leaves them behind."""
-    marker = ("\0" + limit + "\0").encode()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as handle:
-                if marker in b"\0" + handle.read():
-                    os.kill(int(pid), signal.SIGKILL)
-        except OSError:
-            continue
-
-
 def wait_for_gather(process, seen):
     for line in process.stdout:
         seen.append(line)
@@ -102,7 +89,7 @@ def wait_for_gather(process, seen):
             return
 
 
-def test_sliced_40_host_audit_with_faults(fleet, tmp_path, playbook):
+def test_sliced_40_host_audit_with_faults(fleet, tmp_path, playbook, processes):
     started = time.monotonic()
     inv = inventory(tmp_path)
     base = tmp_path / "reports"
@@ -116,7 +103,8 @@ def test_sliced_40_host_audit_with_faults(fleet, tmp_path, playbook):
         podman("kill", name, check=False)
     os.killpg(slice_b.pid, signal.SIGKILL)
     slice_b.wait(timeout=60)
-    kill_forks_of(",".join(SLICE_B))
+    processes.signal_run(",".join(SLICE_B), signal.SIGKILL)
+    processes.wait_run_gone(",".join(SLICE_B))
     out_a.extend(slice_a.stdout)
     assert slice_a.wait(timeout=600) == 0, "".join(out_a)
     slices = os.listdir(str(base / "runs-in-progress" / "faults"))

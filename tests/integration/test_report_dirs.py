@@ -192,9 +192,10 @@ def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_p
             subprocess.run(["umount", str(base)], check=False)
 
 
-def start_and_kill(playbook, name, report_dir, sig, when):
-    """Start a playbook in its own process group, kill the group with ``sig`` after ``when`` seconds,
-    or (``when="writing"``) as soon as a private directory of this run shows up; True if it did."""
+def start_and_kill(playbook, processes, name, report_dir, sig, when):
+    """Start a playbook in its own process group, kill the group and the forks it started (in sessions of
+    their own) with ``sig`` after ``when`` seconds, or (``when="writing"``) as soon as a private
+    directory of this run shows up; return once every process of the run is gone; True if it did."""
     parent = Path(report_dir)
     earlier = set(os.listdir(str(parent)))
     proc = subprocess.Popen(playbook.argv(name, report_dir), env=playbook.env(), cwd=str(parent.parent),
@@ -211,8 +212,10 @@ def start_and_kill(playbook, name, report_dir, sig, when):
             time.sleep(when)
         if proc.poll() is None:
             os.killpg(proc.pid, sig)
+            processes.signal_run("tcp_audit_report_dir=%s" % report_dir, sig)
     finally:
         proc.wait(timeout=120)
+        processes.wait_run_gone("tcp_audit_report_dir=%s" % report_dir)
     return seen
 
 
@@ -220,13 +223,13 @@ KILLS = [(signal.SIGKILL, 2.0), (signal.SIGTERM, 4.0), (signal.SIGINT, "writing"
          (signal.SIGTERM, "writing")]
 
 
-def test_killed_report_runs_never_leave_a_partial_run_in_sight(tmp_path, playbook, reportdirs):
+def test_killed_report_runs_never_leave_a_partial_run_in_sight(tmp_path, playbook, processes, reportdirs):
     base = tmp_path / "runs"
     done = playbook.run("report", base)
     assert done.returncode == 0, done.stdout[-3000:]
     caught_writing = []
     for sig, when in KILLS:
-        caught_writing.append(start_and_kill(playbook, "report", base, sig, when))
+        caught_writing.append(start_and_kill(playbook, processes, "report", base, sig, when))
         visible = [n for n in os.listdir(str(base)) if not n.startswith(".tcpops-partial-")]
         assert set(visible) == set(reportdirs.runs_in(str(base))) | {"latest"}, visible
         assert os.readlink(str(base / "latest")) in visible
@@ -239,13 +242,13 @@ def test_killed_report_runs_never_leave_a_partial_run_in_sight(tmp_path, playboo
     reportdirs.assert_history(str(base))
 
 
-def test_killed_audit_runs_leave_the_fixed_directory_whole(tmp_path, playbook, reportdirs):
+def test_killed_audit_runs_leave_the_fixed_directory_whole(tmp_path, playbook, processes, reportdirs):
     dest = tmp_path / "reports"
     done = playbook.run("audit", dest)
     assert done.returncode == 0, done.stdout[-3000:]
     caught_writing = []
     for sig, when in KILLS:
-        caught_writing.append(start_and_kill(playbook, "audit", dest, sig, when))
+        caught_writing.append(start_and_kill(playbook, processes, "audit", dest, sig, when))
         current = os.readlink(str(dest / ".tcpops-current"))
         # a killed run may leave its private directory, or its complete run not yet linked: hidden
         left = [n for n in os.listdir(str(dest)) if n.startswith(".tcpops-partial-")
