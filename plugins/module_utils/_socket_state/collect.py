@@ -33,16 +33,12 @@ from itertools import compress
 from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
+    HOLDING_STATES, STATE_NAMES, TCP_CLOSE_WAIT, TCP_TIME_WAIT)
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
-STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
-               "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
 COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as syn_recv)
-# the states in which a socket holds its local port toward its destination
-HOLDING_STATES = (1, 2, 4, 5, 6, 8, 9, 11)
-TCP_TIME_WAIT = 6
-TCP_CLOSE_WAIT = 8
 TIME_WAIT_MS = 60000  # TCP_TIMEWAIT_LEN, compiled into the kernel
 MAX_LIKELY_SOURCES = 5
 MODES = ("full", "summary")

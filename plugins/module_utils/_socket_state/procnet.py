@@ -24,15 +24,13 @@ import os
 import sys
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6, address_text
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
+    LIVE_HOLDING_STATES, TCP_CLOSE_WAIT, TCP_LISTEN, TCP_TIME_WAIT)
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
     HostFileError, Problems, is_absent, open_regular, printable)
 
 STATE_BY_HEX = dict(("%02X" % number, number) for number in range(1, 13))
-# the states other than TIME_WAIT in which a socket holds its local port toward its destination
-LIVE_STATES = frozenset((1, 2, 4, 5, 8, 9, 11))
-TCP_TIME_WAIT = 6
-TCP_CLOSE_WAIT = 8
-TCP_LISTEN = 10
+LIVE_STATES = frozenset(LIVE_HOLDING_STATES)
 FILES = (("tcp", AF_INET), ("tcp6", AF_INET6))
 MAX_LINE_ERRORS_PER_FILE = 5
 READ_BUFFER = 1 << 20

@@ -32,6 +32,8 @@ import _socket
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import (
     AF_INET, AF_INET6, address_text)
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
+    LIVE_HOLDING_STATES, TCP_CLOSE_WAIT, TCP_LISTEN, TCP_TIME_WAIT)
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -42,9 +44,6 @@ NLM_F_REQUEST = 0x01
 NLM_F_DUMP = 0x300
 IPPROTO_TCP = 6
 
-TCP_TIME_WAIT = 6
-TCP_CLOSE_WAIT = 8
-TCP_LISTEN = 10
 ALL_STATES = 0xFFF
 LISTEN_ONLY = 1 << TCP_LISTEN
 TIME_WAIT_ONLY = 1 << TCP_TIME_WAIT
@@ -73,9 +72,8 @@ _INODE_OFFSET = 84
 _U32 = struct.Struct("=I")
 # where each byte of the u32 expires field lies, least significant first
 _EXPIRES_BYTES = tuple(_EXPIRES_OFFSET + (i if sys.byteorder == "little" else 3 - i) for i in range(4))
-# the states other than TIME_WAIT in which a socket holds its local port toward its destination:
-# established, syn_sent, fin_wait1, fin_wait2, close_wait, last_ack, closing
-_LIVE_STATES = bytes(1 if state in (1, 2, 4, 5, 8, 9, 11) else 0 for state in range(256))
+# 1 at each state number other than TIME_WAIT that holds a local port (bytes.translate table)
+_LIVE_STATES = bytes(1 if state in LIVE_HOLDING_STATES else 0 for state in range(256))
 _NONZERO = bytes([0]) + bytes([1]) * 255
 _KEY_AND_STATE = itemgetter(0, 1)
 _KEY_AND_INODE = itemgetter(1, 2)
