@@ -220,12 +220,6 @@ def _states(counts):
     return states, total
 
 
-def worst_port_usage(facts):
-    destinations = ((facts or {}).get("time_wait") or {}).get("top_destinations") or []
-    usages = [d.get("port_usage") for d in destinations if isinstance(d.get("port_usage"), (int, float))]
-    return max(usages) if usages else None
-
-
 def _ports(facts):
     ports = facts.get("ephemeral_ports") or {}
     if not ports:
@@ -440,7 +434,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
         "passed": [f for f in entry.get("findings") or [] if f["severity"] == "pass"],
         "states": states,
         "total": number(total),
-        "worst_usage": worst_port_usage(facts),
+        "worst_usage": trends.worst_port_usage(facts),
         "time_wait": counts.get("time_wait"),
         "close_wait_count": counts.get("close_wait"),
         "established": counts.get("established"),

@@ -21,8 +21,9 @@ STATUS_WIDTH, STATUS_HEIGHT = 560, 120
 SPARK_WIDTH, SPARK_HEIGHT = 160, 28
 
 
-def worst_port_usage(entry):
-    destinations = (((entry or {}).get("facts") or {}).get("time_wait") or {}).get("top_destinations") or []
+def worst_port_usage(facts):
+    """The highest ``port_usage`` among a host's top destinations, or None."""
+    destinations = ((facts or {}).get("time_wait") or {}).get("top_destinations") or []
     usages = [d.get("port_usage") for d in destinations
               if isinstance(d, dict) and isinstance(d.get("port_usage"), (int, float))]
     return max(usages) if usages else None
@@ -38,7 +39,7 @@ def point(doc):
             by_status[status] += 1
         counts = ((entry.get("facts") or {}).get("counts") or {})
         time_wait = counts.get("time_wait")
-        hosts[name] = {"usage": worst_port_usage(entry),
+        hosts[name] = {"usage": worst_port_usage(entry.get("facts")),
                        "time_wait": time_wait if isinstance(time_wait, int) else None}
     return {"generated_at": doc.get("generated_at"), "by_status": by_status, "hosts": hosts}
 
