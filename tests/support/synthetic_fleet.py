@@ -55,6 +55,7 @@ def synthetic_result(index, run):
         _destination(index, rank, max(1, count // (rank + 1)), usable) for rank in range(3)]
     facts["time_wait"]["likely_sources_reason"] = "not root" if index % 10 == 0 else None
     facts["ephemeral_ports"]["reuse"] = {"effective": "all" if index % 4 == 3 else "loopback", "delay_ms": 1000}
+    facts["sysctl"]["net.ipv4.tcp_tw_reuse"] = 1 if index % 4 == 3 else 2  # what that reuse comes from
     facts["time_wait"]["top_local_ports"] = [{"port": 1024 + p, "count": 10 - p} for p in range(10)]
     facts["counts"]["time_wait"] = facts["time_wait"]["total"] = sum(
         d["count"] for d in facts["time_wait"]["top_destinations"]) + 40
