@@ -289,3 +289,23 @@ def test_outbound_table_by_raw_port_is_the_table_read_through_network_port():
     expected = bytes(tally.outbound_ports[sockdiag.NETWORK_PORT[raw]] for raw in range(65536))
     assert tally.outbound_by_raw_port == expected
     assert sum(expected) == sum(tally.outbound_ports) < 38975
+
+
+@pytest.mark.parametrize("plant", ["fifo", "device_link", "huge", "invalid_utf8_and_nul"])
+def test_a_hostile_cgroup_file_gives_no_owner_and_never_blocks(tmp_path, plant):
+    """A cgroup file that is not a small regular text file: the next pid names the owner, or none."""
+    first, second = tmp_path / "100", tmp_path / "200"
+    first.mkdir()
+    second.mkdir()
+    path = first / "cgroup"
+    if plant == "fifo":
+        os.mkfifo(str(path))
+    elif plant == "device_link":
+        os.symlink("/dev/zero", str(path))
+    elif plant == "huge":
+        path.write_text("0::/system.slice/huge.service\n" + "x" * (_namespaces.CGROUP_CAP + 1))
+    else:
+        path.write_bytes(b"0::/system.slice/\xff\x00bad.service\n")
+    (second / "cgroup").write_text("0::/system.slice/nginx.service\n")
+    assert _namespaces.read_owner(str(tmp_path), [100, 200]) == {"kind": "unit", "id": "nginx.service"}
+    assert _namespaces.read_owner(str(tmp_path), [100]) is None
