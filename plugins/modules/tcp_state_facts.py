@@ -85,7 +85,9 @@ options:
         the module's own namespace stays the top level. It enters each namespace with setns(2), so it needs
         root (V(become=true)); without root RV(ansible_facts.tcp_state.namespaces.reason) says so and the rest
         is returned as usual.
-      - V(all) needs O(mode=full) and O(proc_root=/proc). Each namespace costs one socket dump of its own.
+      - V(all) needs O(mode=full) and O(proc_root=/proc). Each namespace costs one socket dump of its own; every
+        namespace is read and ranked first, and only the O(top) ones shown in full are entered again for their
+        socket owners and the rest of their sysctls.
     type: str
     choices: [self, all]
     default: self
@@ -326,7 +328,8 @@ ansible_facts:
             top_destinations:
               description:
                 - The port headroom per destination of outgoing connections, at most O(top), the highest
-                  C(port_usage) first (then the most C(held), then by address and port). Every socket whose local
+                  C(port_usage) first (then the most C(held), then the lower address, IPv4 before IPv6, then the
+                  lower port). Every socket whose local
                   port lies in the ephemeral range (not reserved, not a listening port) counts toward its
                   destination, in every state that holds the port (TIME_WAIT or not), so a destination with no
                   TIME_WAIT can be listed. IPv4-mapped IPv6 addresses are shown as IPv4 and merged with the same
@@ -983,6 +986,8 @@ ansible_facts:
                     - The namespace's live value of each key the facts report (not the keys only the host's sysctl files
                       set), as RV(ansible_facts.tcp_state.sysctl). A new namespace starts with kernel defaults for its
                       C(net.ipv4) TCP keys; the host's sysctl files never reach it.
+                    - Should the namespace's processes all exit between its ranking and its second visit, only the keys
+                      its port range and reuse are worked out from, and C(close_wait.owners_reason) says so.
                   type: dict
                   returned: always
             warnings:

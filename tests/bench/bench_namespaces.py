@@ -7,8 +7,9 @@ Run as root: ``make bench`` runs it after bench.py (or ``python tests/bench/benc
 worker process of tests/support/plant.py, which is also the process the namespace is found through), and
 each its own port range. Then, round after round, alternating which goes first, whole processes are timed:
 
-- ``scan``: the namespace walk of ``namespaces: all`` in a fresh interpreter (imports included): every
-  namespace entered with setns, dumped through netlink, its sysctls and port range read, ranked. The walk
+- ``scan``: the namespace walk of ``namespaces: all`` in a fresh interpreter (walk_namespaces.py, the engine's
+  imports included): every namespace entered with setns, dumped through netlink, its port range read,
+  ranked, and the ``--top`` ones entered again for their owners and other sysctls. The walk
   is pointed at a directory that holds links to the planted namespaces' /proc/PID entries only (the
   ``proc_root`` the walk discovers from), so that it covers the same namespaces as the loop and not
   whatever else runs on the machine (each namespace is then read through /proc, as the module does);
@@ -37,16 +38,6 @@ ENGINE = "ansible_collections.tcpops.timewait.plugins.module_utils._socket_state
 AWK = "awk '{++S[$1]} END {for (a in S) print a, S[a]}'"
 TARGET = 0.5
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def scan_main(view, top):
-    """The walk of ``namespaces: all`` over the namespaces ``view`` links to; print total and counts."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces
-
-    result = namespaces.scan(collect.namespace_reader("netlink", top, collect.DEFAULT_PROC_ROOT), top, view)
-    json.dump({"total": result["total"], "reason": result["reason"], "errors": result["errors"],
-               "counts": dict((entry["inode"], entry["counts"]["total"]) for entry in result["top"])}, sys.stdout)
 
 
 def make_view(pids):
@@ -105,11 +96,7 @@ def main(argv=None):
     parser.add_argument("--sockets", type=int, default=1000, help="sockets per namespace (even)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--scan", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.scan:
-        scan_main(args.scan, args.top)
-        return 0
     if os.geteuid() != 0:
         sys.stderr.write("bench_namespaces.py needs root (it creates network namespaces)\n")
         return 2
@@ -130,7 +117,8 @@ def main(argv=None):
         view = make_view([ns.holder for ns in spaces])
         pids = " ".join(str(ns.holder) for ns in spaces)
         commands = {
-            "scan": [engine_python, os.path.abspath(__file__), "--scan", view, "--top", str(args.top)],
+            "scan": [engine_python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "walk_namespaces.py"), view,
+                     str(args.top)],
             "loop": ["bash", "-c", "for pid in %s; do nsenter -t $pid -n ss -ant | %s; done" % (pids, AWK)],
             "engine": [engine_python, "-m", ENGINE, "--namespaces", "all", "--top", str(args.top)],
         }

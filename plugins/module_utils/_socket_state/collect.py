@@ -29,10 +29,10 @@ import os
 import sys
 import time
 from collections import Counter
-from itertools import compress
-from operator import itemgetter
+from itertools import chain, compress
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import identity_is_loopback
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
     HOLDING_STATES, STATE_NAMES, TCP_CLOSE_WAIT, TCP_TIME_WAIT)
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
@@ -86,8 +86,10 @@ class SocketTally(object):
             self.young_after = TIME_WAIT_MS - reuse["delay_ms"]
         self.tw_young = {AF_INET: Counter(), AF_INET6: Counter()}
         # the other outbound sockets: (state number, destination key) -> count, and (key, inode)
+        # pairs, or batches of ([(state, key)], [inode]) from the netlink fast path (see live_inodes)
         self.live_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
         self.live_inodes = {AF_INET: [], AF_INET6: []}
+        self.live_inode_batches = {AF_INET: [], AF_INET6: []}
         self.owners = None  # (owners, reason) of the one /proc scan, once made
         # netlink: at most this many TIME_WAIT in sockstat, one dump of all non-listening states per
         # family (None: TIME_WAIT always dumped apart); see sockdiag.collect_sockets
@@ -95,6 +97,11 @@ class SocketTally(object):
         # each process's network namespace link as the owner search read it, kept across the
         # namespaces of one walk (owners.find_owners); None: read afresh
         self.namespace_links = None
+
+    def live_inode_pairs(self, family):
+        """Every (key, inode) of the family's outbound live sockets."""
+        batched = ((row[1], inode) for rows, inodes in self.live_inode_batches[family] for row, inode in zip(rows, inodes))
+        return chain(self.live_inodes[family], batched)
 
     def listeners_complete(self, network_port):
         """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
@@ -136,51 +143,48 @@ def _top_ports(per_port, top, seen=True):
     return [{"port": port, "count": per_port[port]} for port in used[:top]]
 
 
-def _is_loopback(address):
-    return address == "::1" or address.startswith("127.")
-
-
 class _Destinations(object):
-    """Every outbound socket merged by (address, port) of its destination."""
+    """Every outbound socket merged by the ``address.identity`` of its destination."""
 
-    def __init__(self, tally, format_destination):
-        self.held = {}       # endpoint -> sockets holding a local port toward it, all states
-        self.time_wait = {}  # endpoint -> TIME_WAIT toward it
-        self.young = {}      # endpoint -> TIME_WAIT too young to reuse (counted only when reuse is on)
-        self.live = []       # (endpoint, state number, count) of the other states
-        self.endpoints = {}  # family -> {live socket key: endpoint}
+    def __init__(self, tally, identify):
+        self.held = {}        # identity -> sockets holding a local port toward it, all states
+        self.time_wait = {}   # identity -> TIME_WAIT toward it
+        self.young = {}       # identity -> TIME_WAIT too young to reuse (counted only when reuse is on)
+        self.live = []        # (identity, state number, count) of the other states
+        self.identities = {}  # family -> {live socket key: identity}
         held, time_wait, young = self.held, self.time_wait, self.young
         for family, destinations in tally.tw_destinations.items():
             ages = tally.tw_young[family]
             for key, count in destinations.items():
-                endpoint = format_destination(family, key)
-                time_wait[endpoint] = time_wait.get(endpoint, 0) + count
-                held[endpoint] = held.get(endpoint, 0) + count
+                destination = identify(family, key)
+                time_wait[destination] = time_wait.get(destination, 0) + count
+                held[destination] = held.get(destination, 0) + count
                 if key in ages:
-                    young[endpoint] = young.get(endpoint, 0) + ages[key]
+                    young[destination] = young.get(destination, 0) + ages[key]
         for family, counted in tally.live_destinations.items():
-            known = self.endpoints[family] = {}
+            known = self.identities[family] = {}
             for (state, key), count in counted.items():
-                endpoint = known.get(key)
-                if endpoint is None:
-                    endpoint = known[key] = format_destination(family, key)
-                held[endpoint] = held.get(endpoint, 0) + count
-                self.live.append((endpoint, state, count))
+                destination = known.get(key)
+                if destination is None:
+                    destination = known[key] = identify(family, key)
+                held[destination] = held.get(destination, 0) + count
+                self.live.append((destination, state, count))
 
-    def states(self, endpoints):
-        """{endpoint: Counter of state numbers} for the given endpoints."""
-        found = dict((endpoint, Counter({TCP_TIME_WAIT: self.time_wait.get(endpoint, 0)})) for endpoint in endpoints)
-        for endpoint, state, count in self.live:
-            if endpoint in found:
-                found[endpoint][state] += count
+    def states(self, destinations):
+        """{identity: Counter of state numbers} for the given identities."""
+        found = dict((destination, Counter({TCP_TIME_WAIT: self.time_wait.get(destination, 0)}))
+                     for destination in destinations)
+        for destination, state, count in self.live:
+            if destination in found:
+                found[destination][state] += count
         return found
 
-    def entry(self, endpoint, states, reusable, usage, effective):
+    def entry(self, endpoint, destination, states, reusable, usage, effective):
         return {
             "address": endpoint[0],
             "port": endpoint[1],
             "count": states[TCP_TIME_WAIT],
-            "held": self.held[endpoint],
+            "held": self.held[destination],
             "states": dict((STATE_NAMES[number], states[number]) for number in HOLDING_STATES if states[number]),
             "time_wait_reusable": reusable,
             "reuse_effective": effective,
@@ -189,67 +193,97 @@ class _Destinations(object):
         }
 
 
-def _top_destinations(tally, format_destination, usable, top):
-    """The ``top`` destinations by port usage (then held sockets, then address and port), and the
-    endpoint of each live socket key."""
+def _top_destinations(tally, backend, usable, top):
+    """The ``top`` destinations by port usage, then held sockets, then the lower address and port
+    (IPv4 before IPv6); the identity of each of them, and of each live socket key. Only these few are
+    turned into text, and only destinations that tie on usage and held sockets are compared one by one
+    (a host can hold a socket toward each of thousands of destinations)."""
     import heapq
 
-    merged = _Destinations(tally, format_destination)
+    merged = _Destinations(tally, backend.destination_identity)
     reuse = (tally.ephemeral.get("reuse") or {}).get("effective", "none")
-    time_wait, young = merged.time_wait, merged.young
-    ranked = []
-    for endpoint, held in merged.held.items():
-        effective = reuse == "all" or (reuse == "loopback" and _is_loopback(endpoint[0]))
-        reusable = time_wait.get(endpoint, 0) - young.get(endpoint, 0) if effective else 0
-        usage = round((held - reusable) / usable, 4) if usable else None
-        # a destination no kernel writes (read from a proc_root tree) has port None: rank it as -1
-        rank = (-(usage or 0.0), -held, endpoint[0], -1 if endpoint[1] is None else endpoint[1])
-        ranked.append((rank, endpoint, reusable, usage, effective))
-    best = heapq.nsmallest(top, ranked, key=itemgetter(0))
-    states = merged.states([item[1] for item in best])
-    return [merged.entry(endpoint, states[endpoint], reusable, usage, effective)
-            for _rank, endpoint, reusable, usage, effective in best], merged.endpoints
+    reusable = {}
+    if reuse != "none":
+        young = merged.young
+        for destination, count in merged.time_wait.items():
+            if reuse == "all" or identity_is_loopback(destination):
+                reusable[destination] = count - young.get(destination, 0)
+    usage_of = {}  # ports connect() cannot take -> port usage
+    groups = {}  # (port usage, held) -> identities
+    for destination, held in merged.held.items():
+        taken = held - reusable.get(destination, 0)
+        usage = usage_of.get(taken, False)
+        if usage is False:
+            usage = usage_of[taken] = round(taken / usable, 4) if usable else None
+        groups.setdefault((usage, held), []).append(destination)
+    chosen = []
+    for usage, held in sorted(groups, key=lambda group: (-(group[0] or 0.0), -group[1])):
+        if len(chosen) >= top:
+            break
+        chosen.extend(heapq.nsmallest(top - len(chosen), groups[(usage, held)]))
+    states = merged.states(chosen)
+    entries = []
+    for destination in chosen:
+        held = merged.held[destination]
+        taken = held - reusable.get(destination, 0)
+        entries.append(merged.entry(backend.destination_endpoint(destination), destination, states[destination],
+                                    held - taken, usage_of[taken],
+                                    reuse == "all" or (reuse == "loopback" and identity_is_loopback(destination))))
+    return entries, chosen, merged.identities
 
 
-def _socket_owners(tally, wanted, proc_root, warnings, errors):
-    """One scan of /proc for the owners of the CLOSE_WAIT sockets and of ``wanted`` (more socket
-    inodes), made by the first caller and kept on the tally: (owners, reason) as ``find_owners``."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
+class _OwnerSearch(object):
+    """The one /proc scan for socket owners a dump calls for: the CLOSE_WAIT sockets' owners and the
+    likely sources of the top TIME_WAIT destinations. It keeps only what the scan needs of the dump
+    (not its per-port tables), so that a walk of namespaces can rank them all first and search owners
+    only in the ones it shows in full."""
 
-    if tally.owners is None:
+    def __init__(self, tally, identities, destinations, chosen):
+        self.close_wait_ports = tally.cw_inodes  # CLOSE_WAIT socket inode -> its local port
+        self.live_inode_pairs = tally.live_inode_pairs  # family -> (live socket key, inode) pairs
+        self.identities = identities  # family -> {live socket key: identity}
+        self.namespace_links = tally.namespace_links
+        self.destinations = destinations  # time_wait.top_destinations, filled in place
+        self.chosen = chosen  # the identity of each of them
+
+    def _toward(self):
+        """{live socket inode: the identity of the top destination it is connected to}."""
+        toward = {}
+        wanted = frozenset(self.chosen)
+        for family, known in self.identities.items():
+            keys = set(key for key, destination in known.items() if destination in wanted)
+            if keys:
+                toward.update((inode, known[key]) for key, inode in self.live_inode_pairs(family)
+                              if inode and key in keys)
+        return toward
+
+    def fill(self, time_wait, close_wait, proc_root, top, warnings, errors):
+        """Fill ``time_wait``'s likely sources (and ``likely_sources_reason``) and ``close_wait``'s owners."""
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
+
+        self.toward = self._toward()
         process_errors = []
-        tally.owners = find_owners(set(tally.cw_inodes).union(wanted), proc_root, process_errors,
-                                   tally.namespace_links)
+        owners, reason = find_owners(set(self.close_wait_ports).union(self.toward), proc_root, process_errors,
+                                     self.namespace_links)
         warnings.extend(process_errors)
         errors.extend(process_errors)
-    return tally.owners
+        if self.destinations:
+            time_wait["likely_sources_reason"] = self._fill_sources(owners) if owners is not None else reason
+        _close_wait_owners(close_wait, owners, reason, self.close_wait_ports, top, warnings)
 
+    def _fill_sources(self, owners):
+        """Each top destination's ``likely_sources``: the processes holding live sockets toward it now
+        (TIME_WAIT sockets have no owner: this is an inference)."""
+        from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import sources_by_destination
 
-def _likely_sources(tally, endpoints, top_entries, proc_root, warnings, errors):
-    """Fill each entry's ``likely_sources``: the processes holding live sockets toward it now
-    (TIME_WAIT sockets have no owner: this is an inference). Return why they are unknown, or None."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import sources_by_destination
-
-    if not top_entries:
+        sources = sources_by_destination(owners, self.toward, MAX_LIKELY_SOURCES)
+        for entry, destination in zip(self.destinations, self.chosen):
+            entry["likely_sources"] = sources.get(destination, [])
         return None
-    wanted = dict(((entry["address"], entry["port"]), entry) for entry in top_entries)
-    inodes = {}
-    for family, pairs in tally.live_inodes.items():
-        known = endpoints.get(family, {})
-        for key, inode in pairs:
-            endpoint = known.get(key)
-            if inode and endpoint in wanted:
-                inodes[inode] = endpoint
-    owners, reason = _socket_owners(tally, inodes, proc_root, warnings, errors)
-    if owners is None:
-        return reason
-    sources = sources_by_destination(owners, inodes, MAX_LIKELY_SOURCES)
-    for endpoint, entry in wanted.items():
-        entry["likely_sources"] = sources.get(endpoint, [])
-    return None
 
 
-def _time_wait(tally, format_destination, top, proc_root=DEFAULT_PROC_ROOT, warnings=None, errors=None):
+def _time_wait(tally, backend, top):
+    """``time_wait`` without its likely sources, and the ``_OwnerSearch`` that adds them."""
     seen = _seen(tally, TCP_TIME_WAIT)
     total = sum(tally.tw_local_ports) if seen else 0
     if tally.ephemeral["low"] is None:
@@ -257,22 +291,21 @@ def _time_wait(tally, format_destination, top, proc_root=DEFAULT_PROC_ROOT, warn
     else:
         outbound = sum(compress(tally.tw_local_ports, tally.outbound_ports)) if seen else 0
         inbound = total - outbound
-    destinations, endpoints = _top_destinations(tally, format_destination, tally.ephemeral["usable"], top)
-    reason = _likely_sources(tally, endpoints, destinations, proc_root,
-                             [] if warnings is None else warnings, [] if errors is None else errors)
+    destinations, chosen, identities = _top_destinations(tally, backend, tally.ephemeral["usable"], top)
     return {
         "total": total,
         "outbound": outbound,
         "inbound": inbound,
         "top_destinations": destinations,
-        "likely_sources_reason": reason,
+        "likely_sources_reason": None,
         "top_local_ports": _top_ports(tally.tw_local_ports, top, seen),
-    }
+    }, _OwnerSearch(tally, identities, destinations, chosen)
 
 
-def _close_wait(tally, proc_root, top, warnings, errors):
+def _close_wait(tally, top):
+    """``close_wait`` without its owners."""
     seen = _seen(tally, TCP_CLOSE_WAIT)
-    result = {
+    return {
         "total": sum(tally.cw_local_ports) if seen else 0,
         "owners_available": False,
         "owners_reason": None,
@@ -281,25 +314,26 @@ def _close_wait(tally, proc_root, top, warnings, errors):
         "unowned": None,
         "top_local_ports": _top_ports(tally.cw_local_ports, top, seen),
     }
-    owners, reason = _socket_owners(tally, (), proc_root, warnings, errors)
+
+
+def _close_wait_owners(result, owners, reason, close_wait_ports, top, warnings):
     if owners is None:
         result["owners_reason"] = reason
         warnings.append("CLOSE_WAIT owners unavailable: %s" % reason)
-        return result
+        return
     held = set()
     processes = []
     for pid, owner in owners.items():
-        inodes = [inode for inode in owner["inodes"] if inode in tally.cw_inodes]
+        inodes = [inode for inode in owner["inodes"] if inode in close_wait_ports]
         if not inodes:
             continue  # it holds only sockets the scan looked for on behalf of time_wait
         held.update(inodes)
-        ports = sorted(set(tally.cw_inodes[inode] for inode in inodes))
+        ports = sorted(set(close_wait_ports[inode] for inode in inodes))
         processes.append({"pid": pid, "comm": owner["comm"], "count": len(inodes),
                           "local_ports": ports[:MAX_LOCAL_PORTS_PER_PROCESS]})
     processes.sort(key=lambda item: (-item["count"], item["pid"]))
     result.update(owners_available=True, top_processes=processes[:top], processes_total=len(processes),
                   unowned=result["total"] - len(held))
-    return result
 
 
 def _fullest_first(listener):
@@ -323,7 +357,8 @@ def _listen(tally, top):
 
 
 def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
-    """Read the socket table; return (tally, backend used, destination formatter)."""
+    """Read the socket table; return (tally, backend used, the backend's module: it knows its
+    destination keys, ``destination_identity`` and ``destination_endpoint``)."""
     if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
         backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
     if backend in ("auto", "netlink"):
@@ -337,7 +372,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
                 return kernel_state.read_time_wait_and_ipv6_inuse(proc_root)
         try:
             _sockdiag.collect_sockets(tally, live_counts)
-            return tally, "netlink", _sockdiag.format_destination
+            return tally, "netlink", _sockdiag
         except _sockdiag.SockDiagError as exc:
             if backend == "netlink":
                 raise TcpStateError("backend netlink requested but not usable: %s" % exc)
@@ -349,40 +384,53 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
         _procnet.collect_sockets(tally, proc_root, warnings, errors)
     except _procnet.ProcNetError as exc:
         raise TcpStateError(str(exc))
-    return tally, "proc", _procnet.format_endpoint
+    return tally, "proc", _procnet
 
 
 def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links=None):
     """The full-mode keys (backend, counts, by_family, time_wait, close_wait, listen) of the network
-    namespace the calling thread is in; the host's facts and each namespace entry both come from here."""
-    tally, used, format_destination = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
+    namespace the calling thread is in, without the socket owners, and the ``_OwnerSearch`` that fills
+    them in; the host's facts and each namespace entry both come from here."""
+    tally, used, reader = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
     tally.namespace_links = namespace_links
     by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
     counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
+    time_wait, owner_search = _time_wait(tally, reader, top)
     breakdown = {
         "backend": used,
         "counts": counts,
         "by_family": by_family,
-        "time_wait": _time_wait(tally, format_destination, top, proc_root, warnings, errors),
-        "close_wait": _close_wait(tally, proc_root, top, warnings, errors),
+        "time_wait": time_wait,
+        "close_wait": _close_wait(tally, top),
         "listen": _listen(tally, top),
     }
     if used == "proc" and tally.listeners:
         warnings.append("listen backlog unavailable from /proc/net/tcp: listen.sockets[].backlog is null")
-    return breakdown
+    return breakdown, owner_search
 
 
-def collect_namespace(backend, top, proc_root, warnings, errors, namespace_links=None):
+def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links=None):
     """One network namespace's entry of ``tcp_state.namespaces`` (without inode, pids and owner), read in
-    the namespace the calling thread is in: its sysctls, port range and socket breakdown.
+    the namespace the calling thread is in: its port range and socket breakdown, all but the socket
+    owners and the sysctls the ranking does not need; and ``complete(warnings, errors)``, which adds those
+    (run in the same namespace: the owner search looks at its processes first). A walk completes only
+    the namespaces it shows in full.
     ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``)."""
-    sysctls = kernel_state.read_sysctls(proc_root, warnings, FACT_KEYS, errors)
+    sysctls = kernel_state.read_sysctls(proc_root, warnings, kernel_state.HEADROOM_KEYS, errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
-    breakdown = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links)
+    breakdown, owner_search = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors,
+                                                namespace_links)
     entry = {"ephemeral_ports": ephemeral, "sysctl": sysctls}
     entry.update((key, breakdown[key]) for key in ("counts", "time_wait", "close_wait", "listen"))
     _cap_lists(entry, top)
-    return entry
+
+    def complete(more_warnings, more_errors):
+        rest = [key for key in FACT_KEYS if key not in sysctls]
+        sysctls.update(kernel_state.read_sysctls(proc_root, more_warnings, rest, more_errors))
+        entry["sysctl"] = dict((key, sysctls[key]) for key in FACT_KEYS)
+        owner_search.fill(entry["time_wait"], entry["close_wait"], proc_root, top, more_warnings, more_errors)
+
+    return entry, complete
 
 
 def _require_proc(proc_root):
@@ -415,12 +463,12 @@ def _check_namespaces(namespaces, mode, proc_root):
 
 
 def namespace_reader(backend, top, proc_root):
-    """``read_namespace(warnings, errors)`` for ``namespaces.scan``: ``collect_namespace`` in whatever
+    """``read_namespace(warnings, errors)`` for ``namespaces.scan``: ``survey_namespace`` in whatever
     namespace the thread is in, the owner searches of one walk sharing what they learn of processes."""
     namespace_links = {}
 
     def read_namespace(ns_warnings, ns_errors):
-        return collect_namespace(backend, top, proc_root, ns_warnings, ns_errors, namespace_links)
+        return survey_namespace(backend, top, proc_root, ns_warnings, ns_errors, namespace_links)
 
     return read_namespace
 
@@ -508,7 +556,9 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         warnings.append(more)
         errors.append(more)
     if mode == "full":
-        result.update(_socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors))
+        breakdown, owner_search = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors)
+        owner_search.fill(breakdown["time_wait"], breakdown["close_wait"], proc_root, top, warnings, errors)
+        result.update(breakdown)
     if namespaces == "all":
         result["namespaces"] = _other_namespaces(backend, top, proc_root, warnings)
     if sample_seconds:

@@ -47,6 +47,8 @@ NAT_MODULES = frozenset((
 
 # before tcp_tw_reuse_delay existed (6.14), a TIME_WAIT became reusable one second after its last timestamp
 DEFAULT_TW_REUSE_DELAY_MS = 1000
+# what ``ephemeral_ports`` (the usable range and the reuse of TIME_WAIT ports) is worked out from
+HEADROOM_KEYS = (PORT_RANGE, RESERVED_PORTS, TW_REUSE, TW_REUSE_DELAY, TIMESTAMPS)
 
 SMALL_FILE_CAP = 1 << 16   # sockstat, netstat, snmp
 MODULES_CAP = 1 << 20      # /proc/modules

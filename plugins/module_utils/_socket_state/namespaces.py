@@ -22,6 +22,7 @@ __metaclass__ = type
 import errno
 import os
 import re
+from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
 
@@ -201,8 +202,11 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
     """The ``tcp_state.namespaces`` dict.
 
     ``read_namespace(warnings, errors)`` returns one namespace's data (counts, time_wait, close_wait,
-    ephemeral_ports, sysctl, listen) read in whatever namespace the thread is in; ``setns`` defaults to
-    the real one. Problems that stop the whole scan (not root, not the main thread) are its ``reason``.
+    ephemeral_ports, sysctl, listen) read in whatever namespace the thread is in, and a callable
+    ``complete(warnings, errors)`` (or None) that adds what only the namespaces shown in full need (the
+    socket owners): every namespace is read and ranked first, then only the ``top`` ones are entered again
+    and completed. ``setns`` defaults to the real one. Problems that stop the whole scan (not root, not
+    the main thread) are its ``reason``.
     """
     warnings = [] if warnings is None else warnings
     result = {"total": None, "unread": None, "top": [], "reason": None, "warnings": [], "warnings_total": 0,
@@ -221,36 +225,20 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
         result["reason"] = "own network namespace unreadable: %s" % (getattr(exc, "strerror", None) or exc)
         warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
         return result
-    ns_warnings, ns_errors, entries = [], [], []
+    ns_warnings, ns_errors = [], []
     try:
         found, denied = discover(proc_root, entering.own)
         if denied and not found:
             result["reason"] = ROOT_NEEDED
             warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
             return result
-        total = unread = 0
-        for key in sorted(found):
-            pids = found[key]
-            entry = {"inode": key[1], "pids": pids[:MAX_PIDS], "pids_total": len(pids),
-                     "owner": read_owner(proc_root, pids)}
-            name = owner_text(entry)
-            data, failure = _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors)
-            if failure == "gone":
-                warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
-                continue
-            total += 1
-            if failure:
-                unread += 1
-                if failure == "denied":
-                    result["reason"] = ROOT_NEEDED
-                    break
-                continue
-            entry.update(data)
-            entries.append(entry)
+        total, unread, ranked = _survey(entering, found, read_namespace, top, result, warnings, ns_warnings,
+                                        ns_errors)
+        for _rank, entry, complete, key, pids in ranked:
+            _complete_one(entering, key, pids, entry, complete, ns_warnings, ns_errors)
     finally:
         entering.close()
-    entries.sort(key=pressure)
-    result.update(total=total, unread=unread, top=entries[:top])
+    result.update(total=total, unread=unread, top=[item[1] for item in ranked])
     result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
     result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
     if result["reason"]:
@@ -259,6 +247,85 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
         warnings.append("%d problems reading other network namespaces: see tcp_state.namespaces.errors"
                         % len(ns_errors))
     return result
+
+
+class _Name(object):
+    """How a namespace is named in messages (``owner_text``): its owner is read from a cgroup file the
+    first time a message needs it, or when the namespace is kept, not for every namespace walked."""
+
+    def __init__(self, proc_root, pids, entry):
+        self.proc_root, self.pids, self.entry = proc_root, pids, entry
+        self.read = False
+
+    def owner(self):
+        if not self.read:
+            self.entry["owner"] = read_owner(self.proc_root, self.pids)
+            self.read = True
+        return self.entry["owner"]
+
+    def __str__(self):
+        self.owner()
+        return owner_text(self.entry)
+
+
+def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings, ns_errors):
+    """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
+    (rank, entry, complete, key, pids)). Only those are kept while the walk goes on, so memory stays
+    bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
+    total = unread = 0
+    ranked = []
+    for key in sorted(found):
+        pids = found[key]
+        entry = {"inode": key[1], "pids": pids[:MAX_PIDS], "pids_total": len(pids), "owner": None}
+        name = _Name(entering.proc_root, pids, entry)
+        data, failure = _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors)
+        if failure == "gone":
+            warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
+            continue
+        total += 1
+        if failure:
+            unread += 1
+            if failure == "denied":
+                result["reason"] = ROOT_NEEDED
+                break
+            continue
+        data, complete = data
+        entry.update(data)
+        if top:
+            ranked.append((pressure(entry), entry, complete, key, pids, name))
+            if len(ranked) > top:
+                ranked.sort(key=itemgetter(0))
+                del ranked[top:]
+    ranked.sort(key=itemgetter(0))
+    for item in ranked:
+        item[5].owner()
+    return total, unread, [item[:5] for item in ranked]
+
+
+def _complete_one(entering, key, pids, entry, complete, ns_warnings, ns_errors):
+    """Run ``complete`` in the namespace of a ranked entry; when that fails (its processes gone by now),
+    the entry stays as surveyed and its owner reasons say why they are unknown."""
+    if complete is None:
+        return
+    name = owner_text(entry)
+
+    def read(own_warnings, own_errors):
+        complete(own_warnings, own_errors)
+        return None
+
+    _data, failure = _read_one(entering, key, pids, read, name, ns_warnings, ns_errors)
+    if failure is None:
+        return
+    reason = {"gone": ("its processes exited after it was read, before its socket owners were searched "
+                       "(its sysctl holds only the port range and reuse keys)"),
+              "denied": "entering it again to search its socket owners and read its sysctls was refused"}.get(failure)
+    if reason is None:
+        reason = "searching its socket owners failed (see tcp_state.namespaces.errors)"
+    else:
+        ns_warnings.append("namespace %s: %s" % (name, reason))
+    entry["close_wait"]["owners_reason"] = reason
+    if entry["time_wait"].get("top_destinations"):
+        entry["time_wait"]["likely_sources_reason"] = reason
 
 
 def _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors):

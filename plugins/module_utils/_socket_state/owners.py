@@ -88,6 +88,8 @@ def _held_sockets(pid_dir, wanted):
                     continue
                 if inode in wanted:
                     held.add(inode)
+                    if len(held) == len(wanted):
+                        break  # the rest of its fds can add nothing
     finally:
         os.close(directory)
     return held

@@ -23,7 +23,8 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import AF_INET, AF_INET6, address_text
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import (
+    AF_INET, AF_INET6, address_text, identity, identity_endpoint)
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
     LIVE_HOLDING_STATES, TCP_CLOSE_WAIT, TCP_LISTEN, TCP_TIME_WAIT)
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import (
@@ -48,14 +49,32 @@ def hex_to_address(family, text):
     return address_text(family, raw)
 
 
-def format_endpoint(family, key):
-    """(address text, port) of a TIME_WAIT destination key ("HEXADDR:HEXPORT"); a key no kernel
-    writes is shown as read, escaped, with port None."""
+def destination_identity(family, key):
+    """The ``address.identity`` of a destination key ("HEXADDR:HEXPORT"); a key no kernel writes gets
+    one of its own that sorts after every address (``destination_endpoint`` shows it as read)."""
     try:
         address, port = key.rsplit(":", 1)
-        return hex_to_address(family, address), int(port, 16)
-    except ValueError:
-        return printable(key), None
+        raw = bytes.fromhex(address)
+        if len(raw) not in (4, 16):
+            raise ValueError(address)
+        if sys.byteorder == "little":
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+        return identity(family, raw, int(port, 16).to_bytes(2, "big"))
+    except (ValueError, OverflowError):
+        return b"\xff" + key.encode("utf-8", "surrogateescape")
+
+
+def destination_endpoint(destination):
+    """(address text, port) of a ``destination_identity``; a key no kernel writes is shown as read,
+    escaped, with port None."""
+    if destination[:1] == b"\xff":
+        return printable(destination[1:].decode("utf-8", "surrogateescape")), None
+    return identity_endpoint(destination)
+
+
+def format_endpoint(family, key):
+    """(address text, port) of a destination key."""
+    return destination_endpoint(destination_identity(family, key))
 
 
 def clock_ticks_per_second():

@@ -24,14 +24,14 @@ import struct
 import sys
 from collections import Counter
 from itertools import compress, repeat
-from operator import add, itemgetter
+from operator import add
 
 # the C module behind ``socket``: all that is needed here, without the enum-based wrapper
 # classes that cost more to import than the whole summary mode takes
 import _socket
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import (
-    AF_INET, AF_INET6, address_text)
+    AF_INET, AF_INET6, address_text, identity, identity_endpoint)
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
     LIVE_HOLDING_STATES, TCP_CLOSE_WAIT, TCP_LISTEN, TCP_TIME_WAIT)
 
@@ -75,8 +75,6 @@ _EXPIRES_BYTES = tuple(_EXPIRES_OFFSET + (i if sys.byteorder == "little" else 3 
 # 1 at each state number other than TIME_WAIT that holds a local port (bytes.translate table)
 _LIVE_STATES = bytes(1 if state in LIVE_HOLDING_STATES else 0 for state in range(256))
 _NONZERO = bytes([0]) + bytes([1]) * 255
-_KEY_AND_STATE = itemgetter(0, 1)
-_KEY_AND_INODE = itemgetter(1, 2)
 
 # Ports arrive in network order; unpacking them natively and fixing them through this
 # table costs one list index per socket instead of a second unpack.
@@ -224,11 +222,12 @@ def walk_uniform(data, count, length, family, tally, run_state):
         return
     live = _both(outbound, states.translate(_LIVE_STATES))
     if live.count(1):
-        rows = list(compress(struct.iter_unpack("=17xB%dx%ds%dxI%dx" % (
-            _DPORT_OFFSET - 18, dst_end - _DPORT_OFFSET, _INODE_OFFSET - dst_end, length - _INODE_OFFSET - 4), view),
-            live))
-        tally.live_destinations[family].update(map(_KEY_AND_STATE, rows))
-        tally.live_inodes[family].extend(map(_KEY_AND_INODE, rows))
+        rows = list(compress(struct.iter_unpack("=17xB%dx%ds%dx" % (
+            _DPORT_OFFSET - 18, dst_end - _DPORT_OFFSET, length - dst_end), view), live))
+        tally.live_destinations[family].update(rows)
+        # the inodes only matter to the owner search, which may never come: kept beside the rows
+        inodes = list(compress(view.cast("I")[_INODE_OFFSET // 4::length // 4], live))
+        tally.live_inode_batches[family].append((rows, inodes))
     for state in set(states):
         counts[state] += states.count(state)
         if state == TCP_TIME_WAIT or state == TCP_CLOSE_WAIT or state == TCP_LISTEN:
@@ -330,12 +329,20 @@ def _control_message(data, offset, length, kind):
     raise SockDiagError("unexpected netlink message type %d" % kind)
 
 
-def format_destination(family, key):
-    """(address text, port) of a destination key: the message bytes from the destination port to
-    the end of the destination address (the local address in between is merged away by the
-    caller, which adds up equal (address, port) pairs); TIME_WAIT keys hold them in a 1-tuple."""
+def destination_identity(family, key):
+    """The ``address.identity`` of a destination key: the message bytes from the destination port to
+    the end of the destination address (the local address in between is merged away here, so equal
+    destinations add up); TIME_WAIT keys hold them in a 1-tuple."""
     raw = key[0] if isinstance(key, tuple) else key
-    return address_text(family, raw[_DST_OFFSET - _DPORT_OFFSET:]), (raw[0] << 8) | raw[1]
+    return identity(family, raw[_DST_OFFSET - _DPORT_OFFSET:], raw[:2])
+
+
+destination_endpoint = identity_endpoint
+
+
+def format_destination(family, key):
+    """(address text, port) of a destination key."""
+    return identity_endpoint(destination_identity(family, key))
 
 
 def open_socket():
@@ -377,10 +384,21 @@ def _receive(sock, buffer, view):
         return bytes(view[:received])
 
 
+_RECEIVE_VIEWS = []
+
+
+def _receive_view():
+    """The one receive buffer of the process, made on first use: a fresh megabyte per dump would be
+    zeroed and faulted in each time (two dumps per namespace with ``namespaces: all``)."""
+    if not _RECEIVE_VIEWS:
+        _RECEIVE_VIEWS.append(memoryview(bytearray(RECEIVE_BUFFER)))
+    return _RECEIVE_VIEWS[0]
+
+
 def receive_dump(sock, family, tally):
     """Aggregate the replies of the dump requested on ``sock`` until NLMSG_DONE."""
-    buffer = bytearray(RECEIVE_BUFFER)
-    view = memoryview(buffer)
+    view = _receive_view()
+    buffer = view.obj
     run_state = Counter()
     while not walk_chunk(_receive(sock, buffer, view), family, tally, run_state):
         pass
@@ -400,16 +418,18 @@ def collect_sockets(tally, live_counts=None):
       messages that the strided fast path takes whole, which pays off with many TIME_WAIT.
 
     The IPv6 dumps are skipped when they cannot find anything: ``live_counts()`` returns (TIME_WAIT
-    of both families, IPv6 sockets in use) from /proc/net/sockstat{,6}; when the IPv4 dumps accounted
-    for every TIME_WAIT, with the count unchanged before and after, and no IPv6 socket is in use,
-    IPv6 has nothing to show.
+    of both families, IPv6 sockets in use, listeners included) from /proc/net/sockstat{,6}; with no
+    IPv6 socket in use there is no IPv6 listener, and when the IPv4 dumps accounted for every
+    TIME_WAIT, with the count unchanged before and after, and still no IPv6 socket is in use, IPv6
+    has nothing to show.
     """
     sock = open_socket()
     try:
-        dump(sock, AF_INET, LISTEN_ONLY, tally, 1)
-        dump(sock, AF_INET6, LISTEN_ONLY, tally, 2)
-        tally.listeners_complete(NETWORK_PORT)
         before = live_counts() if live_counts else None
+        dump(sock, AF_INET, LISTEN_ONLY, tally, 1)
+        if before is None or before[1]:
+            dump(sock, AF_INET6, LISTEN_ONLY, tally, 2)
+        tally.listeners_complete(NETWORK_PORT)
         split_above = tally.split_dump_above
         if split_above is not None and before is not None and before[0] <= split_above:
             _dump_not_listening(sock, tally, before, live_counts)

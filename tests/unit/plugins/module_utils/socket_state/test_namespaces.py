@@ -108,15 +108,19 @@ class FakeProc(object):
         self.current = (info.st_dev, info.st_ino)
         self.moves.append(self.name_of(self.current))
 
-    def reader(self, data):
-        """read_namespace returning ``data[namespace name]`` for the namespace the thread is in."""
+    def reader(self, data, completed=None):
+        """read_namespace returning ``data[namespace name]`` for the namespace the thread is in, and a
+        ``complete`` that appends the name of the namespace it runs in to ``completed``."""
         def read(warnings, errors):
             name = self.name_of(self.current)
             assert name != "host", "read_namespace ran in the host's namespace"
             value = data[name]
             if isinstance(value, Exception):
                 raise value
-            return dict(value)
+
+            def complete(more_warnings, more_errors):
+                completed.append(self.name_of(self.current))
+            return dict(value), None if completed is None else complete
         return read
 
 
@@ -136,8 +140,8 @@ def proc(tmp_path):
     return fake
 
 
-def _scan(proc, data, top=10, warnings=None, **kwargs):
-    return _namespaces.scan(proc.reader(data), top, str(proc.root), setns=proc.setns, warnings=warnings,
+def _scan(proc, data, top=10, warnings=None, completed=None, **kwargs):
+    return _namespaces.scan(proc.reader(data, completed), top, str(proc.root), setns=proc.setns, warnings=warnings,
                             is_root=True, **kwargs)
 
 
@@ -161,6 +165,41 @@ def test_top_bounds_the_entries_and_total_counts_them_all(proc):
     assert result["total"] == 4
     assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
     assert _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=0)["top"] == []
+
+
+def test_only_the_top_namespaces_are_completed_each_inside_itself_after_all_are_ranked(proc):
+    proc.add("more", [500])
+    completed = []
+    data = {"ctr": _load(5, 0.9), "pod": _load(50), "bare": _load(0), "more": _load(7)}
+    result = _scan(proc, data, top=2, completed=completed)
+    assert completed == ["ctr", "pod"]
+    # four namespaces surveyed, then the two ranked first entered again, each followed by the move back
+    assert sorted(proc.moves[0:8:2]) == ["bare", "ctr", "more", "pod"] and proc.moves[8::2] == ["ctr", "pod"]
+    assert proc.moves[1::2] == ["host"] * 6 and proc.current == proc.key("host")
+    assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
+    completed[:] = []
+    _scan(proc, data, top=0, completed=completed)
+    assert completed == [] and len(proc.moves) == 8 + 4 + 8
+
+
+def test_a_namespace_gone_before_its_owners_are_searched_keeps_its_counts_and_says_why(proc, monkeypatch):
+    real = _namespaces._survey
+
+    def survey(*args):
+        surveyed = real(*args)
+        for pid in (200, 300):
+            os.unlink(os.path.join(str(proc.root), str(pid), "ns", "net"))
+        return surveyed
+    monkeypatch.setattr(_namespaces, "_survey", survey)
+    completed = []
+    load = _load(50, 0.7)
+    load["close_wait"] = {"owners_reason": None}
+    result = _scan(proc, {"ctr": _load(5), "pod": load, "bare": _load(0)}, completed=completed)
+    pod = result["top"][0]
+    assert pod["owner"]["kind"] == "pod" and pod["counts"]["time_wait"] == 50 and completed == ["ctr", "bare"]
+    assert "exited after it was read" in pod["close_wait"]["owners_reason"]
+    assert pod["time_wait"]["likely_sources_reason"] == pod["close_wait"]["owners_reason"]
+    assert result["warnings"] == ["namespace pod %s: %s" % (POD_UID, pod["close_wait"]["owners_reason"])]
 
 
 def test_pids_are_capped_at_five_lowest(proc):
@@ -224,7 +263,7 @@ def test_the_namespace_own_messages_are_prefixed_with_its_owner(proc):
     def read(warnings, errors):
         warnings.append("sysctl x unreadable")
         errors.append("sysctl x unreadable")
-        return _load(1)
+        return _load(1), None
     result = _namespaces.scan(read, 10, str(proc.root), setns=proc.setns, is_root=True)
     assert "namespace pod %s: sysctl x unreadable" % POD_UID in result["errors"]
     assert result["errors_total"] == 3 and result["warnings_total"] == 3

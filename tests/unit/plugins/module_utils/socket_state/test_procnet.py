@@ -181,7 +181,7 @@ def test_live_outbound_sockets_per_destination_with_their_inodes(modern_proc):
     # port 80 and the listening 40005 are inbound; SYN_RECV and CLOSE hold no destination
     assert live == {(1, ("10.0.0.5", 5432)): 1, (2, ("10.0.0.9", 80)): 1, (4, ("10.0.0.9", 80)): 1,
                     (5, ("10.0.0.9", 80)): 1, (8, ("10.0.0.8", 8080)): 1, (11, ("10.0.0.9", 80)): 1}
-    assert sorted(inode for _key, inode in tally.live_inodes[2]) == [0, 1003, 3002, 3003, 3004, 3007]
+    assert sorted(inode for _key, inode in tally.live_inode_pairs(2)) == [0, 1003, 3002, 3003, 3004, 3007]
     assert tally.tw_young[2] == {}  # reuse is not on in this tally: no timer is read
 
 

@@ -209,7 +209,7 @@ def same_aggregate(first, second):
     for family in (2, 10):
         assert dict(first.tw_young[family]) == dict(second.tw_young[family])
         assert dict(first.live_destinations[family]) == dict(second.live_destinations[family])
-        assert sorted(first.live_inodes[family]) == sorted(second.live_inodes[family])
+        assert sorted(first.live_inode_pairs(family)) == sorted(second.live_inode_pairs(family))
 
 
 def test_time_wait_run_takes_the_fast_path_and_agrees_with_the_walker():
@@ -317,9 +317,12 @@ def test_ipv6_dumps_kept_when_ipv6_has_time_wait_or_sockets(recorded_dumps):
 
 def test_ipv6_dumps_skipped_when_ipv4_accounts_for_everything(recorded_dumps):
     _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 0))
-    assert (10, _sockdiag.TIME_WAIT_ONLY) not in recorded_dumps
-    assert (10, _sockdiag.OTHER_STATES) not in recorded_dumps
-    assert len(recorded_dumps) == 4
+    assert recorded_dumps == [(2, _sockdiag.LISTEN_ONLY), (2, _sockdiag.TIME_WAIT_ONLY), (2, _sockdiag.OTHER_STATES)]
+
+
+def test_ipv6_listeners_dumped_when_ipv6_sockets_are_in_use(recorded_dumps):
+    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 1))
+    assert recorded_dumps[:2] == [(2, _sockdiag.LISTEN_ONLY), (10, _sockdiag.LISTEN_ONLY)]
 
 
 def test_ipv6_dumps_kept_when_the_counts_moved_during_the_dump(recorded_dumps):
@@ -441,7 +444,7 @@ def test_live_outbound_sockets_are_keyed_by_destination_with_their_inodes():
                 for (state, key), count in fast.live_destinations[2].items())
     assert live == {(1, ("10.0.0.2", 5432)): 5, (2, ("10.0.0.2", 5432)): 1, (8, ("10.0.0.3", 80)): 1,
                     (9, ("10.0.0.3", 80)): 1}
-    inodes = sorted((_sockdiag.format_destination(2, key), inode) for key, inode in fast.live_inodes[2])
+    inodes = sorted((_sockdiag.format_destination(2, key), inode) for key, inode in fast.live_inode_pairs(2))
     assert inodes == sorted([(("10.0.0.2", 5432), 500 + n) for n in range(5)]
                             + [(("10.0.0.2", 5432), 600), (("10.0.0.3", 80), 601), (("10.0.0.3", 80), 0)])
     assert fast.cw_inodes == {601: 40011}
@@ -547,7 +550,7 @@ def test_one_dump_skips_ipv6_when_ipv4_holds_every_socket(monkeypatch):
     tally = fresh_tally()
     tally.split_dump_above = 10000
     _sockdiag.collect_sockets(tally, lambda: (time_wait, 0))
-    assert calls[2:] == [(2, _sockdiag.NOT_LISTENING)]
+    assert calls == [(2, _sockdiag.LISTEN_ONLY), (2, _sockdiag.NOT_LISTENING)]
     assert tally.by_family["ipv4"][6] == time_wait
 
 
