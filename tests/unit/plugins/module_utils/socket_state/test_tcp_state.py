@@ -1,6 +1,7 @@
 """collect(): the whole tcp_state dict on fixture trees, the stdlib command line, and the live host."""
 
 import json
+import ipaddress
 import os
 import socket
 import subprocess
@@ -573,11 +574,25 @@ def test_ranked_by_port_usage_then_held_and_bounded_by_top(make_proc_tree, tmp_p
     proc = _headroom_tree(make_proc_tree, tmp_path, 1)
     state = _tcp_state.collect(backend="proc", proc_root=proc, top=10)
     ranked = [(d["port_usage"], d["held"], d["address"], d["port"]) for d in state["time_wait"]["top_destinations"]]
-    assert ranked == sorted(ranked, key=lambda item: (-item[0], -item[1], item[2], item[3]))
+    assert ranked == sorted(ranked, key=lambda item: (-item[0], -item[1], ipaddress.ip_address(item[2]), item[3]))
     # 11 held - 4 reusable toward 10.0.0.5 outranks 4 held toward 10.0.0.9 (no TIME_WAIT)
     assert [item[2] for item in ranked[:2]] == ["10.0.0.5", "10.0.0.9"]
     assert len(_tcp_state.collect(backend="proc", proc_root=proc, top=1)["time_wait"]["top_destinations"]) == 1
     assert _tcp_state.collect(backend="proc", proc_root=proc, top=0)["time_wait"]["top_destinations"] == []
+
+
+def test_tied_destinations_are_listed_by_the_lower_address_numerically_then_port(make_proc_tree, tmp_path):
+    proc = make_proc_tree({}, base="modern")
+    # 10.0.1.10:80, 10.0.1.9:80 and 10.0.1.9:22, 7 TIME_WAIT each: more than any other destination
+    remotes = ["0A01000A:0050", "0901000A:0050", "0901000A:0016"]
+    with open(os.path.join(proc, "net", "tcp"), "a") as handle:
+        for number in range(21):
+            handle.write("  %d: 0A0200C0:%04X %s 06 00000000:00000000 03:00001000 00000000 0 0 0 3\n"
+                         % (300 + number, 0x9300 + number, remotes[number % 3]))
+    top = _tcp_state.collect(backend="proc", proc_root=proc, top=3)["time_wait"]["top_destinations"]
+    # as text, "10.0.1.10" would come before "10.0.1.9"
+    assert [(d["address"], d["port"], d["held"]) for d in top] == [
+        ("10.0.1.9", 22, 7), ("10.0.1.9", 80, 7), ("10.0.1.10", 80, 7)]
 
 
 def test_unknown_port_range_gives_no_destinations_and_null_usage(make_proc_tree, tmp_path):
