@@ -170,9 +170,10 @@ def test_request_layout():
     assert request[24:] == b"\0" * 48
 
 
-def test_network_port_table():
+def test_network_port_table_maps_every_raw_value_to_its_port():
     raw = struct.unpack("=H", struct.pack(">H", 8080))[0]
     assert _sockdiag.NETWORK_PORT[raw] == 8080
+    assert list(_sockdiag.NETWORK_PORT) == list(struct.unpack("=65536H", struct.pack(">65536H", *range(65536))))
 
 
 # --- the strided fast path for runs of same-length messages --------------------------------------
