@@ -62,6 +62,11 @@ class TcpStateError(Exception):
     """The facts cannot be collected; the message says what is missing."""
 
 
+def _live_inode_pairs(pairs, batches):
+    batched = ((row[1], inode) for rows, inodes in batches for row, inode in zip(rows, inodes))
+    return chain(pairs, batched)
+
+
 class SocketTally(object):
     """What the backends aggregate into while they read the socket table."""
 
@@ -100,8 +105,7 @@ class SocketTally(object):
 
     def live_inode_pairs(self, family):
         """Every (key, inode) of the family's outbound live sockets."""
-        batched = ((row[1], inode) for rows, inodes in self.live_inode_batches[family] for row, inode in zip(rows, inodes))
-        return chain(self.live_inodes[family], batched)
+        return _live_inode_pairs(self.live_inodes[family], self.live_inode_batches[family])
 
     def listeners_complete(self, network_port):
         """Listening ports are now all known: TIME_WAIT on them is inbound. Also index the
@@ -240,7 +244,8 @@ class _OwnerSearch(object):
 
     def __init__(self, tally, identities, destinations, chosen):
         self.close_wait_ports = tally.cw_inodes  # CLOSE_WAIT socket inode -> its local port
-        self.live_inode_pairs = tally.live_inode_pairs  # family -> (live socket key, inode) pairs
+        # family -> (live socket key, inode) pairs, kept apart from the tally and its per-port tables
+        self.live_inodes, self.live_inode_batches = tally.live_inodes, tally.live_inode_batches
         self.identities = identities  # family -> {live socket key: identity}
         self.namespace_links = tally.namespace_links
         self.destinations = destinations  # time_wait.top_destinations, filled in place
@@ -253,8 +258,8 @@ class _OwnerSearch(object):
         for family, known in self.identities.items():
             keys = set(key for key, destination in known.items() if destination in wanted)
             if keys:
-                toward.update((inode, known[key]) for key, inode in self.live_inode_pairs(family)
-                              if inode and key in keys)
+                pairs = _live_inode_pairs(self.live_inodes[family], self.live_inode_batches[family])
+                toward.update((inode, known[key]) for key, inode in pairs if inode and key in keys)
         return toward
 
     def fill(self, time_wait, close_wait, proc_root, top, warnings, errors):

@@ -601,3 +601,20 @@ def test_unknown_port_range_gives_no_destinations_and_null_usage(make_proc_tree,
     time_wait = _tcp_state.collect(backend="proc", proc_root=proc)["time_wait"]
     assert time_wait["outbound"] is None and time_wait["top_destinations"] == []
     assert time_wait["likely_sources_reason"] is None
+
+
+def test_a_surveyed_namespace_keeps_no_socket_tally_until_it_is_completed(make_proc_tree):
+    """What waits for the second pass of namespaces: all is small: the per-port tables of the dump
+    (two 65,536-entry lists) are gone once the survey returns."""
+    import gc
+
+    proc = make_proc_tree({4444: ("psql", ["socket:[3002]"])}, base="modern")
+    entry, complete = _tcp_state.survey_namespace("proc", 10, proc, [], [])
+    gc.collect()
+    assert not [item for item in gc.get_objects() if isinstance(item, _tcp_state.SocketTally)]
+    assert entry["close_wait"]["owners_available"] is False and set(entry["sysctl"]) == set(
+        _tcp_state.kernel_state.HEADROOM_KEYS)
+    complete([], [])
+    assert entry["close_wait"]["owners_available"] is True
+    assert set(entry["sysctl"]) == set(_tcp_state.FACT_KEYS)
+    assert [s["pid"] for d in entry["time_wait"]["top_destinations"] for s in d["likely_sources"]] == [4444]
