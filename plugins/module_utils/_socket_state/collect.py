@@ -95,7 +95,6 @@ class SocketTally(object):
         self.live_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
         self.live_inodes = {AF_INET: [], AF_INET6: []}
         self.live_inode_batches = {AF_INET: [], AF_INET6: []}
-        self.owners = None  # (owners, reason) of the one /proc scan, once made
         # netlink: at most this many TIME_WAIT in sockstat, one dump of all non-listening states per
         # family (None: TIME_WAIT always dumped apart); see sockdiag.collect_sockets
         self.split_dump_above = None
@@ -206,12 +205,14 @@ def _top_destinations(tally, backend, usable, top):
 
     merged = _Destinations(tally, backend.destination_identity)
     reuse = (tally.ephemeral.get("reuse") or {}).get("effective", "none")
-    reusable = {}
-    if reuse != "none":
-        young = merged.young
-        for destination, count in merged.time_wait.items():
-            if reuse == "all" or identity_is_loopback(destination):
-                reusable[destination] = count - young.get(destination, 0)
+
+    def reuse_applies(destination):
+        return reuse == "all" or (reuse == "loopback" and identity_is_loopback(destination))
+
+    reusable = {}  # identity -> TIME_WAIT toward it that connect() may take again
+    for destination, count in merged.time_wait.items():
+        if reuse_applies(destination):
+            reusable[destination] = count - merged.young.get(destination, 0)
     usage_of = {}  # ports connect() cannot take -> port usage
     groups = {}  # (port usage, held) -> identities
     for destination, held in merged.held.items():
@@ -228,11 +229,9 @@ def _top_destinations(tally, backend, usable, top):
     states = merged.states(chosen)
     entries = []
     for destination in chosen:
-        held = merged.held[destination]
-        taken = held - reusable.get(destination, 0)
+        spared = reusable.get(destination, 0)
         entries.append(merged.entry(backend.destination_endpoint(destination), destination, states[destination],
-                                    held - taken, usage_of[taken],
-                                    reuse == "all" or (reuse == "loopback" and identity_is_loopback(destination))))
+                                    spared, usage_of[merged.held[destination] - spared], reuse_applies(destination)))
     return entries, chosen, merged.identities
 
 
@@ -266,25 +265,26 @@ class _OwnerSearch(object):
         """Fill ``time_wait``'s likely sources (and ``likely_sources_reason``) and ``close_wait``'s owners."""
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
 
-        self.toward = self._toward()
+        toward = self._toward()
         process_errors = []
-        owners, reason = find_owners(set(self.close_wait_ports).union(self.toward), proc_root, process_errors,
+        owners, reason = find_owners(set(self.close_wait_ports).union(toward), proc_root, process_errors,
                                      self.namespace_links)
         warnings.extend(process_errors)
         errors.extend(process_errors)
-        if self.destinations:
-            time_wait["likely_sources_reason"] = self._fill_sources(owners) if owners is not None else reason
+        if self.destinations and owners is None:
+            time_wait["likely_sources_reason"] = reason
+        elif self.destinations:
+            self._fill_sources(owners, toward)
         _close_wait_owners(close_wait, owners, reason, self.close_wait_ports, top, warnings)
 
-    def _fill_sources(self, owners):
+    def _fill_sources(self, owners, toward):
         """Each top destination's ``likely_sources``: the processes holding live sockets toward it now
         (TIME_WAIT sockets have no owner: this is an inference)."""
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import sources_by_destination
 
-        sources = sources_by_destination(owners, self.toward, MAX_LIKELY_SOURCES)
+        sources = sources_by_destination(owners, toward, MAX_LIKELY_SOURCES)
         for entry, destination in zip(self.destinations, self.chosen):
             entry["likely_sources"] = sources.get(destination, [])
-        return None
 
 
 def _time_wait(tally, backend, top):

@@ -234,8 +234,8 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
             return result
         total, unread, ranked = _survey(entering, found, read_namespace, top, result, warnings, ns_warnings,
                                         ns_errors)
-        for _rank, entry, complete, key, pids in ranked:
-            _complete_one(entering, key, pids, entry, complete, ns_warnings, ns_errors)
+        for _rank, entry, complete, key, pids, name in ranked:
+            _complete_one(entering, key, pids, entry, complete, name, ns_warnings, ns_errors)
     finally:
         entering.close()
     result.update(total=total, unread=unread, top=[item[1] for item in ranked])
@@ -270,7 +270,7 @@ class _Name(object):
 
 def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings, ns_errors):
     """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
-    (rank, entry, complete, key, pids)). Only those are kept while the walk goes on, so memory stays
+    (rank, entry, complete, key, pids, name)). Only those are kept while the walk goes on, so memory stays
     bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
     total = unread = 0
     ranked = []
@@ -299,15 +299,14 @@ def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings,
     ranked.sort(key=itemgetter(0))
     for item in ranked:
         item[5].owner()
-    return total, unread, [item[:5] for item in ranked]
+    return total, unread, ranked
 
 
-def _complete_one(entering, key, pids, entry, complete, ns_warnings, ns_errors):
+def _complete_one(entering, key, pids, entry, complete, name, ns_warnings, ns_errors):
     """Run ``complete`` in the namespace of a ranked entry; when that fails (its processes gone by now),
     the entry stays as surveyed and its owner reasons say why they are unknown."""
     if complete is None:
         return
-    name = owner_text(entry)
 
     def read(own_warnings, own_errors):
         complete(own_warnings, own_errors)

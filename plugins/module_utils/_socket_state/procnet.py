@@ -41,12 +41,17 @@ class ProcNetError(Exception):
     """/proc/net/tcp cannot be read or parsed."""
 
 
-def hex_to_address(family, text):
-    """Text form of a /proc/net/tcp{,6} hex address; IPv4-mapped IPv6 becomes IPv4."""
+def _packed_address(text):
+    """A /proc/net/tcp{,6} hex address (32-bit words in host byte order) in network byte order."""
     raw = bytes.fromhex(text)
     if sys.byteorder == "little":
         raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-    return address_text(family, raw)
+    return raw
+
+
+def hex_to_address(family, text):
+    """Text form of a /proc/net/tcp{,6} hex address; IPv4-mapped IPv6 becomes IPv4."""
+    return address_text(family, _packed_address(text))
 
 
 def destination_identity(family, key):
@@ -54,11 +59,9 @@ def destination_identity(family, key):
     one of its own that sorts after every address (``destination_endpoint`` shows it as read)."""
     try:
         address, port = key.rsplit(":", 1)
-        raw = bytes.fromhex(address)
+        raw = _packed_address(address)
         if len(raw) not in (4, 16):
             raise ValueError(address)
-        if sys.byteorder == "little":
-            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
         return identity(family, raw, int(port, 16).to_bytes(2, "big"))
     except (ValueError, OverflowError):
         return b"\xff" + key.encode("utf-8", "surrogateescape")
@@ -70,11 +73,6 @@ def destination_endpoint(destination):
     if destination[:1] == b"\xff":
         return printable(destination[1:].decode("utf-8", "surrogateescape")), None
     return identity_endpoint(destination)
-
-
-def format_endpoint(family, key):
-    """(address text, port) of a destination key."""
-    return destination_endpoint(destination_identity(family, key))
 
 
 def clock_ticks_per_second():

@@ -350,11 +350,6 @@ def destination_identity(family, key):
 destination_endpoint = identity_endpoint
 
 
-def format_destination(family, key):
-    """(address text, port) of a destination key."""
-    return identity_endpoint(destination_identity(family, key))
-
-
 def open_socket():
     try:
         sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_SOCK_DIAG)

@@ -8,6 +8,12 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state impo
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import procnet as _procnet
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import SocketTally
 
+
+def _destination_text(family, key):
+    """(address text, port) of a destination key, as the report shows it."""
+    return _procnet.destination_endpoint(_procnet.destination_identity(family, key))
+
+
 EPHEMERAL = {"low": 32768, "high": 60999, "size": 28232, "reserved": [40000, 40001, 50000],
              "reserved_in_range": 3, "usable": 28229}
 
@@ -33,8 +39,8 @@ def test_time_wait_local_ports_and_outbound_destinations(modern_proc):
     assert tally.tw_local_ports[40005] == 1
     assert tally.tw_local_ports[40000] == 1
     assert sum(tally.tw_local_ports) == 11
-    ipv4 = dict((_procnet.format_endpoint(2, key), count) for key, count in tally.tw_destinations[2].items())
-    ipv6 = dict((_procnet.format_endpoint(10, key), count) for key, count in tally.tw_destinations[10].items())
+    ipv4 = dict((_destination_text(2, key), count) for key, count in tally.tw_destinations[2].items())
+    ipv6 = dict((_destination_text(10, key), count) for key, count in tally.tw_destinations[10].items())
     # inbound TIME_WAIT (local port 80, the listening 40005, the reserved 40000) is not a destination
     assert ipv4 == {("10.0.0.5", 5432): 3, ("10.0.0.6", 443): 1}
     # the IPv4-mapped peer reads as IPv4
@@ -169,14 +175,14 @@ def test_tcp_that_is_a_link_to_dev_zero_is_refused_by_name(modern_proc, tmp_path
 
 
 def test_destination_no_kernel_writes_is_shown_as_read():
-    assert _procnet.format_endpoint(2, "ZZ\x00:1F90") == ("ZZ\\x00:1F90", None)
+    assert _destination_text(2, "ZZ\x00:1F90") == ("ZZ\\x00:1F90", None)
 
 
 # -- port headroom: young TIME_WAIT from tm->when and the live outbound sockets -------------------------
 
 def test_live_outbound_sockets_per_destination_with_their_inodes(modern_proc):
     tally = tally_of(modern_proc)[0]
-    live = dict(((state, _procnet.format_endpoint(2, key)), count)
+    live = dict(((state, _destination_text(2, key)), count)
                 for (state, key), count in tally.live_destinations[2].items())
     # port 80 and the listening 40005 are inbound; SYN_RECV and CLOSE hold no destination
     assert live == {(1, ("10.0.0.5", 5432)): 1, (2, ("10.0.0.9", 80)): 1, (4, ("10.0.0.9", 80)): 1,
@@ -199,7 +205,7 @@ def test_young_time_wait_from_the_timer_column(modern_proc, tmp_path, ticks_per_
     with open(proc + "/net/tcp") as handle:
         _procnet.parse_lines(handle, 2, tally, ticks_per_second=ticks_per_second)
     assert tally.young_after == 59000
-    assert dict((_procnet.format_endpoint(2, key), count) for key, count in tally.tw_young[2].items()) == young
+    assert dict((_destination_text(2, key), count) for key, count in tally.tw_young[2].items()) == young
     assert sum(tally.tw_destinations[2].values()) == 3 + 4 + 1  # and 10.0.0.6:443
 
 

@@ -9,6 +9,12 @@ import pytest
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import SocketTally
 
+
+def _destination_text(family, key):
+    """(address text, port) of a destination key, as the report shows it."""
+    return _sockdiag.destination_endpoint(_sockdiag.destination_identity(family, key))
+
+
 EPHEMERAL = {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_in_range": 0, "usable": 28232}
 NLM_F_MULTI = 0x02
 
@@ -64,7 +70,7 @@ def test_several_messages_in_one_buffer():
     assert tally.by_family["ipv4"][8] == 1
     assert tally.by_family["ipv4"][10] == 1
     assert tally.tw_local_ports[40001] == 1 and tally.tw_local_ports[80] == 1
-    destinations = dict((_sockdiag.format_destination(2, key), count)
+    destinations = dict((_destination_text(2, key), count)
                         for key, count in tally.tw_destinations[2].items())
     assert destinations == {("10.0.0.2", 5432): 2}
     assert tally.cw_inodes == {777: 8080}
@@ -79,7 +85,7 @@ def test_ipv6_and_ipv4_mapped_destinations():
         diag(10, 10, "::", 22, "::", 0, rqueue=0, wqueue=4096),
     ])
     assert _sockdiag.walk_messages(data, 10, tally) is False
-    destinations = dict((_sockdiag.format_destination(10, key), count)
+    destinations = dict((_destination_text(10, key), count)
                         for key, count in tally.tw_destinations[10].items())
     assert destinations == {("2001:db8::1", 443): 1, ("10.0.0.5", 5432): 1}
     assert tally.by_family["ipv6"][6] == 2 and tally.by_family["ipv4"] == [0] * 13
@@ -227,7 +233,7 @@ def test_time_wait_run_takes_the_fast_path_and_agrees_with_the_walker():
     same_aggregate(fast, walked)
     assert fast.by_family["ipv4"][6] == 56
     assert fast.tw_local_ports[80] == 5 and fast.tw_local_ports[40100] == 1
-    destinations = dict((_sockdiag.format_destination(2, key), count) for key, count in fast.tw_destinations[2].items())
+    destinations = dict((_destination_text(2, key), count) for key, count in fast.tw_destinations[2].items())
     assert destinations == {("10.0.0.2", 5432): 16, ("10.0.0.3", 5432): 17, ("10.0.0.4", 5432): 17}
 
 
@@ -239,7 +245,7 @@ def test_ipv6_time_wait_run_with_mapped_addresses():
     finished, fast = chunk_tally(data, 10)
     assert finished is False
     same_aggregate(fast, walker_tally(data, 10)[1])
-    destinations = dict((_sockdiag.format_destination(10, key), count) for key, count in fast.tw_destinations[10].items())
+    destinations = dict((_destination_text(10, key), count) for key, count in fast.tw_destinations[10].items())
     assert destinations == {("2001:db8::1", 443): 4, ("10.0.0.5", 5432): 3}
 
 
@@ -398,7 +404,7 @@ REUSE_ON = {"effective": "all", "delay_ms": 1000}
 
 
 def destinations_of(counter, family=2):
-    return dict((_sockdiag.format_destination(family, key), count) for key, count in counter.items())
+    return dict((_destination_text(family, key), count) for key, count in counter.items())
 
 
 @pytest.mark.parametrize("young_after", [-1, 0, 1, 255, 256, 58999, 59000, 59255, 59256, 60000, 65535])
@@ -441,11 +447,11 @@ def test_live_outbound_sockets_are_keyed_by_destination_with_their_inodes():
     finished, fast = chunk_tally(data, 2, listening=[40100])
     assert finished is True
     same_aggregate(fast, walker_tally(data, 2, listening=[40100])[1])
-    live = dict(((state, _sockdiag.format_destination(2, key)), count)
+    live = dict(((state, _destination_text(2, key)), count)
                 for (state, key), count in fast.live_destinations[2].items())
     assert live == {(1, ("10.0.0.2", 5432)): 5, (2, ("10.0.0.2", 5432)): 1, (8, ("10.0.0.3", 80)): 1,
                     (9, ("10.0.0.3", 80)): 1}
-    inodes = sorted((_sockdiag.format_destination(2, key), inode) for key, inode in fast.live_inode_pairs(2))
+    inodes = sorted((_destination_text(2, key), inode) for key, inode in fast.live_inode_pairs(2))
     assert inodes == sorted([(("10.0.0.2", 5432), 500 + n) for n in range(5)]
                             + [(("10.0.0.2", 5432), 600), (("10.0.0.3", 80), 601), (("10.0.0.3", 80), 0)])
     assert fast.cw_inodes == {601: 40011}
@@ -455,7 +461,7 @@ def test_live_ipv6_sockets_toward_a_mapped_address_read_as_ipv4():
     data = b"".join(diag(10, 1, "::ffff:192.0.2.10", 40000 + n, "::ffff:10.0.0.5", 5432, inode=800 + n) for n in range(3))
     fast = chunk_tally(data, 10)[1]
     same_aggregate(fast, walker_tally(data, 10)[1])
-    assert dict(((state, _sockdiag.format_destination(10, key)), count)
+    assert dict(((state, _destination_text(10, key)), count)
                 for (state, key), count in fast.live_destinations[10].items()) == {(1, ("10.0.0.5", 5432)): 3}
 
 
