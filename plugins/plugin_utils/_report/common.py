@@ -25,8 +25,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROLS = u"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _BIDI = u"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNENCODABLE = u"\ud800-\udfff\ufffe\uffff"
-_KEEP_LINES = re.compile(u"[%s%s%s]" % (_CONTROLS, _BIDI, _UNENCODABLE))
-_ONE_LINE = re.compile(u"[\t\n\r%s%s%s]" % (_CONTROLS, _BIDI, _UNENCODABLE))
+# the characters ``visible`` rewrites, as the inside of a regular expression's character class
+HIDDEN_CHARACTERS = _CONTROLS + _BIDI + _UNENCODABLE
+_KEEP_LINES = re.compile(u"[%s]" % HIDDEN_CHARACTERS)
+_ONE_LINE = re.compile(u"[\t\n\r%s]" % HIDDEN_CHARACTERS)
 
 
 def _notation(match):

@@ -4,12 +4,14 @@
 """tcp-audit.html: one self-contained page (inline CSS, SVG and one small script; nothing fetched).
 
 The page is the Jinja2 template ``templates/report.html.j2`` rendered with autoescape: every value
-is HTML-escaped unless it is markup the template built itself. Process names, addresses and
-messages come from hosts and may contain anything; markup is escaped, and control and bidi
-characters are shown in backslash notation (``visible``, applied to every value the template prints).
+is HTML-escaped unless it is markup built for it. Process names, addresses and messages come from
+hosts and may contain anything; markup is escaped, and control and bidi characters are shown in
+backslash notation (``visible``, applied to every value the page prints). What the page repeats for
+every host, its row in the host table and its section, is written by ``html_hosts`` with the same
+rule; the template holds the rest.
 
-This module turns the fleet document into the small views the template prints (numbers already
-formatted, gauge widths, chart coordinates); the template decides nothing but layout.
+This module turns the fleet document into the small views the page prints (numbers already
+formatted, gauge widths, chart coordinates); the template and ``html_hosts`` decide nothing but layout.
 
 The page works without script: the host table sorts and filters by status with radio buttons and
 CSS. The one script (``templates/host_filter.js``, allowed by its hash in the page's
@@ -33,8 +35,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, problems
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 TEMPLATE = "report.html.j2"
@@ -52,8 +55,6 @@ STATE_COLOURS = (
     ("closing", "#d37295"),
     ("close", "#bab0ac"),
 )
-STATUS_COLOURS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "error": "#6a1b9a",
-                  "unreachable": "#37474f"}
 STATUS_ORDER = ("fail", "warn", "pass", "error", "unreachable")
 REMEDIATION_ORDER = ("applied", "checked", "failed", "unreachable", "not_attempted")
 REUSE_TEXT = {
@@ -576,13 +577,17 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
                        key=lambda item: (-(item[1]["fail"] + item[1]["warn"]), -item[1]["fail"], item[0]))
     most = max([c["fail"] + c["warn"] for _r, c in rule_rows] + [1])
     code, code_hash = script()
+    comparison = doc.get("comparison")
+    outcomes = _outcomes(views)
+    page = {"number": number, "percent": percent, "comparison": comparison, "history": history,
+            "single": len(views) == 1}
     return environment().get_template(TEMPLATE).render(
         title=title,
         doc=doc,
         summary=summary,
         status_order=STATUS_ORDER,
         status_colours=STATUS_COLOURS,
-        comparison=doc.get("comparison"),
+        comparison=comparison,
         rule_rows=[{"id": r, "fail": c["fail"], "warn": c["warn"],
                     "fail_width": "%.1f" % (100.0 * c["fail"] / most), "warn_width": "%.1f" % (100.0 * c["warn"] / most)}
                    for r, c in rule_rows],
@@ -592,15 +597,16 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
                      "warn_text": percent(thresholds.get("port_usage_warn")),
                      "fail_text": percent(thresholds.get("port_usage_fail"))},
         chart=fleet_states_chart(views),
-        hosts=views,
+        host_rows=Markup("".join(html_hosts.host_row(v, SORT_KEYS, number, percent, outcomes, comparison) for v in views)),
+        host_sections=Markup("".join(html_hosts.host_section(v, page) for v in views)),
         sort_keys=SORT_KEYS,
         history=history,
         hot=hot_view(doc),
-        outcomes=_outcomes(views),
+        outcomes=outcomes,
         state_colours=STATE_COLOURS,
         host_index=json_for_script([_search_words(v, doc["hosts"][v["name"]]) for v in views]),
         script=code,
         script_hash=code_hash,
-        number=number,
-        percent=percent,
+        badge=html_hosts.badge,
+        gauge=html_hosts.gauge,
     )

@@ -8,10 +8,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import common
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import csv_report as report_csv
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as report_html
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import json_report as report_json
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import junit_report as report_junit
@@ -87,6 +89,20 @@ def test_html_shows_the_text_in_backslash_notation(name, text, shown):
     page = report_html.render(doc_with(text))
     assert not RAW.search(page)
     assert "ssh: " + shown in page
+
+
+@pytest.mark.parametrize("name, text, shown", BAD, ids=IDS)
+def test_the_per_host_markup_takes_no_shortcut_past_a_hidden_character(name, text, shown):
+    assert html_hosts.shown("<%s>" % text) == "&lt;%s&gt;" % shown
+    assert html_hosts.shown(text) == shown
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("plain 10.0.0.1:5432 java", "plain 10.0.0.1:5432 java"), ('a"b\'c&d', "a&#34;b&#39;c&amp;d"),
+    (Markup("<b>kept</b>"), "<b>kept</b>"), (12345, "12345"), (True, "True"), (None, ""), (0.5, "0.5")])
+def test_the_per_host_markup_prints_a_value_as_the_template_does(value, expected):
+    env = report_html.environment()
+    assert html_hosts.shown(value) == expected == env.from_string("{{ v }}").render(v=value)
 
 
 @pytest.mark.parametrize("name, text, shown", BAD, ids=IDS)
