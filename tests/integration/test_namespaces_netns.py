@@ -184,6 +184,15 @@ def test_the_audit_reports_the_namespace_finding_on_the_host(scene):
     assert host["status"] == "fail"
 
 
+def test_the_fleet_hot_destinations_count_the_namespace_destination_on_its_host(scene):
+    hot = [d for d in scene.audit_doc["hot_destinations"] if (d["address"], d["port"]) == ("127.0.0.2", 8080)]
+    assert len(hot) == 1, scene.audit_doc["hot_destinations"]
+    # at risk in "narrow" (90% of its own range), not in "wide" (3%) nor in the host's own namespace
+    assert hot[0]["hosts_affected"] == 1 and hot[0]["namespaces_affected"] == 1
+    assert hot[0]["worst_port_usage"] == 0.9 and hot[0]["worst_hosts"] == ["localhost"]
+    assert hot[0]["sockets_total"] == 900
+
+
 @pytest.fixture(scope="module")
 def container():
     podman = shutil.which("podman")

@@ -246,18 +246,14 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _destinations_at_risk(entry):
-    """{(address, port): (port_usage, sockets)} of one host's destinations at or above its port_usage_warn.
+def _at_risk(destinations, warn):
+    """{(address, port): (port_usage, sockets)} of one namespace's ``top_destinations`` at or above ``warn``.
 
     Sockets are those holding a local port toward the destination (``held``), or its TIME_WAIT
     (``count``) in facts that do not say ``held``.
     """
-    warn = (entry.get("thresholds") or {}).get("port_usage_warn")
-    destinations = ((entry.get("facts") or {}).get("time_wait") or {}).get("top_destinations")
-    if not _number(warn) or not isinstance(destinations, list):
-        return {}
     at_risk = {}
-    for destination in destinations:
+    for destination in destinations if isinstance(destinations, list) else ():
         if not isinstance(destination, dict) or not _number(destination.get("port_usage")):
             continue
         if destination["port_usage"] < warn:
@@ -269,25 +265,50 @@ def _destinations_at_risk(entry):
     return at_risk
 
 
+def _destinations_at_risk(entry):
+    """{(address, port): (port_usage, sockets, namespaces)} of one host's destinations at or above its
+    port_usage_warn, in its own namespace and in the containers' and pods' (``tcp_state.namespaces.top``):
+    the worst usage among them, the sockets of all of them, and in how many of the containers' and pods'
+    namespaces it is at risk."""
+    warn = (entry.get("thresholds") or {}).get("port_usage_warn")
+    facts = entry.get("facts") or {}
+    if not _number(warn):
+        return {}
+    found = dict((key, (usage, sockets, 0)) for key, (usage, sockets) in
+                 _at_risk((facts.get("time_wait") or {}).get("top_destinations"), warn).items())
+    for namespace in (facts.get("namespaces") or {}).get("top") or []:
+        if not isinstance(namespace, dict):
+            continue
+        for key, (usage, sockets) in _at_risk((namespace.get("time_wait") or {}).get("top_destinations"),
+                                              warn).items():
+            before = found.get(key, (usage, 0, 0))
+            found[key] = (max(before[0], usage), before[1] + sockets, before[2] + 1)
+    return found
+
+
 def hot_destinations(hosts, limit=HOT_DESTINATIONS_LIMIT, worst_hosts=HOT_DESTINATION_WORST_HOSTS):
     """The destinations that put hosts at risk of local port exhaustion, the fleet's view: ``(list, total)``.
 
     A destination counts on a host when its ``port_usage`` there reaches the host's
-    ``port_usage_warn``. Each entry: address, port, hosts_affected, sockets_total (summed over those
-    hosts), worst_port_usage, worst_hosts (the ``worst_hosts`` names with the highest usage). Most
+    ``port_usage_warn``, in the host's own network namespace or in one of its containers' and pods'
+    (``tcp_state.namespaces.top``, with ``namespaces: all``). Each entry: address, port,
+    hosts_affected, namespaces_affected (in how many of those hosts' container and pod namespaces it
+    counts; 0 when only in the hosts' own), sockets_total (summed over all of them), worst_port_usage,
+    worst_hosts (the ``worst_hosts`` names with the highest usage, in any of their namespaces). Most
     hosts affected first, then the worst usage; at most ``limit`` entries, ``total`` counts them all.
     """
     found = {}
     for name, entry in hosts.items():
-        for key, (usage, sockets) in _destinations_at_risk(entry).items():
-            found.setdefault(key, []).append((usage, sockets, name))
+        for key, (usage, sockets, namespaces) in _destinations_at_risk(entry).items():
+            found.setdefault(key, []).append((usage, sockets, namespaces, name))
     entries = []
     for (address, port), per_host in found.items():
-        per_host.sort(key=lambda item: (-item[0], item[2]))
+        per_host.sort(key=lambda item: (-item[0], item[3]))
         entries.append({"address": address, "port": port, "hosts_affected": len(per_host),
-                        "sockets_total": sum(sockets for _u, sockets, _n in per_host),
+                        "namespaces_affected": sum(namespaces for _u, _s, namespaces, _n in per_host),
+                        "sockets_total": sum(sockets for _u, sockets, _ns, _n in per_host),
                         "worst_port_usage": per_host[0][0],
-                        "worst_hosts": [name for _u, _s, name in per_host[:worst_hosts]]})
+                        "worst_hosts": [name for _u, _s, _ns, name in per_host[:worst_hosts]]})
     entries.sort(key=lambda e: (-e["hosts_affected"], -e["worst_port_usage"], -e["sockets_total"],
                                 str(e["address"]), str(e["port"])))
     return entries[:limit], len(entries)

@@ -515,19 +515,28 @@ def hot_view(doc):
     """The fleet's hot destinations as table rows, and the sentence that says what they mean."""
     hot = [d for d in doc.get("hot_destinations") or [] if isinstance(d, dict)]
     rows = [{"address": d.get("address"), "port": d.get("port"), "hosts": number(d.get("hosts_affected")),
+             "namespaces": number(d.get("namespaces_affected") or 0),
              "sockets": number(d.get("sockets_total")), "usage": percent(d.get("worst_port_usage")),
              "worst_hosts": d.get("worst_hosts") or [],
              "others": max(0, (d.get("hosts_affected") or 0) - len(d.get("worst_hosts") or []))} for d in hot]
     lead = None
-    if hot and (hot[0].get("hosts_affected") or 0) > 1:
-        top = hot[0]
+    top = hot[0] if hot else {}
+    hosts, namespaces = top.get("hosts_affected") or 0, top.get("namespaces_affected") or 0
+    if hosts > 1 or namespaces > 1:
         where = "%s:%s" % (visible(top.get("address"), one_line=True), top.get("port"))
-        lead = ("%s hosts are running out of local ports toward the same destination, %s: that is one problem, "
+        if not namespaces:
+            who = "%s hosts are" % number(hosts)
+        elif hosts > 1:
+            who = "%s hosts, in %s of their containers or pods, are" % (number(hosts), number(namespaces))
+        else:
+            who = "%s containers or pods on 1 host are" % number(namespaces)
+        lead = ("%s running out of local ports toward the same destination, %s: that is one problem, "
                 "not %s. Its lasting fix is in how the clients connect to %s (keep-alive, connection pooling); "
                 "tcp_tuning on each host only buys headroom." % (
-                    number(top["hosts_affected"]), where, number(top["hosts_affected"]), where))
+                    who, where, number(max(hosts, namespaces)), where))
     total = doc.get("hot_destinations_total")
-    return {"rows": rows, "lead": lead, "more": max(0, total - len(rows)) if isinstance(total, int) else 0}
+    return {"rows": rows, "lead": lead, "more": max(0, total - len(rows)) if isinstance(total, int) else 0,
+            "namespaced": any(d.get("namespaces_affected") for d in hot)}
 
 
 def _search_words(view, entry):

@@ -16,8 +16,13 @@ def destination(address, port, usage, held=None, count=None):
 
 
 def host(*destinations, **overrides):
+    namespaces = overrides.pop("namespaces", None)
     facts = load("tcp_state_clean.json")
     facts["time_wait"]["top_destinations"] = list(destinations)
+    if namespaces is not None:
+        facts["namespaces"] = {"total": len(namespaces), "top": [
+            {"inode": 4026530000 + index, "owner": {"kind": "pod", "id": "pod-%d" % index},
+             "time_wait": {"top_destinations": list(listed)}} for index, listed in enumerate(namespaces)]}
     return fleet.host_entry({"ansible_facts": {"tcp_state": facts}}, overrides or None)
 
 
@@ -28,7 +33,7 @@ def test_the_same_destination_on_many_hosts_is_one_entry_with_the_fleet_numbers(
     doc = fleet.build_document(hosts, "t")
     assert doc["hot_destinations_total"] == 1
     [hot] = doc["hot_destinations"]
-    assert hot == {"address": "10.20.0.10", "port": 5432, "hosts_affected": 12,
+    assert hot == {"address": "10.20.0.10", "port": 5432, "hosts_affected": 12, "namespaces_affected": 0,
                    "sockets_total": sum(1000 + i for i in range(12)), "worst_port_usage": 0.61,
                    "worst_hosts": ["app-11", "app-10", "app-09", "app-08", "app-07"]}
 
@@ -72,3 +77,32 @@ def test_the_list_and_the_worst_hosts_are_bounded_and_ranked_by_hosts_affected_t
 def test_a_fleet_with_no_destination_at_risk_has_an_empty_list():
     doc = fleet.build_document({"a": host(destination("10.0.0.5", 5432, 0.0007))}, "t")
     assert doc["hot_destinations"] == [] and doc["hot_destinations_total"] == 0
+
+
+def test_a_destination_at_risk_in_containers_or_pods_counts_on_their_host():
+    database = ("10.20.0.10", 5432)
+    hosts = {
+        # at risk in two pods, not in the node's own namespace
+        "node-1": host(destination("10.0.0.9", 80, 0.01),
+                       namespaces=[[destination(*database, usage=0.7, held=19000)],
+                                   [destination(*database, usage=0.55, held=15000)],
+                                   [destination(*database, usage=0.2, held=5000)]]),  # below warn: not counted
+        # at risk in the node's own namespace and in one pod
+        "node-2": host(destination(*database, usage=0.6, held=16000),
+                       namespaces=[[destination(*database, usage=0.9, held=25000)]]),
+        # its pods are fine
+        "node-3": host(namespaces=[[destination(*database, usage=0.1, held=2800)]]),
+        "node-4": fleet.host_entry({"unreachable": True, "msg": "no route"}),
+    }
+    doc = fleet.build_document(hosts, "t")
+    [hot] = doc["hot_destinations"]
+    assert hot == {"address": "10.20.0.10", "port": 5432, "hosts_affected": 2, "namespaces_affected": 3,
+                   "sockets_total": 19000 + 15000 + 16000 + 25000, "worst_port_usage": 0.9,
+                   "worst_hosts": ["node-2", "node-1"]}
+
+
+def test_a_malformed_namespace_list_counts_nothing_and_breaks_nothing():
+    entry = host(destination("10.0.0.5", 5432, 0.6, held=17000))
+    entry["facts"]["namespaces"] = {"top": ["not a dict", {"time_wait": None}, {"time_wait": {"top_destinations": "x"}}]}
+    hot, total = fleet.hot_destinations({"a": entry})
+    assert total == 1 and hot[0]["namespaces_affected"] == 0 and hot[0]["sockets_total"] == 17000

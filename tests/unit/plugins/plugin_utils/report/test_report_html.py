@@ -236,3 +236,34 @@ def test_a_remediation_outcome_is_one_sentence_in_the_hosts_section(outcome, tex
     assert 'id="remediation-outcomes">Remediation by the tcp_tuning role: 1 %s.' % outcome["status"].replace("_", " ") \
         in page
     assert report_html.outcome_view(None) is None
+
+
+def _with_pods(usages, own_usage=0.0007):
+    data = facts(usage=own_usage, folk=False)
+    database = dict(data["time_wait"]["top_destinations"][0], address="10.20.0.10", port=5432)
+    data["namespaces"] = {"total": len(usages), "top": [
+        {"inode": 4026531000 + index, "owner": {"kind": "pod", "id": "pod-%d" % index},
+         "time_wait": {"top_destinations": [dict(database, port_usage=usage, held=int(usage * 28232))]}}
+        for index, usage in enumerate(usages)]}
+    return data
+
+
+def test_hot_destinations_count_containers_and_pods_in_their_own_column():
+    page = report_html.render(doc_of(**{"node-1": _with_pods([0.7, 0.6]), "node-2": _with_pods([0.9])}))
+    section = page[page.index('id="hot-destinations"'):page.index("</section>", page.index('id="hot-destinations"'))]
+    assert "<th>hosts affected</th><th>containers / pods</th><th>sockets</th>" in section
+    assert ('<tr><td>10.20.0.10:5432</td><td class="n">2</td><td class="n">3</td><td class="n">%s</td>'
+            '<td class="n">90%%</td>' % "{:,}".format(int(0.7 * 28232) + int(0.6 * 28232) + int(0.9 * 28232))) in section
+    assert ("2 hosts, in 3 of their containers or pods, are running out of local ports toward the same destination, "
+            "10.20.0.10:5432: that is one problem, not 3.") in section
+
+
+def test_many_pods_of_one_host_toward_one_destination_are_one_problem_too():
+    page = report_html.render(doc_of(**{"node-1": _with_pods([0.7, 0.6, 0.5])}))
+    assert ("3 containers or pods on 1 host are running out of local ports toward the same destination, "
+            "10.20.0.10:5432: that is one problem, not 3.") in page
+
+
+def test_without_namespaces_the_hot_table_has_no_containers_column():
+    page = report_html.render(doc_of(**{"a": facts(usage=0.7), "b": facts(usage=0.6)}))
+    assert "containers / pods" not in page and "<th>hosts affected</th><th>sockets</th>" in page
