@@ -82,8 +82,11 @@ options:
         run is compared with nothing; a C(latest) that is not a symbolic link fails the task.
       - Each host entry gets C(counter_deltas), the growth of its since-boot kernel counters since the
         previous run (V(null) without one, or for a host it did not audit; C(reboot) when the counters
-        restarted), and the rules C(listen_overflow) and C(time_wait_overflow) judge that interval
-        instead of the counters since boot. Without O(history) C(counter_deltas) is V(null).
+        restarted; C(rates), the per-second rates of that interval under the names of
+        M(tcpops.timewait.tcp_state_facts)'s O(tcpops.timewait.tcp_state_facts#module:sample_seconds)),
+        and the rules C(listen_overflow) and C(time_wait_overflow) judge that interval instead of the
+        counters since boot. The CSV, HTML and Prometheus reports show the rates. Without O(history)
+        C(counter_deltas) is V(null).
       - Retention counts and deletes only complete runs this module wrote (a directory named like a
         run holding exactly the five reports and the marker), never the run just written nor the run
         C(latest) points to.

@@ -2,6 +2,7 @@
 around a burst of real listen drops, ``sample_seconds`` while connections are being opened, and the
 monitoring check's exit codes on real facts."""
 
+import csv
 import json
 import os
 import re
@@ -75,7 +76,7 @@ def finding(entry, rule_id):
     return [f for f in entry["findings"] if f["id"] == rule_id][0]
 
 
-def test_two_report_runs_around_a_burst_of_listen_drops_judge_the_interval(netns, playbook, tmp_path):
+def test_two_report_runs_around_a_burst_of_listen_drops_judge_the_interval(netns, playbook, reportdirs, tmp_path):
     base = tmp_path / "runs"
     first = report_run(playbook, netns, base)
     assert first["counter_deltas"] is None
@@ -98,6 +99,24 @@ def test_two_report_runs_around_a_burst_of_listen_drops_judge_the_interval(netns
     shown = ("%.3g" % rate) if rate < 1 else ("%.1f" % rate).rstrip("0").rstrip(".")
     assert listen["message"] == "listen queues overflowed in the last %d s: ListenOverflows=%d ListenDrops=%d (%s/s)" % (
         deltas["interval_seconds"], deltas["deltas"]["ListenOverflows"], drops, shown)
+
+    # the interval's rates, under the names sample_seconds uses, in every format that has a place for them
+    per_second = round(drops / float(deltas["interval_seconds"]), 3)
+    assert deltas["rates"]["listen_drops"] == per_second
+    latest = base / "latest"
+    prom = (latest / "tcp-audit.prom").read_text()
+    reportdirs.promtool_check(str(latest / "tcp-audit.prom"))
+    assert ('tcp_audit_tcp_rate_per_second{host="localhost",rate="listen_drops",report="report"} %r' % per_second
+            in prom.splitlines())
+    assert ('tcp_audit_interval_seconds{host="localhost",report="report"} %d' % deltas["interval_seconds"]
+            in prom.splitlines())
+    with open(str(latest / "tcp-audit.csv"), encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert float(row["listen_drops_per_second"]) == per_second
+    assert int(row["interval_seconds"]) == deltas["interval_seconds"]
+    html = (latest / "tcp-audit.html").read_text()
+    assert re.search(r'<p class="rates">Over the %d s since the previous run: [^<]*listen drops %s/s'
+                     % (deltas["interval_seconds"], re.escape("{:,.4g}".format(per_second))), html)
 
     # the counters keep the burst until the next reboot; the next run judges only its own interval
     third = report_run(playbook, netns, base)

@@ -4,10 +4,11 @@
 """Run-to-run growth of each host's since-boot kernel counters: the host entry's ``counter_deltas``.
 
 A report run with a previous run (the history's ``latest``) compares each host's ``counters`` with
-the ones that run recorded for it: ``{interval_seconds, reboot, deltas}``. ``reboot`` is true when the
+the ones that run recorded for it: ``{interval_seconds, reboot, deltas, rates}`` (``rates``: the
+per-second rates of ``rates.RATE_COUNTERS`` over the interval, the same as ``sample_seconds`` gives). ``reboot`` is true when the
 host booted since (``boot_time`` moved, or its collection time lies before the new boot) or when any
 counter went down (a reboot without a readable boot time, or a container's new network namespace);
-then ``deltas`` is null: a rate is never negative, and the rules judge the counters since boot, which
+then ``deltas`` and ``rates`` are null: a rate is never negative, and the rules judge the counters since boot, which
 is since that restart. ``counter_deltas`` is null when there is nothing to compare with.
 """
 
@@ -19,6 +20,7 @@ import datetime
 import re
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import per_second
 
 # /proc/stat btime is the wall clock minus the time since boot: NTP slewing moves it by a few
 # seconds over days; a reboot moves it by at least the previous boot's uptime.
@@ -55,7 +57,7 @@ def rebooted(facts, previous_facts):
 
 
 def counter_deltas(facts, previous_facts):
-    """``{interval_seconds, reboot, deltas}`` of ``facts`` against ``previous_facts`` (two tcp_state
+    """``{interval_seconds, reboot, deltas, rates}`` of ``facts`` against ``previous_facts`` (two tcp_state
     dicts of one host), or None when either has no counters."""
     if not isinstance(facts, dict) or not isinstance(previous_facts, dict):
         return None
@@ -74,7 +76,8 @@ def counter_deltas(facts, previous_facts):
             went_down = True
         deltas[name] = value - old
     reboot = went_down or rebooted(facts, previous_facts)
-    return {"interval_seconds": interval, "reboot": reboot, "deltas": None if reboot else deltas}
+    rates = per_second(before, counters, interval) if not reboot and interval and interval > 0 else None
+    return {"interval_seconds": interval, "reboot": reboot, "deltas": None if reboot else deltas, "rates": rates}
 
 
 def _judged(entry):

@@ -12,9 +12,19 @@ import io
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, state_counts
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import csv_cell
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
+# the rates over the interval since the previous run (counter_deltas) close the row, empty without one
+RATE_COLUMNS = tuple("%s_per_second" % key for key, _names in RATE_COUNTERS)
 COLUMNS = ("host", "status", "fail_count", "warn_count", "failing_rules", "warning_rules", "established",
-           "time_wait", "close_wait", "fin_wait2", "close_wait_owners", "kernel", "backend", "reason")
+           "time_wait", "close_wait", "fin_wait2", "close_wait_owners", "kernel", "backend", "reason",
+           "interval_seconds") + RATE_COLUMNS
+
+
+def _interval(found):
+    if not isinstance(found, dict) or not isinstance(found.get("rates"), dict):
+        return (None,) * (1 + len(RATE_COLUMNS))
+    return (found.get("interval_seconds"),) + tuple(found["rates"].get(key) for key, _names in RATE_COUNTERS)
 
 
 def render(doc):
@@ -42,6 +52,6 @@ def render(doc):
             facts.get("kernel"),
             facts.get("backend"),
             entry.get("reason"),
-        )
+        ) + _interval(entry.get("counter_deltas"))
         writer.writerow([csv_cell(value) for value in row])
     return out.getvalue()

@@ -239,6 +239,8 @@ def host_section(host, page):
         _facts(host, number, out)
     if host["trend"]:
         _trend(host["trend"], page["history"], number, percent, out)
+    if host["rates"]:
+        out.append('<p class="rates">%s</p>\n' % shown(host["rates"]))
     _findings(host, out)
     out.append("</details>\n")
     return "".join(out)

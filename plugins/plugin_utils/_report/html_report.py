@@ -38,6 +38,7 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet impor
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 TEMPLATE = "report.html.j2"
@@ -358,6 +359,27 @@ def _close_wait_line(close_wait):
     return "%s CLOSE_WAIT sockets." % close_wait["total"]
 
 
+def rates_text(found):
+    """The host's ``counter_deltas`` in one sentence: its rates over the interval since the previous run."""
+    if not isinstance(found, dict):
+        return None
+    if found.get("reboot"):
+        return ("The kernel's TCP counters restarted since the previous run (a reboot, or a new network "
+                "namespace): no rates this run.")
+    rates = found.get("rates")
+    if not isinstance(rates, dict):
+        return None
+    known = ["%s %s/s" % (key.replace("_", " ").replace("time wait", "TIME_WAIT"), number(rates[key]))
+             for key, _names in RATE_COUNTERS if _number(rates.get(key))]
+    if not known:
+        return None
+    return "Over the %s s since the previous run: %s." % (number(found.get("interval_seconds")), ", ".join(known))
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def outcome_view(outcome):
     """The host's remediation outcome (``remediation_outcome``, written by remediate) in one sentence."""
     if not isinstance(outcome, dict) or not outcome.get("status"):
@@ -441,6 +463,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
         "established": counts.get("established"),
         "trend": _trend_view(host_trend),
         "outcome": outcome_view(entry.get("remediation_outcome")),
+        "rates": rates_text(entry.get("counter_deltas")),
         "detailed": bool(found) if detailed is None else detailed,
     }
     if facts:

@@ -5,6 +5,9 @@
 
 Every series carries ``report="<name>"``, so several fleet reports can share one textfile directory
 without two files exposing the same series (node_exporter rejects that as a scrape error).
+
+The rates over the interval since the previous run (``counter_deltas``) are written for the hosts that
+have them: a report run with a history, a host audited in both runs whose counters did not restart.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +17,7 @@ __metaclass__ = type
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, state_counts
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import SEVERITY_RANK
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
 
 def label_value(text):
@@ -60,6 +64,17 @@ def render(doc, generated_epoch=None, report="audit"):
             ("host", "state"), [((n, state), value) for n in names
                                 for state, value in sorted(state_counts(hosts[n]).items()) if value is not None],
             report, escaped)
+    intervals = [(n, hosts[n].get("counter_deltas")) for n in names]
+    intervals = [(n, found) for n, found in intervals if isinstance(found, dict) and isinstance(found.get("rates"), dict)]
+    if intervals:
+        _metric(lines, "tcp_audit_interval_seconds", "gauge",
+                "Seconds between this run's collection and the previous run's, for the rates.",
+                ("host",), [((n, ), found["interval_seconds"]) for n, found in intervals], report, escaped)
+        _metric(lines, "tcp_audit_tcp_rate_per_second", "gauge",
+                "Events per second over the interval since the previous run, from the kernel's TCP counters.",
+                ("host", "rate"), [((n, key), found["rates"][key]) for n, found in intervals
+                                   for key, _names in RATE_COUNTERS if found["rates"].get(key) is not None],
+                report, escaped)
     _metric(lines, "tcp_audit_hosts", "gauge", "Hosts per audit status.",
             ("status",), [((status,), count) for status, count in sorted(doc["summary"]["by_status"].items())],
             report, escaped)

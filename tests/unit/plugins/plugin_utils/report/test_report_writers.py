@@ -192,3 +192,49 @@ def test_html_shows_what_remediation_did_per_host():
     assert ("tcp_tuning applied profile client (outbound &lt;TIME_WAIT&gt; dominates); file "
             "/etc/sysctl.d/90-tcpops-timewait.conf changed; 1 conflicting line(s) reported.") in page
     assert "tcp_tuning was not applied to this host." in page
+
+
+def doc_with_intervals():
+    """web-1 with rates over a 600 s interval, clean-1 whose counters restarted, gone-1 without facts."""
+    doc = hostile_doc()
+    rates = {"outbound_connections": 100.0, "inbound_connections": 2.5, "failed_connection_attempts": 0.0,
+             "time_wait_entered": 101.0, "time_wait_reused": 0.0, "time_wait_overflow": 0.0,
+             "listen_overflows": 0.1, "listen_drops": None}
+    doc["hosts"]["web-1"]["counter_deltas"] = {
+        "interval_seconds": 600, "reboot": False, "deltas": {"ActiveOpens": 60000}, "rates": rates}
+    doc["hosts"]["clean-1"]["counter_deltas"] = {
+        "interval_seconds": 600, "reboot": True, "deltas": None, "rates": None}
+    doc["hosts"]["gone-1"]["counter_deltas"] = None
+    return doc
+
+
+def test_prometheus_has_the_interval_rates_of_the_hosts_that_have_them():
+    lines = report_prom.render(doc_with_intervals()).splitlines()
+    assert 'tcp_audit_interval_seconds{host="web-1",report="audit"} 600' in lines
+    assert 'tcp_audit_tcp_rate_per_second{host="web-1",rate="outbound_connections",report="audit"} 100.0' in lines
+    assert 'tcp_audit_tcp_rate_per_second{host="web-1",rate="listen_overflows",report="audit"} 0.1' in lines
+    rated = [line for line in lines if line.startswith("tcp_audit_tcp_rate_per_second{")]
+    assert len(rated) == 7  # listen_drops unknown; clean-1 restarted and gone-1 unread have none
+    assert not any('host="clean-1"' in line or 'host="gone-1"' in line for line in rated)
+    # without any interval (no history) neither metric is declared
+    assert "tcp_audit_tcp_rate_per_second" not in report_prom.render(hostile_doc())
+
+
+def test_csv_closes_each_row_with_the_interval_and_its_rates():
+    rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc_with_intervals()))))
+    assert list(rows["web-1"])[-9:] == ["interval_seconds"] + ["%s_per_second" % key for key in (
+        "outbound_connections", "inbound_connections", "failed_connection_attempts", "time_wait_entered",
+        "time_wait_reused", "time_wait_overflow", "listen_overflows", "listen_drops")]
+    assert rows["web-1"]["interval_seconds"] == "600" and rows["web-1"]["outbound_connections_per_second"] == "100.0"
+    assert rows["web-1"]["listen_drops_per_second"] == ""
+    assert rows["clean-1"]["interval_seconds"] == "" and rows["clean-1"]["time_wait_entered_per_second"] == ""
+
+
+def test_html_says_the_interval_rates_or_why_there_are_none():
+    page = report_html.render(doc_with_intervals())
+    assert ('<p class="rates">Over the 600 s since the previous run: outbound connections 100/s, inbound connections '
+            '2.5/s, failed connection attempts 0/s, TIME_WAIT entered 101/s, TIME_WAIT reused 0/s, TIME_WAIT overflow '
+            '0/s, listen overflows 0.1/s.</p>') in page
+    assert ("The kernel&#39;s TCP counters restarted since the previous run (a reboot, or a new network namespace): "
+            "no rates this run.") in page
+    assert page.count('<p class="rates">') == 2
