@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_report import number as report_number
+
 pytestmark = pytest.mark.root
 
 HOST_PYTHON = "/usr/bin/python3"
@@ -101,7 +103,7 @@ def test_two_report_runs_around_a_burst_of_listen_drops_judge_the_interval(netns
         deltas["interval_seconds"], deltas["deltas"]["ListenOverflows"], drops, shown)
 
     # the interval's rates, under the names sample_seconds uses, in every format that has a place for them
-    per_second = round(drops / float(deltas["interval_seconds"]), 3)
+    per_second = float("%.4g" % (drops / float(deltas["interval_seconds"])))  # deltas.RATE_DIGITS
     assert deltas["rates"]["listen_drops"] == per_second
     latest = base / "latest"
     prom = (latest / "tcp-audit.prom").read_text()
@@ -116,7 +118,7 @@ def test_two_report_runs_around_a_burst_of_listen_drops_judge_the_interval(netns
     assert int(row["interval_seconds"]) == deltas["interval_seconds"]
     html = (latest / "tcp-audit.html").read_text()
     assert re.search(r'<p class="rates">Over the %d s since the previous run: [^<]*listen drops %s/s'
-                     % (deltas["interval_seconds"], re.escape("{:,.4g}".format(per_second))), html)
+                     % (deltas["interval_seconds"], re.escape(report_number(per_second))), html)
 
     # the counters keep the burst until the next reboot; the next run judges only its own interval
     third = report_run(playbook, netns, base)

@@ -42,27 +42,38 @@ def check_seconds(seconds):
     return seconds
 
 
+def _counter(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _increase(first, second, names):
     """How much the counters ``names`` grew together; None when one is unknown or went down (restarted)."""
     total = 0
     for name in names:
         before, after = first.get(name), second.get(name)
-        if not isinstance(before, int) or not isinstance(after, int) or after < before:
+        if not _counter(before) or not _counter(after) or after < before:
             return None
         total += after - before
     return total
 
 
-def per_second(first, second, seconds):
+def per_second(first, second, seconds, significant=None):
     """The rates between two counter reads ``seconds`` apart (a value rounded to the millisecond).
 
     Each rate is rounded to 3 decimals after dividing by the rounded ``seconds``, so that
-    ``round(rate * seconds)`` gives back the exact number of events. A rate is None when either read
-    lacks one of its counters or one went down; never negative."""
+    ``round(rate * seconds)`` gives back the exact number of events (for a sample of at most
+    MAX_SAMPLE_SECONDS); with ``significant``, to that many significant digits instead, so that a
+    few events over hours (report runs a day apart) do not round to 0. A rate is None when either
+    read lacks one of its counters or one went down; never negative."""
     result = {}
     for key, names in RATE_COUNTERS:
         grown = _increase(first, second, names)
-        result[key] = round(grown / seconds, 3) if grown is not None and seconds > 0 else None
+        if grown is None or not seconds > 0:
+            result[key] = None
+        elif significant:
+            result[key] = float("%.*g" % (significant, grown / seconds))
+        else:
+            result[key] = round(grown / seconds, 3)
     return result
 
 

@@ -28,6 +28,8 @@ BOOT_TIME_SLACK = 30
 # tcp_state.collected_at, YYYY-MM-DDTHH:MM:SSZ (parsed by hand: strptime cost most of a 10,000-host run)
 COLLECTED_AT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 EPOCH = datetime.datetime(1970, 1, 1)
+# significant digits of the interval's rates: 5 events in a day is 5.787e-05/s, not 0.0
+RATE_DIGITS = 4
 
 
 def _epoch(collected_at):
@@ -76,7 +78,7 @@ def counter_deltas(facts, previous_facts):
             went_down = True
         deltas[name] = value - old
     reboot = went_down or rebooted(facts, previous_facts)
-    rates = per_second(before, counters, interval) if not reboot and interval and interval > 0 else None
+    rates = per_second(before, counters, interval, RATE_DIGITS) if not reboot and interval and interval > 0 else None
     return {"interval_seconds": interval, "reboot": reboot, "deltas": None if reboot else deltas, "rates": rates}
 
 

@@ -133,9 +133,22 @@ def host_entry(facts_result, threshold_overrides=None):
     except rules.ThresholdError as exc:
         return {"status": "error", "reason": "tcp_audit_thresholds: %s" % exc, "findings": [], "facts": facts,
                 "sysctl_config": sysctl_config}
-    findings = rules.evaluate(facts, sysctl_config, thresholds) + namespace_findings(facts, thresholds)
+    try:
+        findings = rules.evaluate(facts, sysctl_config, thresholds) + namespace_findings(facts, thresholds)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # facts of a shape this collection never writes: this host is an error, the fleet's report goes on
+        return {"status": "error", "reason": _shorten("the tcp_state fact is malformed, the rules cannot read it "
+                                                      "(%s: %s)" % (type(exc).__name__, exc)),
+                "findings": [], "facts": None, "sysctl_config": None, "thresholds": thresholds}
     return {"status": rules.worst_severity(findings), "reason": "; ".join(notes) or None, "findings": findings,
             "facts": facts, "sysctl_config": sysctl_config, "thresholds": thresholds}
+
+
+def namespace_entries(facts):
+    """The entries of ``tcp_state.namespaces.top`` that are dicts (none when the facts hold no list)."""
+    namespaces = facts.get("namespaces") if isinstance(facts, dict) else None
+    listed = namespaces.get("top") if isinstance(namespaces, dict) else None
+    return [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
 
 
 def namespace_findings(facts, thresholds):
@@ -143,9 +156,7 @@ def namespace_findings(facts, thresholds):
     facts (no sysctl files, no counters: the rules that need them are skipped), each with ``namespace``
     ({inode, owner_text}) and its message prefixed with ``namespace <owner_text>: ``."""
     found = []
-    for entry in ((facts.get("namespaces") or {}).get("top") or []):
-        if not isinstance(entry, dict):
-            continue
+    for entry in namespace_entries(facts):
         named = owner_text(entry)
         for finding in rules.evaluate(entry, None, thresholds):
             if finding["severity"] == "pass":
@@ -246,6 +257,11 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _top_destinations(facts):
+    time_wait = facts.get("time_wait")
+    return time_wait.get("top_destinations") if isinstance(time_wait, dict) else None
+
+
 def _at_risk(destinations, warn):
     """{(address, port): (port_usage, sockets)} of one namespace's ``top_destinations`` at or above ``warn``.
 
@@ -256,10 +272,12 @@ def _at_risk(destinations, warn):
     for destination in destinations if isinstance(destinations, list) else ():
         if not isinstance(destination, dict) or not _number(destination.get("port_usage")):
             continue
-        if destination["port_usage"] < warn:
+        if not destination["port_usage"] >= warn:  # NaN is never at risk
+            continue
+        key = (destination.get("address"), destination.get("port"))
+        if not all(isinstance(part, (str, int)) for part in key):
             continue
         sockets = destination.get("held") if _number(destination.get("held")) else destination.get("count")
-        key = (destination.get("address"), destination.get("port"))
         found = (destination["port_usage"], sockets if _number(sockets) else 0)
         at_risk[key] = max(at_risk.get(key, found), found)
     return at_risk
@@ -271,16 +289,13 @@ def _destinations_at_risk(entry):
     the worst usage among them, the sockets of all of them, and in how many of the containers' and pods'
     namespaces it is at risk."""
     warn = (entry.get("thresholds") or {}).get("port_usage_warn")
-    facts = entry.get("facts") or {}
-    if not _number(warn):
+    facts = entry.get("facts")
+    if not _number(warn) or not isinstance(facts, dict):
         return {}
     found = dict((key, (usage, sockets, 0)) for key, (usage, sockets) in
-                 _at_risk((facts.get("time_wait") or {}).get("top_destinations"), warn).items())
-    for namespace in (facts.get("namespaces") or {}).get("top") or []:
-        if not isinstance(namespace, dict):
-            continue
-        for key, (usage, sockets) in _at_risk((namespace.get("time_wait") or {}).get("top_destinations"),
-                                              warn).items():
+                 _at_risk(_top_destinations(facts), warn).items())
+    for namespace in namespace_entries(facts):
+        for key, (usage, sockets) in _at_risk(_top_destinations(namespace), warn).items():
             before = found.get(key, (usage, 0, 0))
             found[key] = (max(before[0], usage), before[1] + sockets, before[2] + 1)
     return found

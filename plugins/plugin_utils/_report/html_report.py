@@ -97,7 +97,8 @@ def number(value):
     if isinstance(value, int):
         return "{:,}".format(value)
     if isinstance(value, float):
-        return "{:,.4g}".format(value)
+        # four significant digits, without the exponent {:g} writes from 10,000 on
+        return "{:,.0f}".format(value) if abs(value) >= 1000 else "{:,.4g}".format(value)
     return value
 
 
@@ -369,11 +370,18 @@ def rates_text(found):
     rates = found.get("rates")
     if not isinstance(rates, dict):
         return None
-    known = ["%s %s/s" % (key.replace("_", " ").replace("time wait", "TIME_WAIT"), number(rates[key]))
+    known = ["%s %s" % (key.replace("_", " ").replace("time wait", "TIME_WAIT"), _rate_text(rates[key]))
              for key, _names in RATE_COUNTERS if _number(rates.get(key))]
-    if not known:
+    if not known or not _number(found.get("interval_seconds")):
         return None
-    return "Over the %s s since the previous run: %s." % (number(found.get("interval_seconds")), ", ".join(known))
+    return "Over the %s s since the previous run: %s." % (number(found["interval_seconds"]), ", ".join(known))
+
+
+def _rate_text(per_second):
+    """Per second, or per hour below 0.01/s (a few events between daily runs)."""
+    if 0 < per_second < 0.01:
+        return "%s/h" % number(per_second * 3600)
+    return "%s/s" % number(per_second)
 
 
 def _number(value):

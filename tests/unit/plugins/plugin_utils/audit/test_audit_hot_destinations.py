@@ -106,3 +106,30 @@ def test_a_malformed_namespace_list_counts_nothing_and_breaks_nothing():
     entry["facts"]["namespaces"] = {"top": ["not a dict", {"time_wait": None}, {"time_wait": {"top_destinations": "x"}}]}
     hot, total = fleet.hot_destinations({"a": entry})
     assert total == 1 and hot[0]["namespaces_affected"] == 0 and hot[0]["sockets_total"] == 17000
+
+
+def test_odd_destination_records_are_skipped_not_fatal():
+    entry = host(destination("10.0.0.5", 5432, 0.6, held=17000),
+                 dict(destination("10.0.0.6", 5432, 0.7), address=["not", "hashable"]),
+                 dict(destination("10.0.0.7", 5432, 0.7), port={"x": 1}),
+                 destination("10.0.0.8", 5432, float("nan"), count=100))
+    hot, total = fleet.hot_destinations({"a": entry})
+    assert total == 1 and hot[0]["address"] == "10.0.0.5"
+
+
+def test_odd_namespace_shapes_count_nothing():
+    for namespaces in (["a list"], {"top": "text"}, {"top": [{"time_wait": ["x"]}]}, "text"):
+        entry = host(destination("10.0.0.5", 5432, 0.6, held=17000))
+        entry["facts"]["namespaces"] = namespaces
+        hot, total = fleet.hot_destinations({"a": entry})
+        assert total == 1 and hot[0]["namespaces_affected"] == 0, namespaces
+
+
+def test_facts_the_rules_cannot_read_make_that_host_an_error_and_the_fleet_report_goes_on():
+    facts = load("tcp_state_clean.json")
+    facts["namespaces"] = {"top": [{"inode": 1, "time_wait": ["not", "a", "dict"]}]}
+    odd = fleet.host_entry({"ansible_facts": {"tcp_state": facts}})
+    assert odd["status"] == "error" and odd["facts"] is None
+    assert odd["reason"].startswith("the tcp_state fact is malformed, the rules cannot read it (AttributeError: ")
+    doc = fleet.build_document({"odd": odd, "fine": host(destination("10.0.0.5", 5432, 0.6, held=17000))}, "t")
+    assert doc["summary"]["by_status"]["error"] == 1 and doc["hot_destinations_total"] == 1

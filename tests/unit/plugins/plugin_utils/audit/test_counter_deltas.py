@@ -39,6 +39,19 @@ def test_rates_are_the_interval_events_per_second_under_the_sample_seconds_names
     assert deltas.counter_deltas(older, facts_at("2026-11-29T08:00:00Z"))["rates"]["time_wait_entered"] is None
 
 
+def test_a_few_events_over_a_day_keep_a_rate():
+    before = facts_at("2026-11-28T10:00:00Z", ListenDrops=100)
+    now = facts_at("2026-11-29T10:00:00Z", ListenDrops=105)
+    assert deltas.counter_deltas(now, before)["rates"]["listen_drops"] == 5.787e-05  # 5 / 86,400 s
+
+
+def test_a_bool_is_not_a_counter():
+    before = facts_at("2026-11-29T10:00:00Z", ActiveOpens=False)
+    now = facts_at("2026-11-29T10:00:10Z", ActiveOpens=True)
+    found = deltas.counter_deltas(now, before)
+    assert "ActiveOpens" not in found["deltas"] and found["rates"]["outbound_connections"] is None
+
+
 def test_no_rates_without_a_known_interval():
     now = facts_at("not a time", ListenDrops=2)
     assert deltas.counter_deltas(now, facts_at("2026-11-29T10:00:00Z", ListenDrops=1))["rates"] is None

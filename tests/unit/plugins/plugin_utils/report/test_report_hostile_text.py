@@ -105,6 +105,23 @@ def test_the_per_host_markup_prints_a_value_as_the_template_does(value, expected
     assert html_hosts.shown(value) == expected == env.from_string("{{ v }}").render(v=value)
 
 
+class _Loud(str):
+    def __str__(self):
+        return "<img src=x>"
+
+
+class _LoudInt(int):
+    def __str__(self):
+        return "<b>7</b>"
+
+
+@pytest.mark.parametrize("value", [_Loud("plain"), _LoudInt(7)], ids=["str subclass", "int subclass"])
+def test_a_subclass_that_prints_otherwise_is_escaped_as_the_template_does(value):
+    env = report_html.environment()
+    assert "%s" % html_hosts.shown(value) == env.from_string("{{ v }}").render(v=value)
+    assert "<" not in "%s" % html_hosts.shown(value)
+
+
 @pytest.mark.parametrize("name, text, shown", BAD, ids=IDS)
 def test_prometheus_label_values_are_escaped(name, text, shown):
     doc = doc_with(text)

@@ -238,3 +238,32 @@ def test_html_says_the_interval_rates_or_why_there_are_none():
     assert ("The kernel&#39;s TCP counters restarted since the previous run (a reboot, or a new network namespace): "
             "no rates this run.") in page
     assert page.count('<p class="rates">') == 2
+
+
+@pytest.mark.parametrize("odd", [
+    {"interval_seconds": 600, "reboot": False, "deltas": {}, "rates": {"listen_drops": "1\nevil_metric 1"}},
+    {"interval_seconds": 600, "reboot": False, "deltas": {}, "rates": {"listen_drops": float("nan")}},
+    {"interval_seconds": 600, "reboot": False, "deltas": {}, "rates": {"listen_drops": True}},
+    {"reboot": False, "deltas": {}, "rates": {"listen_drops": 1.0}},
+    {"interval_seconds": None, "reboot": False, "deltas": {}, "rates": {"listen_drops": 1.0}},
+    {"interval_seconds": 600, "reboot": False, "deltas": {}, "rates": ["not", "a", "dict"]},
+], ids=["text with a line feed", "nan", "bool", "no interval", "null interval", "rates not a dict"])
+def test_odd_counter_deltas_write_no_rate_sample_and_break_no_writer(odd):
+    doc = hostile_doc()
+    doc["hosts"]["web-1"]["counter_deltas"] = odd
+    text = report_prom.render(doc)
+    assert "evil_metric" not in text and "tcp_audit_tcp_rate_per_second{" not in text
+    report_csv.render(doc)
+    report_html.render(doc)
+
+
+def test_a_rare_event_rate_is_shown_per_hour_and_a_big_one_without_exponent():
+    doc = hostile_doc()
+    rates = dict((key, None) for key in ("outbound_connections", "inbound_connections", "failed_connection_attempts",
+                                         "time_wait_entered", "time_wait_reused", "time_wait_overflow",
+                                         "listen_overflows", "listen_drops"))
+    rates.update(listen_drops=5.787e-05, outbound_connections=12345.68)
+    doc["hosts"]["web-1"]["counter_deltas"] = {"interval_seconds": 86400, "reboot": False, "deltas": {}, "rates": rates}
+    page = report_html.render(doc)
+    assert ('<p class="rates">Over the 86,400 s since the previous run: outbound connections 12,346/s, listen drops '
+            '0.2083/h.</p>') in page
