@@ -28,12 +28,14 @@ _NEEDS_CARE = re.compile(u"[&<>\"'%s]" % HIDDEN_CHARACTERS).search
 
 def shown(value):
     """A value as the template prints it."""
-    if isinstance(value, Markup):
-        return value
     kind = type(value)
     # the shortcuts only for what prints as itself: a subclass may print otherwise (its own __str__)
+    if kind is str:
+        return value if _NEEDS_CARE(value) is None else escape(visible(value))
     if kind is int:
         return str(value)
+    if isinstance(value, Markup):
+        return value
     if isinstance(value, str) and kind.__str__ is str.__str__ and kind.__format__ is str.__format__ \
             and _NEEDS_CARE(value) is None:
         return value
