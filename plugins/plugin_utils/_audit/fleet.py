@@ -253,7 +253,8 @@ def compare(hosts, previous_doc, label="previous run"):
             "totals": totals, "hosts": per_host}
 
 
-def _number(value):
+def is_number(value):
+    """An int or float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -270,15 +271,15 @@ def _at_risk(destinations, warn):
     """
     at_risk = {}
     for destination in destinations if isinstance(destinations, list) else ():
-        if not isinstance(destination, dict) or not _number(destination.get("port_usage")):
+        if not isinstance(destination, dict) or not is_number(destination.get("port_usage")):
             continue
         if not destination["port_usage"] >= warn:  # NaN is never at risk
             continue
         key = (destination.get("address"), destination.get("port"))
         if not all(isinstance(part, (str, int)) for part in key):
             continue
-        sockets = destination.get("held") if _number(destination.get("held")) else destination.get("count")
-        found = (destination["port_usage"], sockets if _number(sockets) else 0)
+        sockets = destination.get("held") if is_number(destination.get("held")) else destination.get("count")
+        found = (destination["port_usage"], sockets if is_number(sockets) else 0)
         at_risk[key] = max(at_risk.get(key, found), found)
     return at_risk
 
@@ -290,7 +291,7 @@ def _destinations_at_risk(entry):
     namespaces it is at risk."""
     warn = (entry.get("thresholds") or {}).get("port_usage_warn")
     facts = entry.get("facts")
-    if not _number(warn) or not isinstance(facts, dict):
+    if not is_number(warn) or not isinstance(facts, dict):
         return {}
     found = dict((key, (usage, sockets, 0)) for key, (usage, sockets) in
                  _at_risk(_top_destinations(facts), warn).items())

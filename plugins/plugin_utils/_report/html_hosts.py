@@ -7,7 +7,7 @@ A page holds one row and one section per host, and Jinja2 spends most of a large
 them (an attribute lookup, ``finalize`` and an escape for each value), so they are written here as
 text, with the template's rule for every value: markup built here as is, anything else through
 ``visible`` and then HTML-escaped (``shown``). The template prints the result whole and keeps the
-rest of the page; ``badge`` and ``gauge`` serve both.
+rest of the page; ``badge``, ``gauge``, ``number`` and ``percent`` serve both.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,6 +42,26 @@ def shown(value):
     return escape(visible(value))
 
 
+def number(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return "{:,}".format(value)
+    if isinstance(value, float):
+        # four significant digits, without the exponent {:g} writes from 10,000 on
+        return "{:,.0f}".format(value) if abs(value) >= 1000 else "{:,.4g}".format(value)
+    return value
+
+
+def percent(fraction):
+    if fraction is None:
+        return "n/a"
+    value = fraction * 100
+    return "%.1f%%" % value if 0 < value < 10 else "%.0f%%" % value
+
+
 def badge(status):
     css = status if status in STATUS_COLOURS else "other"
     return Markup('<span class="status b-%s">%s</span>' % (shown(css), shown(status)))
@@ -59,7 +79,7 @@ def _spark(history, points, label, colour):
             % (shown(label), shown(history["spark_width"]), shown(history["spark_height"]), shown(points), shown(colour)))
 
 
-def host_row(host, sort_keys, number, percent, outcomes, comparison):
+def host_row(host, sort_keys, outcomes, comparison):
     """One row of the host table, its sort positions in custom properties."""
     ranks = host["ranks"]
     usage = percent(host["worst_usage"]) if host["worst_usage"] is not None else "n/a"
@@ -107,7 +127,7 @@ def _destinations(destinations, out):
         out.append('<p class="note">Likely sources unknown: %s.</p>' % shown(destinations["sources_reason"]))
 
 
-def _close_wait(close_wait, number, out):
+def _close_wait(close_wait, out):
     out.append("<h4>CLOSE_WAIT owners</h4>\n")
     if close_wait is None:
         out.append("<p>No CLOSE_WAIT data.</p>\n")
@@ -138,14 +158,14 @@ def _listeners_table(filling, with_gauge, out):
     out.append("</table>\n")
 
 
-def _detailed_tables(host, number, out):
+def _detailed_tables(host, out):
     _destinations(host["destinations"], out)
     out.append('<div class="grid">\n<div>\n<h4>Key sysctls</h4>\n'
                '<table class="sysctls"><tr><th>key</th><th>live</th><th>configured</th></tr>\n')
     out.extend("<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>" % (
         shown(row["key"]), shown(row["live"]), shown(row["configured"])) for row in host["sysctls"])
     out.append("</table>\n</div>\n<div>\n")
-    _close_wait(host["close_wait"], number, out)
+    _close_wait(host["close_wait"], out)
     out.append("<h4>Listeners</h4>\n")
     listeners = host["listeners"]
     if listeners["filling"]:
@@ -157,14 +177,14 @@ def _detailed_tables(host, number, out):
     out.append("</div>\n</div>\n")
 
 
-def _facts(host, number, out):
+def _facts(host, out):
     ports = host["ports"]
     if ports:
         out.append('<p class="ports">Ephemeral range %s&ndash;%s: %s ports, %s reserved, <b>%s usable</b> per destination.%s'
                    "</p>" % (shown(ports["low"]), shown(ports["high"]), shown(ports["size"]), shown(ports["reserved"]),
                              shown(ports["usable"]), " %s" % shown(ports["reuse"]) if ports["reuse"] else ""))
     if host["detailed"]:
-        _detailed_tables(host, number, out)
+        _detailed_tables(host, out)
         return
     out.append('<p class="destination">%s</p>\n<p>%s %s</p>\n' % (
         shown(host["destinations"]["line"]), shown(host["close_wait_line"]), shown(host["listeners_line"])))
@@ -172,7 +192,7 @@ def _facts(host, number, out):
         _listeners_table(host["listeners"]["filling"], False, out)
 
 
-def _trend(trend, history, number, percent, out):
+def _trend(trend, history, out):
     if trend["usage_drawn"]:
         usage = "%speak %s" % (_spark(history, trend["usage_points"], "worst port usage per run", "#c62828"),
                                shown(percent(trend["usage_peak"])))
@@ -221,7 +241,7 @@ def _findings(host, out):
 
 def host_section(host, page):
     """One host's ``<details>`` section; ``page`` holds what every section shares (see html_report.render)."""
-    number, percent, comparison = page["number"], page["percent"], page["comparison"]
+    comparison = page["comparison"]
     outcome = host["outcome"]
     out = ['<details class="host" id="host-%s"%s><summary>%s %s<span class="sum">%s%s</span></summary>\n' % (
         shown(host["name"]), " open" if page["single"] else "", shown(host["name"]), badge(host["status"]),
@@ -242,9 +262,9 @@ def host_section(host, page):
     if host["states"]:
         _states(host, out)
     if facts:
-        _facts(host, number, out)
+        _facts(host, out)
     if host["trend"]:
-        _trend(host["trend"], page["history"], number, percent, out)
+        _trend(host["trend"], page["history"], out)
     if host["rates"]:
         out.append('<p class="rates">%s</p>\n' % shown(host["rates"]))
     _findings(host, out)

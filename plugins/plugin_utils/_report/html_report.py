@@ -34,10 +34,10 @@ import os
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, problems
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, is_number, problems
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
@@ -87,27 +87,7 @@ def environment():
                        finalize=_shown, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-# --- numbers as a reader wants them ----------------------------------------------------------------
-
-def number(value):
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return "{:,}".format(value)
-    if isinstance(value, float):
-        # four significant digits, without the exponent {:g} writes from 10,000 on
-        return "{:,.0f}".format(value) if abs(value) >= 1000 else "{:,.4g}".format(value)
-    return value
-
-
-def percent(fraction):
-    if fraction is None:
-        return "n/a"
-    value = fraction * 100
-    return "%.1f%%" % value if 0 < value < 10 else "%.0f%%" % value
-
+# --- gauges and evidence values (number and percent: html_hosts) -----------------------------------
 
 def _width(fraction):
     """A gauge width in percent, 0 to 100, never a hairline for a non-zero value."""
@@ -371,8 +351,8 @@ def rates_text(found):
     if not isinstance(rates, dict):
         return None
     known = ["%s %s" % (key.replace("_", " ").replace("time wait", "TIME_WAIT"), _rate_text(rates[key]))
-             for key, _names in RATE_COUNTERS if _number(rates.get(key))]
-    if not known or not _number(found.get("interval_seconds")):
+             for key, _names in RATE_COUNTERS if is_number(rates.get(key))]
+    if not known or not is_number(found.get("interval_seconds")):
         return None
     return "Over the %s s since the previous run: %s." % (number(found["interval_seconds"]), ", ".join(known))
 
@@ -382,10 +362,6 @@ def _rate_text(per_second):
     if 0 < per_second < 0.01:
         return "%s/h" % number(per_second * 3600)
     return "%s/s" % number(per_second)
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def outcome_view(outcome):
@@ -619,8 +595,7 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
     code, code_hash = script()
     comparison = doc.get("comparison")
     outcomes = _outcomes(views)
-    page = {"number": number, "percent": percent, "comparison": comparison, "history": history,
-            "single": len(views) == 1}
+    page = {"comparison": comparison, "history": history, "single": len(views) == 1}
     return environment().get_template(TEMPLATE).render(
         title=title,
         doc=doc,
@@ -637,7 +612,7 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
                      "warn_text": percent(thresholds.get("port_usage_warn")),
                      "fail_text": percent(thresholds.get("port_usage_fail"))},
         chart=fleet_states_chart(views),
-        host_rows=Markup("".join(html_hosts.host_row(v, SORT_KEYS, number, percent, outcomes, comparison) for v in views)),
+        host_rows=Markup("".join(html_hosts.host_row(v, SORT_KEYS, outcomes, comparison) for v in views)),
         host_sections=Markup("".join(html_hosts.host_section(v, page) for v in views)),
         sort_keys=SORT_KEYS,
         history=history,
