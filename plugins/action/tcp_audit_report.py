@@ -172,9 +172,11 @@ class ActionModule(ActionBase):
             hosts=dict((name, {
                 "status": entry["status"],
                 "reason": entry.get("reason"),
-                "problems": [f["id"] for f in fleet.problems(entry)],
+                "problems": fleet.rule_ids(fleet.problems(entry)),
                 "fixable_by_tuning": fleet.is_fixable_by_tunable(entry),
-                "application_problems": [f["id"] for f in fleet.problems(entry) if f["fixed_by"] == "application"],
+                "application_problems": fleet.rule_ids(f for f in fleet.problems(entry) if f["fixed_by"] == "application"),
+                "container_problems": fleet.rule_ids(
+                    f for f in fleet.problems(entry) if f["fixed_by"] == fleet.CONTAINER_FIXER),
             }) for name, entry in hosts.items()),
             comparison=doc.get("comparison"),
             pruned_runs=pruned,

@@ -232,8 +232,10 @@ table:
   elements: str
 hosts:
   description:
-    - Per host, C(status), C(reason), C(problems) (ids of the warn/fail findings), C(fixable_by_tuning)
-      (a warn/fail finding that the tcp_tuning role fixes) and C(application_problems).
+    - Per host, C(status), C(reason), C(problems) (the rule ids of the warn/fail findings, each once),
+      C(fixable_by_tuning) (a warn/fail finding that the tcp_tuning role fixes),
+      C(application_problems) (the rule ids a program must fix) and C(container_problems) (the rule ids
+      found only fixable in a container's or pod's own settings, C(fixed_by=container)).
   returned: O(stage=all) or O(stage=merge)
   type: dict
 comparison:

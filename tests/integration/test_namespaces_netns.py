@@ -1,19 +1,23 @@
 """tcp_state_facts namespaces=all on real namespaces: each one read inside it, as ``ss`` run inside it sees it.
 
-Three namespaces are created, each held by a live process and each with its own port range and its own
+Four namespaces are created, each held by a live process and each with its own port range and its own
 load; the engine then runs once from the host's namespace with ``--namespaces all``, and ``nsenter -t PID
 -n ss`` runs inside each namespace right after it, well within the 60 s a TIME_WAIT socket lives. Other
 namespaces of the machine (other tests, containers) may be listed too: the entries are found by inode.
-The audit playbook then runs with ``tcp_audit_namespaces=all`` and reports the namespace whose own
-range is nearly used up. A podman container checks the owner read from the cgroup path.
+The audit playbook then runs with ``tcp_audit_namespaces=all`` and reports the two namespaces whose
+own ranges are nearly used up toward the same destination: each finding whole, the rule once per
+host. A podman container checks the owner read from the cgroup path.
 """
 
+import csv
+import html
 import json
 import os
 import secrets
 import shutil
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,7 @@ pytestmark = pytest.mark.root
 # name -> (port range, TIME_WAIT toward 127.0.0.2:8080, established pairs, CLOSE_WAIT)
 LOADS = {
     "narrow": ((40000, 40999), 900, 0, 0),
+    "snug": ((41000, 41499), 400, 0, 0),
     "wide": ((20000, 29999), 300, 25, 0),
     "leaky": ((1024, 65000), 0, 5, 60),
 }
@@ -91,6 +96,7 @@ def scene(planter, playbook, tmp_path_factory):
                                  for name, ns in namespaces.items())
         scene.sysctl_range = dict((name, ns.sysctl("net.ipv4.ip_local_port_range")) for name, ns in namespaces.items())
         report_dir = tmp_path_factory.mktemp("nsaudit") / "reports"
+        scene.report_dir = report_dir
         scene.audit = playbook.run("audit", str(report_dir), {"tcp_audit_namespaces": "all"})
         scene.audit_doc = None
         if (report_dir / "tcp-audit.json").exists():
@@ -167,7 +173,7 @@ def test_close_wait_owner_is_found_inside_its_namespace(scene):
 def test_namespaces_are_ranked_by_pressure(scene):
     listed = [e["inode"] for e in scene.facts["namespaces"]["top"]]
     ours = [inode for inode in listed if inode in scene.inodes.values()]
-    assert ours == [scene.inodes["narrow"], scene.inodes["wide"], scene.inodes["leaky"]]
+    assert ours == [scene.inodes["narrow"], scene.inodes["snug"], scene.inodes["wide"], scene.inodes["leaky"]]
 
 
 def test_the_audit_reports_the_namespace_finding_on_the_host(scene):
@@ -187,10 +193,52 @@ def test_the_audit_reports_the_namespace_finding_on_the_host(scene):
 def test_the_fleet_hot_destinations_count_the_namespace_destination_on_its_host(scene):
     hot = [d for d in scene.audit_doc["hot_destinations"] if (d["address"], d["port"]) == ("127.0.0.2", 8080)]
     assert len(hot) == 1, scene.audit_doc["hot_destinations"]
-    # at risk in "narrow" (90% of its own range), not in "wide" (3%) nor in the host's own namespace
-    assert hot[0]["hosts_affected"] == 1 and hot[0]["namespaces_affected"] == 1
+    # at risk in "narrow" (90% of its own range) and "snug" (80%), not in "wide" (3%) nor in the host's own
+    assert hot[0]["hosts_affected"] == 1 and hot[0]["namespaces_affected"] == 2
     assert hot[0]["worst_port_usage"] == 0.9 and hot[0]["worst_hosts"] == ["localhost"]
-    assert hot[0]["sockets_total"] == 900
+    assert hot[0]["sockets_total"] == 900 + 400
+
+
+def _port_exhaustion_names(scene):
+    return ["time_wait_port_exhaustion (%s)" % owner_text(_entry(scene, name)) for name in ("narrow", "snug")]
+
+
+def test_a_rule_failing_in_two_namespaces_is_two_findings_and_one_rule_of_the_host(scene):
+    doc = scene.audit_doc
+    host = doc["hosts"]["localhost"]
+    failing = [f for f in host["findings"] if f["id"] == "time_wait_port_exhaustion" and f["severity"] == "fail"]
+    assert sorted(f["namespace"]["inode"] for f in failing) == sorted([scene.inodes["narrow"], scene.inodes["snug"]])
+    # the host's sysctl files never reach these namespaces: remediating the host would not fix them
+    assert all(f["fixed_by"] == "container" for f in failing)
+    assert doc["summary"]["by_rule"]["time_wait_port_exhaustion"] == {"warn": 0, "fail": 1}
+    with open(str(scene.report_dir / "tcp-audit.csv"), newline="") as handle:
+        row = [r for r in csv.DictReader(handle) if r["host"] == "localhost"][0]
+    assert row["failing_rules"].split().count("time_wait_port_exhaustion") == 1
+    assert int(row["fail_count"]) >= 2
+    suite = ET.parse(str(scene.report_dir / "tcp-audit.junit.xml")).getroot().find("testsuite[@name='localhost']")
+    names = [case.get("name") for case in suite.findall("testcase")]
+    assert len(names) == len(set(names))
+    for name in _port_exhaustion_names(scene):
+        assert suite.find("testcase[@name='%s']/failure" % name) is not None, names
+
+
+def test_node_exporter_serves_the_rule_once_per_host_at_its_worst(scene, node_exporter, tmp_path):
+    textfiles = tmp_path / "textfile"
+    textfiles.mkdir()
+    shutil.copy(str(scene.report_dir / "tcp-audit.prom"), str(textfiles / "tcp-audit.prom"))
+    lines = node_exporter.scrape_textfiles(str(textfiles)).splitlines()
+    assert "node_textfile_scrape_error 0" in lines
+    series = [line for line in lines if line.startswith(
+        'tcp_audit_finding_severity{host="localhost",report="audit",rule="time_wait_port_exhaustion"} ')]
+    assert series == ['tcp_audit_finding_severity{host="localhost",report="audit",rule="time_wait_port_exhaustion"} 2']
+
+
+def test_the_html_names_the_namespace_of_the_worst_port_usage(scene):
+    page = (scene.report_dir / "tcp-audit.html").read_text()
+    closest = page[page.index('<section id="closest-to-exhaustion">'):page.index('<section id="rules-firing">')]
+    where = html.escape(owner_text(_entry(scene, "narrow")))
+    assert ('<a href="#host-localhost">localhost</a><br><small>in %s</small></td>' % where) in closest
+    assert '<td class="n">90%</td>' in closest
 
 
 @pytest.fixture(scope="module")

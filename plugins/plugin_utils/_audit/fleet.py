@@ -31,6 +31,12 @@ REMEDIATION_NOT_DONE = ("failed", "unreachable", "not_attempted")
 # hot_destinations: how many destinations the fleet document lists, and how many hosts each names
 HOT_DESTINATIONS_LIMIT = 20
 HOT_DESTINATION_WORST_HOSTS = 5
+# fixed_by of a namespace's finding that the tcp_tuning role would fix on a host: the role tunes the host's
+# own namespace, and a host's sysctl files never reach a container's or pod's (they start at kernel defaults)
+CONTAINER_FIXER = "container"
+CONTAINER_REMEDIATION = ("The tcp_tuning role tunes the host's own network namespace only, never this one: set the "
+                         "sysctls in the container's or pod's own settings (podman or docker run --sysctl, "
+                         "Kubernetes securityContext.sysctls), or fix its client. What the role does on a host: ")
 STATE_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
               "close_wait", "last_ack", "listen", "closing")
 
@@ -154,7 +160,8 @@ def namespace_entries(facts):
 def namespace_findings(facts, thresholds):
     """The non-pass findings of the rules run on each namespace of ``tcp_state.namespaces.top`` as its own
     facts (no sysctl files, no counters: the rules that need them are skipped), each with ``namespace``
-    ({inode, owner_text}) and its message prefixed with ``namespace <owner_text>: ``."""
+    ({inode, owner_text}) and its message prefixed with ``namespace <owner_text>: ``. A finding the
+    tcp_tuning role would fix on a host is ``fixed_by: container`` here: remediating the host leaves it."""
     found = []
     for entry in namespace_entries(facts):
         named = owner_text(entry)
@@ -163,8 +170,38 @@ def namespace_findings(facts, thresholds):
                 continue
             finding["namespace"] = {"inode": entry.get("inode"), "owner_text": named}
             finding["message"] = "namespace %s: %s" % (named, finding["message"])
+            if finding["fixed_by"] == "tunable":
+                finding["fixed_by"] = CONTAINER_FIXER
+                finding["remediation"] = CONTAINER_REMEDIATION + finding["remediation"]
             found.append(finding)
     return found
+
+
+def finding_name(finding):
+    """How a finding is told apart from the others of its host: its rule id, followed by
+    `` (<owner_text>)`` for one found in a container's or pod's namespace."""
+    namespace = finding.get("namespace")
+    return "%s (%s)" % (finding["id"], namespace["owner_text"]) if namespace else finding["id"]
+
+
+def rule_ids(found, severity=None):
+    """The rule ids of ``found`` (of one ``severity``), each once, in order: a rule firing in the host's
+    namespace and in its pods' is one rule."""
+    ids = []
+    for finding in found:
+        if (severity is None or finding["severity"] == severity) and finding["id"] not in ids:
+            ids.append(finding["id"])
+    return ids
+
+
+def worst_by_rule(findings):
+    """{rule id: its worst severity on the host} over the host's own namespace and its containers' and pods'."""
+    worst = {}
+    for finding in findings:
+        before = worst.get(finding["id"])
+        if before is None or rules.SEVERITY_RANK[finding["severity"]] > rules.SEVERITY_RANK[before]:
+            worst[finding["id"]] = finding["severity"]
+    return worst
 
 
 def parse_thresholds(text):
@@ -207,8 +244,8 @@ def summarise(hosts):
     by_rule = dict((rule_id, {"warn": 0, "fail": 0}) for rule_id in rules.RULE_IDS)
     for entry in hosts.values():
         by_status[entry["status"]] += 1
-        for finding in problems(entry):
-            by_rule.setdefault(finding["id"], {"warn": 0, "fail": 0})[finding["severity"]] += 1
+        for rule_id, severity in worst_by_rule(problems(entry)).items():
+            by_rule.setdefault(rule_id, {"warn": 0, "fail": 0})[severity] += 1
     ordered = sorted_host_names(hosts)
     worst = ordered and hosts[ordered[0]]["status"] or "pass"
     return {"hosts": len(hosts), "by_status": by_status, "by_rule": by_rule, "worst_status": worst,
@@ -233,17 +270,17 @@ def compare(hosts, previous_doc, label="previous run"):
             continue
         if before is None or before.get("status") in ("unreachable", "error"):
             note = "not in the %s" % label if before is None else "host %s in the %s" % (before["status"], label)
-            before_ids = {}
+            before_names = set()
         else:
             note = None
-            before_ids = dict((f["id"], f["severity"]) for f in problems(before))
-        now_ids = dict((f["id"], f["severity"]) for f in problems(now))
+            before_names = set(finding_name(f) for f in problems(before))
+        now_names = set(finding_name(f) for f in problems(now))
         entry = {
             "comparable": True,
             "note": note,
-            "new": sorted(set(now_ids) - set(before_ids)),
-            "resolved": sorted(set(before_ids) - set(now_ids)),
-            "persisting": sorted(set(now_ids) & set(before_ids)),
+            "new": sorted(now_names - before_names),
+            "resolved": sorted(before_names - now_names),
+            "persisting": sorted(now_names & before_names),
             "status_before": before.get("status") if before else None,
         }
         for kind in totals:
@@ -261,6 +298,26 @@ def is_number(value):
 def _top_destinations(facts):
     time_wait = facts.get("time_wait")
     return time_wait.get("top_destinations") if isinstance(time_wait, dict) else None
+
+
+def _highest_usage(destinations):
+    usages = [d["port_usage"] for d in destinations if isinstance(d, dict) and is_number(d.get("port_usage"))
+              and d["port_usage"] == d["port_usage"]] if isinstance(destinations, list) else []
+    return max(usages) if usages else None
+
+
+def worst_port_usage(facts):
+    """``(usage, where)``: the highest ``port_usage`` toward any destination in the host's own network namespace
+    and its containers' and pods' (``tcp_state.namespaces.top``); ``where`` is None for the host's own, the
+    namespace's owner_text otherwise. ``(None, None)`` without any."""
+    if not isinstance(facts, dict):
+        return None, None
+    worst = (_highest_usage(_top_destinations(facts)), None)
+    for namespace in namespace_entries(facts):
+        usage = _highest_usage(_top_destinations(namespace))
+        if usage is not None and (worst[0] is None or usage > worst[0]):
+            worst = (usage, owner_text(namespace))
+    return worst
 
 
 def _at_risk(destinations, warn):
@@ -375,7 +432,7 @@ def summary_table(doc):
         entry = doc["hosts"][name]
         found = problems(entry)
         counts = state_counts(entry)
-        detail = ", ".join(f["id"] for f in found) or (entry.get("reason") or "")
+        detail = ", ".join(rule_ids(found)) or (entry.get("reason") or "")
         rows.append((name, entry["status"], str(sum(1 for f in found if f["severity"] == "fail")),
                      str(sum(1 for f in found if f["severity"] == "warn")),
                      _or_dash(counts["time_wait"]), _or_dash(counts["close_wait"]), detail[:100]))

@@ -10,7 +10,7 @@ __metaclass__ = type
 import csv
 import io
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, state_counts
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, rule_ids, state_counts
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import csv_cell
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
@@ -42,8 +42,8 @@ def render(doc):
             entry["status"],
             sum(1 for f in found if f["severity"] == "fail"),
             sum(1 for f in found if f["severity"] == "warn"),
-            " ".join(f["id"] for f in found if f["severity"] == "fail"),
-            " ".join(f["id"] for f in found if f["severity"] == "warn"),
+            " ".join(rule_ids(found, "fail")),
+            " ".join(rule_ids(found, "warn")),
             counts["established"],
             counts["time_wait"],
             counts["close_wait"],

@@ -82,11 +82,13 @@ def _spark(history, points, label, colour):
 def host_row(host, sort_keys, outcomes, comparison):
     """One row of the host table, its sort positions in custom properties."""
     ranks = host["ranks"]
-    usage = percent(host["worst_usage"]) if host["worst_usage"] is not None else "n/a"
+    usage = shown(percent(host["worst_usage"]) if host["worst_usage"] is not None else "n/a")
+    if host["worst_usage_where"]:
+        usage += "<br><small>in %s</small>" % shown(host["worst_usage_where"])
     cells = ['<div class="row s-%s" role="row" style="%s"><span><a href="#host-%s">%s</a></span><span>%s</span>'
              '<span>%s</span><span>%s</span><span>%s</span><span>%s</span>'
              % (shown(host["status"]), "".join("--r-%s:%s;" % (key, shown(ranks[key])) for key in sort_keys),
-                shown(host["name"]), shown(host["name"]), badge(host["status"]), shown(usage),
+                shown(host["name"]), shown(host["name"]), badge(host["status"]), usage,
                 shown(number(host["time_wait"])), shown(number(host["close_wait_count"])),
                 shown(number(host["established"])))]
     if outcomes:

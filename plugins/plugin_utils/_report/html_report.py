@@ -34,7 +34,8 @@ import os
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, is_number, problems
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
+    STATUS_RANK, is_number, namespace_entries, problems, rule_ids, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
@@ -428,6 +429,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
     found = problems(entry)
     counts = facts.get("counts") or {}
     states, total = _states(counts)
+    usage, usage_where = worst_port_usage(facts)
     view = {
         "name": name,
         "status": entry["status"],
@@ -437,11 +439,12 @@ def host_view(doc, name, host_trend=None, detailed=None):
         "remediation_text": _remediation_text(entry.get("remediation")),
         "comparison_text": _comparison_text(doc.get("comparison"), name),
         "problems": [dict(f, evidence_items=evidence_view(f.get("evidence"), _tables_shown(facts))) for f in found],
-        "problem_ids": ", ".join(f["id"] for f in found) or _shortened(entry.get("reason")) or "none",
+        "problem_ids": ", ".join(rule_ids(found)) or _shortened(entry.get("reason")) or "none",
         "passed": [f for f in entry.get("findings") or [] if f["severity"] == "pass"],
         "states": states,
         "total": number(total),
-        "worst_usage": trends.worst_port_usage(facts),
+        "worst_usage": usage,
+        "worst_usage_where": usage_where,
         "time_wait": counts.get("time_wait"),
         "close_wait_count": counts.get("close_wait"),
         "established": counts.get("established"),
@@ -550,10 +553,11 @@ def _search_words(view, entry):
     """The words the text filter matches for one host: what its row shows, and its destinations and processes."""
     facts = entry.get("facts") or {}
     words = [view["name"], view["status"], view["problem_ids"]]
-    for d in (facts.get("time_wait") or {}).get("top_destinations") or []:
-        if isinstance(d, dict):
-            words.append("%s:%s" % (d.get("address"), d.get("port")))
-            words.extend(s.get("comm") for s in d.get("likely_sources") or [] if isinstance(s, dict))
+    for namespace in [facts] + namespace_entries(facts):
+        for d in (namespace.get("time_wait") or {}).get("top_destinations") or []:
+            if isinstance(d, dict):
+                words.append("%s:%s" % (d.get("address"), d.get("port")))
+                words.extend(s.get("comm") for s in d.get("likely_sources") or [] if isinstance(s, dict))
     words.extend(o.get("comm") for o in (facts.get("close_wait") or {}).get("top_processes") or [] if isinstance(o, dict))
     if view["outcome"]:
         words.append("remediation " + view["outcome"]["status"])
@@ -606,7 +610,7 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
         rule_rows=[{"id": r, "fail": c["fail"], "warn": c["warn"],
                     "fail_width": "%.1f" % (100.0 * c["fail"] / most), "warn_width": "%.1f" % (100.0 * c["warn"] / most)}
                    for r, c in rule_rows],
-        exposed=[{"name": v["name"], "status": v["status"], "usage": percent(v["worst_usage"]),
+        exposed=[{"name": v["name"], "where": v["worst_usage_where"], "status": v["status"], "usage": percent(v["worst_usage"]),
                   "width": _width(v["worst_usage"])} for v in exposed],
         gauge_marks={"warn": _width(thresholds.get("port_usage_warn")), "fail": _width(thresholds.get("port_usage_fail")),
                      "warn_text": percent(thresholds.get("port_usage_warn")),

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tcp-audit.junit.xml: a testsuite per host, a testcase per rule.
+"""tcp-audit.junit.xml: a testsuite per host, a testcase per rule (and per rule that fails or warns in one of
+the host's containers or pods, named ``<rule> (<owner_text>)``).
 
 ``fail`` findings are failures; ``warn`` findings pass with the message in system-out (a CI can
 still gate on warnings through tcp_audit_fail_on); a host that could not be audited gets one
@@ -18,6 +19,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import finding_name
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 
 COUNTS = ("tests", "failures", "errors", "skipped")
@@ -80,7 +82,7 @@ def _suite(doc, host, totals):
             counts["failures"] += 1
         elif finding["severity"] == "warn":
             outcome = ("system-out", [], "WARN: " + detail)
-        cases.append(_testcase(classname, finding["id"], outcome))
+        cases.append(_testcase(classname, finding_name(finding), outcome))
     for key in COUNTS:
         totals[key] += counts[key]
     attributes = [("name", host), ("timestamp", doc.get("generated_at"))] + [(key, counts[key]) for key in COUNTS]

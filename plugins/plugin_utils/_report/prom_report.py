@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, state_counts
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, state_counts, worst_by_rule
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import SEVERITY_RANK
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
@@ -63,9 +63,11 @@ def render(doc, generated_epoch=None, report="audit"):
             "Audit status of the host: 0 pass, 1 warn, 2 fail, 3 error, 4 unreachable.",
             ("host",), [((n,), STATUS_RANK[hosts[n]["status"]]) for n in names], report, escaped)
     _metric(lines, "tcp_audit_finding_severity", "gauge",
-            "Severity of each rule on each host: 0 pass, 1 warn, 2 fail.",
-            ("host", "rule"), [((n, f["id"]), SEVERITY_RANK[f["severity"]])
-                               for n in names for f in hosts[n].get("findings") or [] if not f.get("skipped")],
+            "Severity of each rule on each host, the worst of its own namespace and its containers' and pods': "
+            "0 pass, 1 warn, 2 fail.",
+            ("host", "rule"), [((n, rule_id), SEVERITY_RANK[severity]) for n in names
+                               for rule_id, severity in worst_by_rule(
+                                   f for f in hosts[n].get("findings") or [] if not f.get("skipped")).items()],
             report, escaped)
     _metric(lines, "tcp_audit_tcp_sockets", "gauge", "TCP sockets per state seen by the audit.",
             ("host", "state"), [((n, state), value) for n in names

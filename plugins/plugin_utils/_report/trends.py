@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Trends over the kept report runs: fleet status counts per run, per host worst port usage and TIME_WAIT.
+"""Trends over the kept report runs: fleet status counts per run, per host worst port usage (its containers'
+and pods' included) and TIME_WAIT.
 
 ``read_runs`` only reads: it opens ``tcp-audit.json`` of each complete run below the history base
 (``files.complete_runs``) and keeps the few numbers a trend needs. ``series`` adds the run being
@@ -14,19 +15,12 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import worst_port_usage
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 STATUSES = ("pass", "warn", "fail", "error", "unreachable")
 STATUS_WIDTH, STATUS_HEIGHT = 560, 120
 SPARK_WIDTH, SPARK_HEIGHT = 160, 28
-
-
-def worst_port_usage(facts):
-    """The highest ``port_usage`` among a host's top destinations, or None."""
-    destinations = ((facts or {}).get("time_wait") or {}).get("top_destinations") or []
-    usages = [d.get("port_usage") for d in destinations
-              if isinstance(d, dict) and isinstance(d.get("port_usage"), (int, float))]
-    return max(usages) if usages else None
 
 
 def point(doc):
@@ -39,7 +33,7 @@ def point(doc):
             by_status[status] += 1
         counts = ((entry.get("facts") or {}).get("counts") or {})
         time_wait = counts.get("time_wait")
-        hosts[name] = {"usage": worst_port_usage(entry.get("facts")),
+        hosts[name] = {"usage": worst_port_usage(entry.get("facts"))[0],
                        "time_wait": time_wait if isinstance(time_wait, int) else None}
     return {"generated_at": doc.get("generated_at"), "by_status": by_status, "hosts": hosts}
 

@@ -312,3 +312,81 @@ def test_facts_without_namespaces_add_no_findings():
     facts = load("tcp_state_clean.json")
     facts["namespaces"] = None
     assert len(fleet.host_entry(ok_result(facts))["findings"]) == len(fleet.rules.RULE_IDS)
+
+
+def _exhausted(entry, usage):
+    """``entry`` (facts or a namespace) with its one destination holding ``usage`` of the usable ports."""
+    destination = dict(entry["time_wait"]["top_destinations"][0])
+    held = int(usage * entry["ephemeral_ports"]["usable"])
+    destination.update(count=held, held=held, port_usage=usage)
+    entry["time_wait"] = dict(entry["time_wait"], total=held, top_destinations=[destination])
+    return entry
+
+
+def _host_with_pods(host_usage, pod_usages):
+    """Facts whose own namespace and pods (named pod-0, pod-1 ...) hold these port usages toward 10.0.0.5:5432."""
+    facts = _exhausted(load("tcp_state_clean.json"), host_usage)
+    pods = [_exhausted(_namespace(4026532400 + index, {"kind": "pod", "id": "pod-%d" % index},
+                                  load("tcp_state_clean.json")), usage) for index, usage in enumerate(pod_usages)]
+    facts["namespaces"] = {"total": len(pods), "unread": 0, "reason": None, "top": pods, "warnings": [],
+                           "warnings_total": 0, "errors": [], "errors_total": 0}
+    return facts
+
+
+def test_a_pods_tunable_finding_is_fixed_by_the_container_and_leaves_remediation_alone():
+    entry = fleet.host_entry(ok_result(_host_with_pods(0.0007, [0.9])))
+    found = fleet.problems(entry)
+    assert [(f["id"], f["severity"], f["fixed_by"]) for f in found] == [
+        ("time_wait_port_exhaustion", "fail", "container")]
+    assert found[0]["remediation"].startswith(fleet.CONTAINER_REMEDIATION)
+    assert found[0]["remediation"].endswith(fleet.rules.evaluate(load("tcp_state_clean.json"), None,
+                                                                 fleet.rules.DEFAULT_THRESHOLDS)[0]["remediation"])
+    # the host itself has nothing the role would fix: remediate leaves it out
+    assert entry["status"] == "fail" and not fleet.is_fixable_by_tunable(entry)
+    both = fleet.host_entry(ok_result(_host_with_pods(0.6, [0.9])))
+    assert [f["fixed_by"] for f in fleet.problems(both)] == ["tunable", "container"]
+    assert fleet.is_fixable_by_tunable(both)
+
+
+def test_a_pods_application_finding_stays_fixed_by_the_application():
+    facts = load("tcp_state_clean.json")
+    leaking = _namespace(4026532281, {"kind": "pod", "id": "p"}, load("tcp_state_clean.json"))
+    leaking["close_wait"] = dict(leaking["close_wait"], total=600)
+    facts["namespaces"] = {"total": 1, "top": [leaking]}
+    found = fleet.problems(fleet.host_entry(ok_result(facts)))
+    assert [(f["id"], f["fixed_by"]) for f in found] == [("close_wait_leak", "application")]
+    assert not found[0]["remediation"].startswith(fleet.CONTAINER_REMEDIATION)
+
+
+def test_a_rule_firing_in_the_host_and_its_pods_counts_once_per_host_at_its_worst():
+    hosts = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.6, [0.9, 0.85]))),
+             "node-2": fleet.host_entry(ok_result(_host_with_pods(0.6, [])))}
+    found = fleet.problems(hosts["node-1"])
+    assert [f["severity"] for f in found] == ["warn", "fail", "fail"]
+    assert fleet.rule_ids(found) == ["time_wait_port_exhaustion"]
+    assert fleet.rule_ids(found, "warn") == fleet.rule_ids(found, "fail") == ["time_wait_port_exhaustion"]
+    assert fleet.worst_by_rule(found) == {"time_wait_port_exhaustion": "fail"}
+    summary = fleet.summarise(hosts)
+    assert summary["by_rule"]["time_wait_port_exhaustion"] == {"warn": 1, "fail": 1}
+    assert fleet.summary_table(fleet.build_document(hosts, "t"))[1].endswith("  time_wait_port_exhaustion")
+
+
+def test_the_comparison_tells_a_pods_finding_from_the_hosts():
+    before = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.6, [0.9])))}
+    after = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.0007, [0.9, 0.9])))}
+    change = fleet.compare(after, fleet.build_document(before, "t"))["hosts"]["node-1"]
+    assert change["resolved"] == ["time_wait_port_exhaustion"]
+    assert change["persisting"] == ["time_wait_port_exhaustion (pod pod-0)"]
+    assert change["new"] == ["time_wait_port_exhaustion (pod pod-1)"]
+
+
+def test_worst_port_usage_looks_into_the_pods_and_names_where():
+    assert fleet.worst_port_usage(_host_with_pods(0.3, [0.2, 0.7])) == (0.7, "pod pod-1")
+    assert fleet.worst_port_usage(_host_with_pods(0.3, [0.2])) == (0.3, None)
+    facts = _host_with_pods(0.3, [0.2])
+    facts["namespaces"]["top"][0]["time_wait"]["top_destinations"][0]["port_usage"] = float("nan")
+    facts["time_wait"]["top_destinations"].append({"port_usage": True})
+    assert fleet.worst_port_usage(facts) == (0.3, None)
+    assert fleet.worst_port_usage(None) == (None, None)
+    facts["time_wait"] = None
+    assert fleet.worst_port_usage(facts) == (None, None)

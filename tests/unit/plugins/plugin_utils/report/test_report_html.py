@@ -267,3 +267,20 @@ def test_many_pods_of_one_host_toward_one_destination_are_one_problem_too():
 def test_without_namespaces_the_hot_table_has_no_containers_column():
     page = report_html.render(doc_of(**{"a": facts(usage=0.7), "b": facts(usage=0.6)}))
     assert "containers / pods" not in page and "<th>hosts affected</th><th>sockets</th>" in page
+
+
+def test_a_hosts_worst_port_usage_includes_its_pods_and_says_where():
+    page = report_html.render(doc_of(**{"node-1": _with_pods([0.9]), "node-2": facts(usage=0.6)}))
+    closest = page[page.index('id="closest-to-exhaustion"'):page.index('id="rules-firing"')]
+    rows = closest.split("<tr>")[2:]
+    assert rows[0].startswith('<td><a href="#host-node-1">node-1</a><br><small>in pod pod-0</small></td>')
+    assert '<td class="n">90%</td>' in rows[0]
+    assert rows[1].startswith('<td><a href="#host-node-2">node-2</a></td>')
+    table = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
+    assert table.index("<span>90%<br><small>in pod pod-0</small></span>") < table.index("</div>")
+    # the pod's finding names its rule once in the row, the filter finds the pod's destination
+    assert "<span>time_wait_port_exhaustion</span></div>" in table[:table.index("</div>") + 6]
+    start = page.index('id="host-index">') + len('id="host-index">')
+    index = json.loads(page[start:page.index("</script>", start)])
+    words = dict((entry.split()[0], entry) for entry in index)
+    assert "10.20.0.10:5432" in words["node-1"] and "10.20.0.10:5432" not in words["node-2"]
