@@ -169,15 +169,7 @@ class ActionModule(ActionBase):
             files=paths,
             summary=doc["summary"],
             table=fleet.summary_table(doc) + self._stale_lines(stale, removed),
-            hosts=dict((name, {
-                "status": entry["status"],
-                "reason": entry.get("reason"),
-                "problems": fleet.rule_ids(fleet.problems(entry)),
-                "fixable_by_tuning": fleet.is_fixable_by_tunable(entry),
-                "application_problems": fleet.rule_ids(f for f in fleet.problems(entry) if f["fixed_by"] == "application"),
-                "container_problems": fleet.rule_ids(
-                    f for f in fleet.problems(entry) if f["fixed_by"] == fleet.CONTAINER_FIXER),
-            }) for name, entry in hosts.items()),
+            hosts=dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items()),
             comparison=doc.get("comparison"),
             pruned_runs=pruned,
             stale_runs_in_progress=[dict(run, removed=removed) for run in stale],

@@ -234,8 +234,8 @@ hosts:
   description:
     - Per host, C(status), C(reason), C(problems) (the rule ids of the warn/fail findings, each once),
       C(fixable_by_tuning) (a warn/fail finding that the tcp_tuning role fixes),
-      C(application_problems) (the rule ids a program must fix) and C(container_problems) (the rule ids
-      found only fixable in a container's or pod's own settings, C(fixed_by=container)).
+      C(application_problems) (the rule ids of the findings with C(fixed_by=application)) and
+      C(container_problems) (the rule ids of the findings with C(fixed_by=container)).
   returned: O(stage=all) or O(stage=merge)
   type: dict
 comparison:

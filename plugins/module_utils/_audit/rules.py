@@ -10,7 +10,8 @@ title, when it fails and when it warns, the thresholds it reads, who fixes it an
 
 A finding is a dict: ``id``, ``severity`` (pass/warn/fail), ``message`` (one line), ``evidence`` (the
 numbers), ``remediation`` (what to do), ``fixed_by`` (``tunable``: the tcp_tuning role fixes it;
-``application``: someone has to fix a program), ``skipped`` (True when the data the rule needs was
+``application``: someone has to fix a program; the fleet report makes a container's or pod's
+``tunable`` finding ``container``), ``skipped`` (True when the data the rule needs was
 not available; such a finding is ``pass`` and its message says why).
 
 The kernel counters count since boot, so one event would keep a counter rule firing until the next

@@ -181,15 +181,16 @@ def finding_name(finding):
     """How a finding is told apart from the others of its host: its rule id, followed by
     `` (<owner_text>)`` for one found in a container's or pod's namespace."""
     namespace = finding.get("namespace")
-    return "%s (%s)" % (finding["id"], namespace["owner_text"]) if namespace else finding["id"]
+    where = namespace.get("owner_text") if isinstance(namespace, dict) else None
+    return "%s (%s)" % (finding["id"], where) if isinstance(where, str) else finding["id"]
 
 
-def rule_ids(found, severity=None):
-    """The rule ids of ``found`` (of one ``severity``), each once, in order: a rule firing in the host's
-    namespace and in its pods' is one rule."""
+def rule_ids(found):
+    """The rule ids of ``found``, each once, in order: a rule firing in the host's namespace and in its
+    pods' is one rule."""
     ids = []
     for finding in found:
-        if (severity is None or finding["severity"] == severity) and finding["id"] not in ids:
+        if finding["id"] not in ids:
             ids.append(finding["id"])
     return ids
 
@@ -227,6 +228,21 @@ def problems(entry):
 
 def is_fixable_by_tunable(entry):
     return any(f["fixed_by"] == "tunable" for f in problems(entry))
+
+
+def host_outcome(entry):
+    """What tcp_audit_report returns of one host (``hosts.<name>``) for the playbook to act on: its status
+    and reason, the rule ids of its problems, whether the tcp_tuning role fixes one of them, and the rule
+    ids a program (``application``) or a container's or pod's own settings (``container``) must fix."""
+    found = problems(entry)
+    return {
+        "status": entry["status"],
+        "reason": entry.get("reason"),
+        "problems": rule_ids(found),
+        "fixable_by_tuning": is_fixable_by_tunable(entry),
+        "application_problems": rule_ids(f for f in found if f["fixed_by"] == "application"),
+        "container_problems": rule_ids(f for f in found if f["fixed_by"] == CONTAINER_FIXER),
+    }
 
 
 def sorted_host_names(hosts):
@@ -316,7 +332,10 @@ def worst_port_usage(facts):
     for namespace in namespace_entries(facts):
         usage = _highest_usage(_top_destinations(namespace))
         if usage is not None and (worst[0] is None or usage > worst[0]):
-            worst = (usage, owner_text(namespace))
+            # a kept run read back for the trends is not checked like fresh facts: an odd owner is its inode
+            owner = namespace.get("owner")
+            worst = (usage, owner_text(namespace) if owner is None or isinstance(owner, dict)
+                     else "inode %s" % namespace.get("inode"))
     return worst
 
 

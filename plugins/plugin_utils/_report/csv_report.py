@@ -10,7 +10,7 @@ __metaclass__ = type
 import csv
 import io
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, rule_ids, state_counts
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, state_counts, worst_by_rule
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import csv_cell
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
@@ -34,6 +34,7 @@ def render(doc):
     for name in doc["summary"]["hosts_worst_first"]:
         entry = doc["hosts"][name]
         found = problems(entry)
+        worst = worst_by_rule(found)
         facts = entry.get("facts") or {}
         counts = state_counts(entry)
         owners = ((facts.get("close_wait") or {}).get("top_processes")) or []
@@ -42,8 +43,8 @@ def render(doc):
             entry["status"],
             sum(1 for f in found if f["severity"] == "fail"),
             sum(1 for f in found if f["severity"] == "warn"),
-            " ".join(rule_ids(found, "fail")),
-            " ".join(rule_ids(found, "warn")),
+            " ".join(rule_id for rule_id, severity in worst.items() if severity == "fail"),
+            " ".join(rule_id for rule_id, severity in worst.items() if severity == "warn"),
             counts["established"],
             counts["time_wait"],
             counts["close_wait"],

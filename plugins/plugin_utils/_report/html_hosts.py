@@ -113,6 +113,8 @@ def _states(host, out):
 
 def _destinations(destinations, out):
     out.append("<h4>Local ports toward each destination</h4>\n")
+    if destinations["elsewhere"]:
+        out.append('<p class="note">%s</p>\n' % shown(destinations["elsewhere"]))
     rows = destinations["rows"]
     if not rows:
         out.append("<p>No outbound TIME_WAIT.</p>")

@@ -257,17 +257,25 @@ def destination_detail(destination):
     return "; ".join(parts)
 
 
-def _destination_line(rows):
-    """The worst destination of a host shown in a few lines."""
+def _destination_line(rows, worse_elsewhere):
+    """The worst destination of a host shown in a few lines; ``worse_elsewhere``: (usage, owner_text) of a
+    container's or pod's namespace worse than the host's own, or None."""
     if not rows:
-        return "No outbound TIME_WAIT."
-    worst = rows[0]
-    text = "Worst destination %s:%s: %s of the usable local ports, %s TIME_WAIT" % (
-        visible(worst["address"], one_line=True), worst["port"], worst["usage"], worst["count"])
-    return text + ("; %s." % worst["detail"] if worst["detail"] else ".")
+        text = "No outbound TIME_WAIT in the host's own network namespace." if worse_elsewhere else "No outbound TIME_WAIT."
+    else:
+        worst = rows[0]
+        text = "Worst destination %s:%s: %s of the usable local ports, %s TIME_WAIT" % (
+            visible(worst["address"], one_line=True), worst["port"], worst["usage"], worst["count"])
+        text += "; %s." % worst["detail"] if worst["detail"] else "."
+    return text + (" " + _worse_elsewhere_text(worse_elsewhere) if worse_elsewhere else "")
 
 
-def _destinations(facts, thresholds):
+def _worse_elsewhere_text(worse_elsewhere):
+    return "In %s it is worse: %s of its usable local ports toward one destination (see its findings)." % (
+        visible(worse_elsewhere[1], one_line=True), percent(worse_elsewhere[0]))
+
+
+def _destinations(facts, thresholds, worse_elsewhere=None):
     time_wait = facts.get("time_wait") or {}
     destinations = [d for d in time_wait.get("top_destinations") or [] if isinstance(d, dict)]
     warn, fail = thresholds.get("port_usage_warn"), thresholds.get("port_usage_fail")
@@ -283,7 +291,9 @@ def _destinations(facts, thresholds):
                      "usage": percent(usage), "width": _width(usage), "level": level,
                      "detail": destination_detail(d)})
     return {"rows": rows, "warn": _width(warn), "fail": _width(fail), "warn_text": percent(warn),
-            "fail_text": percent(fail), "line": _destination_line(rows),
+            "fail_text": percent(fail), "line": _destination_line(rows, worse_elsewhere),
+            "elsewhere": "These are the host's own network namespace's. %s" % _worse_elsewhere_text(worse_elsewhere)
+            if worse_elsewhere else None,
             "sources_reason": time_wait.get("likely_sources_reason")}
 
 
@@ -456,7 +466,8 @@ def host_view(doc, name, host_trend=None, detailed=None):
     if facts:
         close_wait, listeners = _close_wait(facts), _listeners(facts)
         view.update(ports=_ports(facts), sysctls=_sysctls(facts, entry.get("sysctl_config")),
-                    destinations=_destinations(facts, entry.get("thresholds") or {}),
+                    destinations=_destinations(facts, entry.get("thresholds") or {},
+                                               (usage, usage_where) if usage_where else None),
                     close_wait=close_wait, close_wait_line=_close_wait_line(close_wait), listeners=listeners,
                     listeners_line="%s listening sockets%s." % (listeners["total"], "" if listeners["filling"] else
                                                                 ", none with an accept queue half full or more"))
@@ -558,7 +569,8 @@ def _search_words(view, entry):
             if isinstance(d, dict):
                 words.append("%s:%s" % (d.get("address"), d.get("port")))
                 words.extend(s.get("comm") for s in d.get("likely_sources") or [] if isinstance(s, dict))
-    words.extend(o.get("comm") for o in (facts.get("close_wait") or {}).get("top_processes") or [] if isinstance(o, dict))
+        words.extend(o.get("comm") for o in (namespace.get("close_wait") or {}).get("top_processes") or []
+                     if isinstance(o, dict))
     if view["outcome"]:
         words.append("remediation " + view["outcome"]["status"])
     return " ".join(visible(w, one_line=True) for w in words if w is not None).lower()

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tcp-audit.junit.xml: a testsuite per host, a testcase per rule (and per rule that fails or warns in one of
-the host's containers or pods, named ``<rule> (<owner_text>)``).
+"""tcp-audit.junit.xml: a testsuite per host, a testcase per rule, and one per rule and container or pod in
+which it fails or warns, named ``<rule> (<owner_text>)``.
 
 ``fail`` findings are failures; ``warn`` findings pass with the message in system-out (a CI can
 still gate on warnings through tcp_audit_fail_on); a host that could not be audited gets one

@@ -364,7 +364,6 @@ def test_a_rule_firing_in_the_host_and_its_pods_counts_once_per_host_at_its_wors
     found = fleet.problems(hosts["node-1"])
     assert [f["severity"] for f in found] == ["warn", "fail", "fail"]
     assert fleet.rule_ids(found) == ["time_wait_port_exhaustion"]
-    assert fleet.rule_ids(found, "warn") == fleet.rule_ids(found, "fail") == ["time_wait_port_exhaustion"]
     assert fleet.worst_by_rule(found) == {"time_wait_port_exhaustion": "fail"}
     summary = fleet.summarise(hosts)
     assert summary["by_rule"]["time_wait_port_exhaustion"] == {"warn": 1, "fail": 1}
@@ -390,3 +389,34 @@ def test_worst_port_usage_looks_into_the_pods_and_names_where():
     assert fleet.worst_port_usage(None) == (None, None)
     facts["time_wait"] = None
     assert fleet.worst_port_usage(facts) == (None, None)
+
+
+def test_what_the_report_returns_of_a_host_names_each_rule_once_and_who_fixes_it():
+    facts = _host_with_pods(0.6, [0.9, 0.85])
+    leaking = _namespace(4026532499, {"kind": "container", "id": "c1"}, load("tcp_state_clean.json"))
+    leaking["close_wait"] = dict(leaking["close_wait"], total=600)
+    facts["namespaces"]["top"].append(leaking)
+    outcome = fleet.host_outcome(fleet.host_entry(ok_result(facts)))
+    assert outcome == {"status": "fail", "reason": None,
+                       "problems": ["time_wait_port_exhaustion", "close_wait_leak"], "fixable_by_tuning": True,
+                       "application_problems": ["close_wait_leak"],
+                       "container_problems": ["time_wait_port_exhaustion"]}
+    pods_only = fleet.host_outcome(fleet.host_entry(ok_result(_host_with_pods(0.0007, [0.9]))))
+    assert pods_only["fixable_by_tuning"] is False and pods_only["container_problems"] == ["time_wait_port_exhaustion"]
+
+
+@pytest.mark.parametrize("namespace", [{"inode": 5}, "x", {"inode": 5, "owner_text": None}, None])
+def test_a_kept_run_with_an_odd_namespace_key_is_compared_by_its_rule_id(namespace):
+    before = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.6, [])))}
+    previous = fleet.build_document(before, "t")
+    previous["hosts"]["node-1"]["findings"][0]["namespace"] = namespace
+    after = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.6, [])))}
+    assert fleet.compare(after, previous)["hosts"]["node-1"]["persisting"] == ["time_wait_port_exhaustion"]
+
+
+@pytest.mark.parametrize("owner, where", [("a string", "inode 4026532400"), (None, "inode 4026532400"),
+                                          ({"kind": "pod", "id": "p"}, "pod p")])
+def test_worst_port_usage_names_an_odd_owner_by_its_inode(owner, where):
+    facts = _host_with_pods(0.3, [0.7])
+    facts["namespaces"]["top"][0]["owner"] = owner
+    assert fleet.worst_port_usage(facts) == (0.7, where)

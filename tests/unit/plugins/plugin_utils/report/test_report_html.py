@@ -270,7 +270,7 @@ def test_without_namespaces_the_hot_table_has_no_containers_column():
 
 
 def test_a_hosts_worst_port_usage_includes_its_pods_and_says_where():
-    page = report_html.render(doc_of(**{"node-1": _with_pods([0.9]), "node-2": facts(usage=0.6)}))
+    page = report_html.render(doc_of(**{"node-1": _with_pods([0.9, 0.85], own_usage=0.6), "node-2": facts(usage=0.6)}))
     closest = page[page.index('id="closest-to-exhaustion"'):page.index('id="rules-firing"')]
     rows = closest.split("<tr>")[2:]
     assert rows[0].startswith('<td><a href="#host-node-1">node-1</a><br><small>in pod pod-0</small></td>')
@@ -278,9 +278,34 @@ def test_a_hosts_worst_port_usage_includes_its_pods_and_says_where():
     assert rows[1].startswith('<td><a href="#host-node-2">node-2</a></td>')
     table = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
     assert table.index("<span>90%<br><small>in pod pod-0</small></span>") < table.index("</div>")
-    # the pod's finding names its rule once in the row, the filter finds the pod's destination
+    # three findings of one rule (the host's and two pods'): the row names the rule once; the section
+    # says its own destinations are the host namespace's and where it is worse
     assert "<span>time_wait_port_exhaustion</span></div>" in table[:table.index("</div>") + 6]
+    assert ('<p class="note">These are the host&#39;s own network namespace&#39;s. In pod pod-0 it is worse: 90% of '
+            "its usable local ports toward one destination (see its findings).</p>") in section(page, "node-1")
+    assert "it is worse" not in section(page, "node-2")
     start = page.index('id="host-index">') + len('id="host-index">')
     index = json.loads(page[start:page.index("</script>", start)])
     words = dict((entry.split()[0], entry) for entry in index)
     assert "10.20.0.10:5432" in words["node-1"] and "10.20.0.10:5432" not in words["node-2"]
+
+
+def test_a_quiet_host_says_in_its_line_when_a_pod_is_worse():
+    quiet = _with_pods([0.3], own_usage=0.0007)
+    page = report_html.render(doc_of(**{"node-1": quiet, "node-2": facts()}))
+    line = section(page, "node-1").split('<p class="destination">')[1].split("</p>")[0]
+    assert line.endswith(" In pod pod-0 it is worse: 30% of its usable local ports toward one destination "
+                         "(see its findings).")
+    assert line.startswith("Worst destination 10.0.0.5:5432: 0.1% of the usable local ports")
+    quiet["time_wait"]["top_destinations"] = []
+    page = report_html.render(doc_of(**{"node-1": quiet, "node-2": facts()}))
+    assert ('<p class="destination">No outbound TIME_WAIT in the host&#39;s own network namespace. In pod pod-0 it '
+            "is worse") in page
+
+
+def test_the_filter_finds_a_host_by_its_pods_close_wait_owner():
+    data = _with_pods([0.1])
+    data["namespaces"]["top"][0]["close_wait"] = {"total": 60, "top_processes": [{"pid": 9, "comm": "cw-leaker", "count": 60}]}
+    page = report_html.render(doc_of(**{"node-1": data}))
+    start = page.index('id="host-index">') + len('id="host-index">')
+    assert "cw-leaker" in json.loads(page[start:page.index("</script>", start)])[0]

@@ -267,3 +267,51 @@ def test_a_rare_event_rate_is_shown_per_hour_and_a_big_one_without_exponent():
     page = report_html.render(doc)
     assert ('<p class="rates">Over the 86,400 s since the previous run: outbound connections 12,346/s, listen drops '
             '0.2083/h.</p>') in page
+
+
+def doc_with_pods():
+    """web-1: time_wait_port_exhaustion warns in the host (60%) and fails in two pods (90%, 85%)."""
+    facts = load("tcp_state_clean.json")
+    facts["time_wait"]["top_destinations"][0]["port_usage"] = 0.6
+    pods = []
+    clean = load("tcp_state_clean.json")
+    worst = facts["time_wait"]["top_destinations"][0]
+    for index, usage in enumerate((0.9, 0.85)):
+        pod = dict((key, clean[key]) for key in ("counts", "close_wait", "listen", "ephemeral_ports", "sysctl"))
+        pod["time_wait"] = {"total": 1, "top_destinations": [dict(worst, port_usage=usage)]}
+        pod.update(inode=4026532400 + index, pids=[7], pids_total=1, owner={"kind": "pod", "id": "pod-%d" % index})
+        pods.append(pod)
+    facts["namespaces"] = {"total": 2, "top": pods}
+    hosts = {"web-1": fleet.host_entry({"ansible_facts": {"tcp_state": facts}}),
+             "clean-1": fleet.host_entry({"ansible_facts": {"tcp_state": load("tcp_state_clean.json")}})}
+    return fleet.build_document(hosts, "2026-01-01T00:00:00Z")
+
+
+def test_prometheus_has_one_sample_per_host_and_rule_at_its_worst():
+    lines = report_prom.render(doc_with_pods(), 0).splitlines()
+    severities = [line for line in lines if line.startswith("tcp_audit_finding_severity{")]
+    labels = [line.rsplit(" ", 1)[0] for line in severities]
+    assert len(labels) == len(set(labels))
+    assert [line for line in severities if 'host="web-1"' in line and "time_wait_port_exhaustion" in line] == [
+        'tcp_audit_finding_severity{host="web-1",report="audit",rule="time_wait_port_exhaustion"} 2']
+
+
+def test_csv_names_each_rule_once_in_the_column_of_its_worst_finding():
+    rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc_with_pods()))))
+    assert (rows["web-1"]["fail_count"], rows["web-1"]["warn_count"]) == ("2", "1")
+    assert (rows["web-1"]["failing_rules"], rows["web-1"]["warning_rules"]) == ("time_wait_port_exhaustion", "")
+
+
+def test_junit_names_a_pods_testcase_after_its_pod():
+    suite = ET.fromstring(report_junit.render(doc_with_pods())).find("testsuite[@name='web-1']")
+    names = [case.get("name") for case in suite.findall("testcase")]
+    assert len(names) == len(set(names))
+    assert suite.find("testcase[@name='time_wait_port_exhaustion']/system-out") is not None
+    for pod in ("pod-0", "pod-1"):
+        assert suite.find("testcase[@name='time_wait_port_exhaustion (pod %s)']/failure" % pod) is not None
+
+
+def test_trends_take_the_worst_port_usage_of_the_pods_too():
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
+
+    assert trends.point(doc_with_pods())["hosts"]["web-1"]["usage"] == 0.9
