@@ -77,13 +77,21 @@ def plant_namespaces(plant, count, sockets):
     return spaces
 
 
+def read_walk(output):
+    """What walk_namespaces.py printed: {"total", "reason", "errors", "counts" {inode: sockets}}."""
+    lines = output.decode().splitlines()
+    found = dict(line.split(" ", 1) for line in lines[:3])
+    return {"total": int(found["total"]), "reason": None if found["reason"] == "-" else found["reason"],
+            "errors": int(found["errors"]), "counts": dict(tuple(map(int, line.split())) for line in lines[3:])}
+
+
 def check(plant, spaces, scan_output):
-    found = json.loads(scan_output)
+    found = read_walk(scan_output)
     if found["total"] != len(spaces) or found["reason"] or found["errors"]:
-        raise SystemExit("the scan saw %s namespaces (reason %s, errors %s), %d were planted"
+        raise SystemExit("the scan saw %s namespaces (reason %s, %s errors), %d were planted"
                          % (found["total"], found["reason"], found["errors"], len(spaces)))
     for ns in spaces:
-        seen = found["counts"].get(str(ns.inode))
+        seen = found["counts"].get(ns.inode)
         out = subprocess.run(["nsenter", "-t", str(ns.holder), "-n", "ss", "-Hant"], capture_output=True,
                              text=True, check=True).stdout
         if seen != len(out.splitlines()):

@@ -28,6 +28,7 @@ __metaclass__ = type
 import os
 import sys
 import time
+from array import array
 from collections import Counter
 from itertools import chain, compress
 
@@ -55,6 +56,9 @@ SPLIT_DUMP_ABOVE_TIME_WAIT = 10000
 # JSON bytes of a result at top=10 leaving out listen.ports (at most 7 bytes per distinct listening
 # port); docs/tcp_state_facts.md states it and a unit test holds it on a worst-case host
 RESULT_SIZE_BOUND = 96 * 1024
+# a per-port count table: 65,536 unsigned ints made by one memory copy (a list of as many zeros costs
+# twenty times more to make and to free, once per namespace with namespaces: all)
+_NO_PORTS = array("I", [0])
 FACT_KEY_SET = frozenset(FACT_KEYS)
 
 
@@ -76,9 +80,9 @@ class SocketTally(object):
         self.ephemeral = ephemeral
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
-        self.tw_local_ports = [0] * 65536
+        self.tw_local_ports = _NO_PORTS * 65536
         self.tw_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
-        self.cw_local_ports = [0] * 65536
+        self.cw_local_ports = _NO_PORTS * 65536
         self.cw_inodes = {}
         self.listeners = []
         self.outbound_ports = kernel_state.outbound_port_table(ephemeral)
@@ -149,7 +153,7 @@ def _top_ports(per_port, top, seen=True):
 class _Destinations(object):
     """Every outbound socket merged by the ``address.identity`` of its destination."""
 
-    def __init__(self, tally, identify):
+    def __init__(self, tally, identify_all):
         self.held = {}        # identity -> sockets holding a local port toward it, all states
         self.time_wait = {}   # identity -> TIME_WAIT toward it
         self.young = {}       # identity -> TIME_WAIT too young to reuse (counted only when reuse is on)
@@ -158,18 +162,17 @@ class _Destinations(object):
         held, time_wait, young = self.held, self.time_wait, self.young
         for family, destinations in tally.tw_destinations.items():
             ages = tally.tw_young[family]
+            identities = identify_all(family, destinations)
             for key, count in destinations.items():
-                destination = identify(family, key)
+                destination = identities[key]
                 time_wait[destination] = time_wait.get(destination, 0) + count
                 held[destination] = held.get(destination, 0) + count
                 if key in ages:
                     young[destination] = young.get(destination, 0) + ages[key]
         for family, counted in tally.live_destinations.items():
-            known = self.identities[family] = {}
+            known = self.identities[family] = identify_all(family, set(key for _state, key in counted))
             for (state, key), count in counted.items():
-                destination = known.get(key)
-                if destination is None:
-                    destination = known[key] = identify(family, key)
+                destination = known[key]
                 held[destination] = held.get(destination, 0) + count
                 self.live.append((destination, state, count))
 
@@ -203,7 +206,7 @@ def _top_destinations(tally, backend, usable, top):
     (a host can hold a socket toward each of thousands of destinations)."""
     import heapq
 
-    merged = _Destinations(tally, backend.destination_identity)
+    merged = _Destinations(tally, backend.destination_identities)
     reuse = (tally.ephemeral.get("reuse") or {}).get("effective", "none")
 
     def reuse_applies(destination):
@@ -363,7 +366,7 @@ def _listen(tally, top):
 
 def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
     """Read the socket table; return (tally, backend used, the backend's module: it knows its
-    destination keys, ``destination_identity`` and ``destination_endpoint``)."""
+    destination keys, ``destination_identities`` and ``destination_endpoint``)."""
     if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
         backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
     if backend in ("auto", "netlink"):

@@ -67,6 +67,11 @@ def destination_identity(family, key):
         return b"\xff" + key.encode("utf-8", "surrogateescape")
 
 
+def destination_identities(family, keys):
+    """{key: its ``destination_identity``} for many keys of one family."""
+    return dict((key, destination_identity(family, key)) for key in keys)
+
+
 def destination_endpoint(destination):
     """(address text, port) of a ``destination_identity``; a key no kernel writes is shown as read,
     escaped, with port None."""

@@ -22,6 +22,7 @@ import errno
 import os
 import struct
 import sys
+from array import array
 from collections import Counter
 from itertools import compress, repeat
 from operator import add
@@ -313,11 +314,11 @@ def walk_chunk(data, family, tally, run_state):
 
 def fold_time_wait_ports(run_state, tally):
     """Add the fast path's TIME_WAIT local ports (counted by raw network-order value) to the
-    tally's per-port list. The byte swap is its own inverse, so NETWORK_PORT also maps each
+    tally's per-port table. The byte swap is its own inverse, so NETWORK_PORT also maps each
     port to its raw value; map() keeps the 65536 steps in C."""
     if run_state:
         folded = map(run_state.get, NETWORK_PORT, repeat(0, 65536))
-        tally.tw_local_ports[:] = map(add, tally.tw_local_ports, folded)
+        tally.tw_local_ports[:] = array(tally.tw_local_ports.typecode, map(add, tally.tw_local_ports, folded))
         run_state.clear()
 
 
@@ -345,6 +346,17 @@ def destination_identity(family, key):
     destinations add up); TIME_WAIT keys hold them in a 1-tuple."""
     raw = key[0] if isinstance(key, tuple) else key
     return identity(family, raw[_DST_OFFSET - _DPORT_OFFSET:], raw[:2])
+
+
+def destination_identities(family, keys):
+    """{key: its ``destination_identity``} for many keys of one family (those of a TIME_WAIT dump are
+    1-tuples, the live sockets' bytes); an IPv4 key's identity is put together directly."""
+    if family != AF_INET:
+        return dict((key, destination_identity(family, key)) for key in keys)
+    start = _DST_OFFSET - _DPORT_OFFSET
+    end = start + 4
+    return dict((key, b"\x04" + key[0][start:end] + key[0][:2]) if key.__class__ is tuple else
+                (key, b"\x04" + key[start:end] + key[:2]) for key in keys)
 
 
 destination_endpoint = identity_endpoint

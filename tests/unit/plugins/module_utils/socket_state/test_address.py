@@ -53,3 +53,24 @@ def test_a_proc_key_no_kernel_writes_sorts_last_and_is_shown_as_read(key):
     assert identity > _v6("ffff::", 65535)
     address, port = _procnet.destination_endpoint(identity)
     assert port is None and address == _procnet.printable(key) and "\x00" not in address
+
+
+def test_identities_in_bulk_are_the_identities_one_by_one():
+    def v4_key(source, destination, port):
+        # netlink IPv4 key: destination port, the 16-byte source field (4 used), the 4-byte destination
+        return (port.to_bytes(2, "big") + socket.inet_pton(socket.AF_INET, source) + bytes(12)
+                + socket.inet_pton(socket.AF_INET, destination))
+
+    v4 = [v4_key("10.0.0.7", "10.0.0.5", 80), v4_key("10.0.0.8", "10.0.0.5", 80), v4_key("10.0.0.7", "192.0.2.1", 5432)]
+    v4 = v4 + [(key,) for key in v4]  # live sockets' keys, and TIME_WAIT's 1-tuples
+    v6 = [(80).to_bytes(2, "big") + socket.inet_pton(socket.AF_INET6, "::ffff:10.0.0.7")
+          + socket.inet_pton(socket.AF_INET6, text) for text in ("::ffff:10.0.0.5", "2001:db8::1")]
+    v6 = v6 + [(key,) for key in v6]
+    for family, keys in ((2, v4), (10, v6)):
+        assert _sockdiag.destination_identities(family, keys) == dict(
+            (key, _sockdiag.destination_identity(family, key)) for key in keys)
+    bulk = _sockdiag.destination_identities(2, v4)
+    assert bulk[v4[0]] == bulk[v4[1]] == bulk[v4[3]] == _v4("10.0.0.5", 80) == _sockdiag.destination_identities(10, v6)[v6[0]]
+    assert bulk[v4[2]] == _v4("192.0.2.1", 5432)
+    proc = ["0500000A:0050", "ZZ:XX"]
+    assert _procnet.destination_identities(2, proc) == dict((key, _procnet.destination_identity(2, key)) for key in proc)
