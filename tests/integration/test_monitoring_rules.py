@@ -1,9 +1,10 @@
 """The shipped Prometheus alerting rules and Grafana dashboard, against promtool and a real audit.
 
 promtool checks the rules and runs their unit tests (tests/monitoring/). The audit playbook runs
-against this machine plus an inventory host that cannot be reached; every metric name the rules and
-the dashboard use must be in the tcp-audit.prom it wrote, and the rules, fed that file's series,
-must fire exactly the alerts its tcp-audit.json calls for.
+against this machine plus an inventory host that cannot be reached, and the report playbook runs
+twice against this machine (its second run has a previous one: the rates); every metric name the
+rules and the dashboard use must be in the tcp-audit.prom they wrote, and the rules, fed the audit's
+series, must fire exactly the alerts its tcp-audit.json calls for.
 """
 
 import json
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "monitoring" / "prometheus" / "tcp-audit.rules.yml"
@@ -120,6 +123,16 @@ def audit(tmp_path_factory, playbook):
     return (reports / "tcp-audit.prom").read_text(), doc
 
 
+@pytest.fixture(scope="module")
+def history_prom(tmp_path_factory, playbook):
+    """The tcp-audit.prom of a report run that follows another one in the same directory."""
+    reports = tmp_path_factory.mktemp("monitoring-history") / "runs"
+    for _run in range(2):
+        done = playbook.run("report", reports)
+        assert done.returncode == 0, done.stdout[-3000:]
+    return (reports / "latest" / "tcp-audit.prom").read_text()
+
+
 def test_promtool_checks_the_rules():
     done = run_promtool("check", "rules", str(RULES))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -211,10 +224,17 @@ def test_the_real_prom_passes_promtool_check_metrics(audit):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit):
+def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit, history_prom):
     prom, _doc = audit
     samples = parse_prom(prom)
-    produced = {name for name, _labels, _value in samples}
+    with_history = parse_prom(history_prom)
+    rates = {(labels["host"], labels["rate"]) for name, labels, _value in with_history
+             if name == "tcp_audit_tcp_rate_per_second"}
+    assert {host for host, _rate in rates} == {"localhost"}, "the second report run wrote no rate"
+    names = {rate for _host, rate in rates}
+    assert "outbound_connections" in names and names <= set(name for name, _counters in RATE_COUNTERS)
+    assert run_promtool("check", "metrics", stdin=history_prom).returncode == 0
+    produced = {name for name, _labels, _value in samples + with_history}
     states = {labels["state"] for name, labels, _value in samples if name == "tcp_audit_tcp_sockets"}
     used = [("alert %s" % rule["alert"], rule["expr"]) for rule in alert_rules()] + dashboard_exprs(dashboard())
     for where, expr in used:
