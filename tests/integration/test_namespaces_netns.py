@@ -1,6 +1,6 @@
 """tcp_state_facts namespaces=all on real namespaces: each one read inside it, as ``ss`` run inside it sees it.
 
-Four namespaces are created, each held by a live process and each with its own port range and its own
+Five namespaces are created, each held by a live process and each with its own port range and its own
 load; the engine then runs once from the host's namespace with ``--namespaces all``, and ``nsenter -t PID
 -n ss`` runs inside each namespace right after it, well within the 60 s a TIME_WAIT socket lives. Other
 namespaces of the machine (other tests, containers) may be listed too: the entries are found by inode.
@@ -32,6 +32,7 @@ LOADS = {
     "snug": ((41000, 41499), 425, 0, 0),
     "wide": ((20000, 29999), 300, 25, 0),
     "leaky": ((1024, 65000), 0, 5, 60),
+    "empty": ((42000, 42999), 0, 0, 0),  # no TCP socket: read from sockstat alone, not dumped
 }
 STATE_NAMES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
                "close_wait", "last_ack", "listen", "closing")
@@ -173,7 +174,7 @@ def test_close_wait_owner_is_found_inside_its_namespace(scene):
 def test_namespaces_are_ranked_by_pressure(scene):
     listed = [e["inode"] for e in scene.facts["namespaces"]["top"]]
     ours = [inode for inode in listed if inode in scene.inodes.values()]
-    assert ours == [scene.inodes["narrow"], scene.inodes["snug"], scene.inodes["wide"], scene.inodes["leaky"]]
+    assert ours == [scene.inodes[name] for name in ("narrow", "snug", "wide", "leaky", "empty")]
 
 
 def test_the_audit_reports_the_namespace_finding_on_the_host(scene):

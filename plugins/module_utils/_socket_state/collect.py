@@ -377,7 +377,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
         live_counts = None
         if os.path.realpath(proc_root) == os.path.realpath(DEFAULT_PROC_ROOT):
             def live_counts():
-                return kernel_state.read_time_wait_and_ipv6_inuse(proc_root)
+                return kernel_state.read_live_socket_counts(proc_root)
         try:
             _sockdiag.collect_sockets(tally, live_counts)
             return tally, "netlink", _sockdiag

@@ -236,11 +236,14 @@ def read_sockstat(proc_root, warnings, errors=None):
     return result
 
 
-def read_time_wait_and_ipv6_inuse(proc_root):
-    """(TIME_WAIT sockets of both families, IPv6 TCP sockets in use) in this namespace, from
-    /proc/net/sockstat{,6}; IPv6 in use is 0 when IPv6 is disabled; None when unreadable."""
+def read_live_socket_counts(proc_root):
+    """(TIME_WAIT sockets of both families, IPv6 TCP sockets in use, IPv4 TCP sockets in use) in this
+    namespace, from /proc/net/sockstat{,6}; IPv6 in use is 0 when IPv6 is disabled; None when
+    unreadable. A socket is in use from the moment it is hashed, listening, connecting or connected,
+    until it closes or turns into TIME_WAIT."""
     try:
-        time_wait = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")["tw"]
+        ipv4 = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat")), "TCP")
+        time_wait, inuse4 = ipv4["tw"], ipv4["inuse"]
         try:
             inuse6 = parse_sockstat(_read_text(os.path.join(proc_root, "net", "sockstat6")), "TCP6")["inuse"]
         except OSError as exc:
@@ -249,7 +252,7 @@ def read_time_wait_and_ipv6_inuse(proc_root):
             inuse6 = 0
     except (OSError, KeyError):
         return None
-    return time_wait, inuse6
+    return time_wait, inuse6, inuse4
 
 
 def _nat_tables_present(proc_root):

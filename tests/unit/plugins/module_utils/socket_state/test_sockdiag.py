@@ -316,27 +316,37 @@ def test_all_dumps_without_live_counts(recorded_dumps):
 
 def test_ipv6_dumps_kept_when_ipv6_has_time_wait_or_sockets(recorded_dumps):
     tally = fresh_tally()
-    _sockdiag.collect_sockets(tally, lambda: (7, 1))  # 7 TIME_WAIT in all, IPv4 holds only 5
+    _sockdiag.collect_sockets(tally, lambda: (7, 1, 3))  # 7 TIME_WAIT in all, IPv4 holds only 5
     assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
     assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
     assert tally.by_family["ipv6"][6] == 2
 
 
 def test_ipv6_dumps_skipped_when_ipv4_accounts_for_everything(recorded_dumps):
-    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 0))
+    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 0, 3))
     assert recorded_dumps == [(2, _sockdiag.LISTEN_ONLY), (2, _sockdiag.TIME_WAIT_ONLY), (2, _sockdiag.OTHER_STATES)]
 
 
 def test_ipv6_listeners_dumped_when_ipv6_sockets_are_in_use(recorded_dumps):
-    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 1))
+    _sockdiag.collect_sockets(fresh_tally(), lambda: (5, 1, 3))
     assert recorded_dumps[:2] == [(2, _sockdiag.LISTEN_ONLY), (10, _sockdiag.LISTEN_ONLY)]
 
 
 def test_ipv6_dumps_kept_when_the_counts_moved_during_the_dump(recorded_dumps):
-    readings = iter([(5, 0), (6, 0), (6, 1)])
+    readings = iter([(5, 0, 3), (6, 0, 3), (6, 1, 3)])
     _sockdiag.collect_sockets(fresh_tally(), lambda: next(readings))
     assert (10, _sockdiag.TIME_WAIT_ONLY) in recorded_dumps
     assert (10, _sockdiag.OTHER_STATES) in recorded_dumps
+
+
+def test_a_namespace_without_any_tcp_socket_is_not_dumped(recorded_dumps):
+    tally = fresh_tally(listening=(8080,))
+    _sockdiag.collect_sockets(tally, lambda: (0, 0, 0))
+    assert recorded_dumps == [] and tally.outbound_by_raw_port is not None
+    for one_socket in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
+        del recorded_dumps[:]
+        _sockdiag.collect_sockets(fresh_tally(), lambda: one_socket)
+        assert (2, _sockdiag.LISTEN_ONLY) in recorded_dumps, one_socket
 
 
 def test_ipv6_dumps_kept_when_sockstat_is_unreadable(recorded_dumps):
@@ -531,12 +541,12 @@ def test_one_dump_per_family_and_the_split_dumps_tally_the_same(monkeypatch, chu
     time_wait = sum(1 for record in records if record[17] == 6)
     calls = replaying_kernel(monkeypatch, records, chunk)
     split = fresh_tally(reuse=reuse)
-    _sockdiag.collect_sockets(split, lambda: (time_wait, 7))
+    _sockdiag.collect_sockets(split, lambda: (time_wait, 7, 45))
     split_calls = list(calls)
     del calls[:]
     one = fresh_tally(reuse=reuse)
     one.split_dump_above = time_wait
-    _sockdiag.collect_sockets(one, lambda: (time_wait, 7))
+    _sockdiag.collect_sockets(one, lambda: (time_wait, 7, 45))
     assert split_calls[2:] == [(2, _sockdiag.TIME_WAIT_ONLY), (10, _sockdiag.TIME_WAIT_ONLY),
                                (2, _sockdiag.OTHER_STATES), (10, _sockdiag.OTHER_STATES)]
     assert calls[2:] == [(2, _sockdiag.NOT_LISTENING), (10, _sockdiag.NOT_LISTENING)]
@@ -556,7 +566,7 @@ def test_one_dump_skips_ipv6_when_ipv4_holds_every_socket(monkeypatch):
     calls = replaying_kernel(monkeypatch, records, 50)
     tally = fresh_tally()
     tally.split_dump_above = 10000
-    _sockdiag.collect_sockets(tally, lambda: (time_wait, 0))
+    _sockdiag.collect_sockets(tally, lambda: (time_wait, 0, 45))
     assert calls == [(2, _sockdiag.LISTEN_ONLY), (2, _sockdiag.NOT_LISTENING)]
     assert tally.by_family["ipv4"][6] == time_wait
 
@@ -565,6 +575,6 @@ def test_many_time_wait_keep_the_split_dumps(monkeypatch):
     calls = replaying_kernel(monkeypatch, kernel_table(), 50)
     tally = fresh_tally()
     tally.split_dump_above = 21  # the namespace holds 22
-    _sockdiag.collect_sockets(tally, lambda: (22, 7))
+    _sockdiag.collect_sockets(tally, lambda: (22, 7, 45))
     assert (2, _sockdiag.NOT_LISTENING) not in calls and (2, _sockdiag.TIME_WAIT_ONLY) in calls
     assert tally.by_family["ipv4"][6] + tally.by_family["ipv6"][6] == 22
