@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from collections import Counter
 
 import yaml
 
@@ -157,14 +158,26 @@ def namespace_entries(facts):
     return [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
 
 
+def named_namespaces(facts):
+    """(entry, name) of each entry of ``tcp_state.namespaces.top``: its owner_text, with its inode added
+    where two namespaces would read the same (a pod whose process made a network namespace of its own),
+    so that findings, test cases and comparisons tell them apart. An owner of an odd shape (a kept run
+    read back for the trends is not checked like fresh facts) is named by the inode."""
+    entries = namespace_entries(facts)
+    names = [owner_text(entry) if entry.get("owner") is None or isinstance(entry.get("owner"), dict)
+             else "inode %s" % entry.get("inode") for entry in entries]
+    seen = Counter(names)
+    return [(entry, "%s (inode %s)" % (name, entry.get("inode")) if seen[name] > 1 else name)
+            for entry, name in zip(entries, names)]
+
+
 def namespace_findings(facts, thresholds):
     """The non-pass findings of the rules run on each namespace of ``tcp_state.namespaces.top`` as its own
     facts (no sysctl files, no counters: the rules that need them are skipped), each with ``namespace``
     ({inode, owner_text}) and its message prefixed with ``namespace <owner_text>: ``. A finding the
     tcp_tuning role would fix on a host is ``fixed_by: container`` here: remediating the host leaves it."""
     found = []
-    for entry in namespace_entries(facts):
-        named = owner_text(entry)
+    for entry, named in named_namespaces(facts):
         for finding in rules.evaluate(entry, None, thresholds):
             if finding["severity"] == "pass":
                 continue
@@ -329,13 +342,10 @@ def worst_port_usage(facts):
     if not isinstance(facts, dict):
         return None, None
     worst = (_highest_usage(_top_destinations(facts)), None)
-    for namespace in namespace_entries(facts):
+    for namespace, named in named_namespaces(facts):
         usage = _highest_usage(_top_destinations(namespace))
         if usage is not None and (worst[0] is None or usage > worst[0]):
-            # a kept run read back for the trends is not checked like fresh facts: an odd owner is its inode
-            owner = namespace.get("owner")
-            worst = (usage, owner_text(namespace) if owner is None or isinstance(owner, dict)
-                     else "inode %s" % namespace.get("inode"))
+            worst = (usage, named)
     return worst
 
 

@@ -420,3 +420,14 @@ def test_worst_port_usage_names_an_odd_owner_by_its_inode(owner, where):
     facts = _host_with_pods(0.3, [0.7])
     facts["namespaces"]["top"][0]["owner"] = owner
     assert fleet.worst_port_usage(facts) == (0.7, where)
+
+
+def test_two_namespaces_of_one_pod_are_told_apart_by_their_inode():
+    facts = _host_with_pods(0.0007, [0.9, 0.85])
+    for entry in facts["namespaces"]["top"]:
+        entry["owner"] = {"kind": "pod", "id": "same"}
+    found = fleet.problems(fleet.host_entry(ok_result(facts)))
+    assert [fleet.finding_name(f) for f in found] == [
+        "time_wait_port_exhaustion (pod same (inode 4026532400))",
+        "time_wait_port_exhaustion (pod same (inode 4026532401))"]
+    assert fleet.worst_port_usage(facts) == (0.9, "pod same (inode 4026532400)")
