@@ -238,7 +238,7 @@ def test_the_html_names_the_namespace_of_the_worst_port_usage(scene):
     page = (scene.report_dir / "tcp-audit.html").read_text()
     closest = page[page.index('<section id="closest-to-exhaustion">'):page.index('<section id="rules-firing">')]
     where = html.escape(owner_text(_entry(scene, "narrow")))
-    assert ('<a href="#host-localhost">localhost</a><br><small>in %s</small></td>' % where) in closest
+    assert ('<a href="#host-localhost">localhost</a><br><small title="in %s">in ' % where) in closest
     assert '<td class="n">90%</td>' in closest
 
 

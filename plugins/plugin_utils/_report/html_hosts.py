@@ -79,12 +79,19 @@ def _spark(history, points, label, colour):
             % (shown(label), shown(history["spark_width"]), shown(history["spark_height"]), shown(points), shown(colour)))
 
 
+def where_note(where):
+    """Under a host's name or number, the container or pod it is about: long ids (a pod's uid) shortened
+    to 8 characters so that the narrow cell stays one line, the whole name on hover and in the findings."""
+    short = " ".join(word if len(word) <= 13 else word[:8] + "\u2026" for word in where.split(" "))
+    return Markup('<br><small title="in %s">in %s</small>' % (shown(where), shown(short)))
+
+
 def host_row(host, sort_keys, outcomes, comparison):
     """One row of the host table, its sort positions in custom properties."""
     ranks = host["ranks"]
     usage = shown(percent(host["worst_usage"]) if host["worst_usage"] is not None else "n/a")
     if host["worst_usage_where"]:
-        usage += "<br><small>in %s</small>" % shown(host["worst_usage_where"])
+        usage += where_note(host["worst_usage_where"])
     cells = ['<div class="row s-%s" role="row" style="%s"><span><a href="#host-%s">%s</a></span><span>%s</span>'
              '<span>%s</span><span>%s</span><span>%s</span><span>%s</span>'
              % (shown(host["status"]), "".join("--r-%s:%s;" % (key, shown(ranks[key])) for key in sort_keys),

@@ -640,4 +640,5 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
         script_hash=code_hash,
         badge=html_hosts.badge,
         gauge=html_hosts.gauge,
+        where_note=html_hosts.where_note,
     )

@@ -273,11 +273,11 @@ def test_a_hosts_worst_port_usage_includes_its_pods_and_says_where():
     page = report_html.render(doc_of(**{"node-1": _with_pods([0.9, 0.85], own_usage=0.6), "node-2": facts(usage=0.6)}))
     closest = page[page.index('id="closest-to-exhaustion"'):page.index('id="rules-firing"')]
     rows = closest.split("<tr>")[2:]
-    assert rows[0].startswith('<td><a href="#host-node-1">node-1</a><br><small>in pod pod-0</small></td>')
+    assert rows[0].startswith('<td><a href="#host-node-1">node-1</a><br><small title="in pod pod-0">in pod pod-0</small></td>')
     assert '<td class="n">90%</td>' in rows[0]
     assert rows[1].startswith('<td><a href="#host-node-2">node-2</a></td>')
     table = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
-    assert table.index("<span>90%<br><small>in pod pod-0</small></span>") < table.index("</div>")
+    assert table.index('<span>90%<br><small title="in pod pod-0">in pod pod-0</small></span>') < table.index("</div>")
     # three findings of one rule (the host's and two pods'): the row names the rule once; the section
     # says its own destinations are the host namespace's and where it is worse
     assert "<span>time_wait_port_exhaustion</span></div>" in table[:table.index("</div>") + 6]
@@ -309,3 +309,13 @@ def test_the_filter_finds_a_host_by_its_pods_close_wait_owner():
     page = report_html.render(doc_of(**{"node-1": data}))
     start = page.index('id="host-index">') + len('id="host-index">')
     assert "cw-leaker" in json.loads(page[start:page.index("</script>", start)])[0]
+
+
+def test_a_long_owner_id_is_shortened_where_the_cell_is_narrow_and_whole_on_hover():
+    data = _with_pods([0.9])
+    data["namespaces"]["top"][0]["owner"]["id"] = "6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a"
+    page = report_html.render(doc_of(**{"node-1": data, "node-2": facts()}))
+    note = '<br><small title="in pod 6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a">in pod 6f1c2a47\u2026</small>'
+    assert page.count(note) == 2  # the closest-to-exhaustion table and the host table
+    assert str(report_html.html_hosts.where_note("container 0123456789ab")) == (
+        '<br><small title="in container 0123456789ab">in container 0123456789ab</small>')
