@@ -269,3 +269,16 @@ def test_a_container_namespace_is_owned_by_its_container_id(container):
     assert len(found) == 1
     assert found[0]["owner"] == {"kind": "container", "id": container_id[:12]}
     assert found[0]["pids"] == [pid]
+
+
+def test_the_reports_count_the_namespaces_sockets_beside_the_hosts_own(scene, reportdirs):
+    planted = sum(load[1] for load in LOADS.values())  # TIME_WAIT in our namespaces (others may add more)
+    with open(str(scene.report_dir / "tcp-audit.csv"), newline="") as handle:
+        row = [r for r in csv.DictReader(handle) if r["host"] == "localhost"][0]
+    read = scene.audit_doc["hosts"]["localhost"]["facts"]["namespaces"]["top"]
+    assert int(row["namespaces_read"]) == len(read) >= len(LOADS)
+    assert int(row["namespaces_time_wait"]) == sum(entry["counts"]["time_wait"] for entry in read) >= planted
+    prom = (scene.report_dir / "tcp-audit.prom").read_text().splitlines()
+    assert ('tcp_audit_namespaces_tcp_sockets{host="localhost",report="audit",state="time_wait"} %s'
+            % row["namespaces_time_wait"]) in prom
+    reportdirs.promtool_check(str(scene.report_dir / "tcp-audit.prom"))

@@ -443,6 +443,23 @@ def state_counts(entry):
     return dict((state, counts.get(state)) for state in STATE_KEYS)
 
 
+def namespace_state_counts(entry):
+    """(``{state: sockets}`` summed over the host's container and pod network namespaces read in full,
+    how many those are): the sockets the host's own ``counts`` leave out (``tcp_state.namespaces.top``,
+    with ``namespaces: all``); (None, 0) without any."""
+    found = namespace_entries(entry.get("facts"))
+    if not found:
+        return None, 0
+    counts = dict.fromkeys(STATE_KEYS, 0)
+    for namespace in found:
+        own = namespace.get("counts")
+        if isinstance(own, dict):
+            for state in STATE_KEYS:
+                if is_number(own.get(state)):
+                    counts[state] += own[state]
+    return counts, len(found)
+
+
 def _owner_notes(doc):
     """One line per host whose CLOSE_WAIT owners could not be named, with the reason."""
     notes = []

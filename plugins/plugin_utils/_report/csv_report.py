@@ -10,21 +10,32 @@ __metaclass__ = type
 import csv
 import io
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import problems, state_counts, worst_by_rule
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
+    namespace_state_counts, problems, state_counts, worst_by_rule)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import csv_cell
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
 # the rates over the interval since the previous run (counter_deltas) close the row, empty without one
 RATE_COLUMNS = tuple("%s_per_second" % key for key, _names in RATE_COUNTERS)
+# then the sockets of the containers' and pods' namespaces read in full, empty without namespaces: all
+NAMESPACE_STATES = ("established", "time_wait", "close_wait", "fin_wait2")
+NAMESPACE_COLUMNS = ("namespaces_read",) + tuple("namespaces_%s" % state for state in NAMESPACE_STATES)
 COLUMNS = ("host", "status", "fail_count", "warn_count", "failing_rules", "warning_rules", "established",
            "time_wait", "close_wait", "fin_wait2", "close_wait_owners", "kernel", "backend", "reason",
-           "interval_seconds") + RATE_COLUMNS
+           "interval_seconds") + RATE_COLUMNS + NAMESPACE_COLUMNS
 
 
 def _interval(found):
     if not isinstance(found, dict) or not isinstance(found.get("rates"), dict):
         return (None,) * (1 + len(RATE_COLUMNS))
     return (found.get("interval_seconds"),) + tuple(found["rates"].get(key) for key, _names in RATE_COUNTERS)
+
+
+def _namespaces(entry):
+    counts, read = namespace_state_counts(entry)
+    if counts is None:
+        return (None,) * len(NAMESPACE_COLUMNS)
+    return (read,) + tuple(counts[state] for state in NAMESPACE_STATES)
 
 
 def render(doc):
@@ -53,6 +64,6 @@ def render(doc):
             facts.get("kernel"),
             facts.get("backend"),
             entry.get("reason"),
-        ) + _interval(entry.get("counter_deltas"))
+        ) + _interval(entry.get("counter_deltas")) + _namespaces(entry)
         writer.writerow([csv_cell(value) for value in row])
     return out.getvalue()

@@ -86,6 +86,16 @@ def where_note(where):
     return Markup('<br><small title="in %s">in %s</small>' % (shown(where), shown(short)))
 
 
+def _count_cell(host, state, own):
+    """A socket count of the host's own namespace, and below it what its containers' and pods' hold."""
+    cell = shown(number(own))
+    counts, read = host["in_namespaces"]
+    if counts and counts.get(state):
+        cell += '<br><small title="in the %s container and pod network namespaces read in full">+%s in %s netns</small>' % (
+            shown(read), shown(number(counts[state])), shown(read))
+    return cell
+
+
 def host_row(host, sort_keys, outcomes, comparison):
     """One row of the host table, its sort positions in custom properties."""
     ranks = host["ranks"]
@@ -96,8 +106,8 @@ def host_row(host, sort_keys, outcomes, comparison):
              '<span>%s</span><span>%s</span><span>%s</span><span>%s</span>'
              % (shown(host["status"]), "".join("--r-%s:%s;" % (key, shown(ranks[key])) for key in sort_keys),
                 shown(host["name"]), shown(host["name"]), badge(host["status"]), usage,
-                shown(number(host["time_wait"])), shown(number(host["close_wait_count"])),
-                shown(number(host["established"])))]
+                _count_cell(host, "time_wait", host["time_wait"]), _count_cell(host, "close_wait", host["close_wait_count"]),
+                _count_cell(host, "established", host["established"]))]
     if outcomes:
         cells.append("<span>%s</span>" % shown(host["outcome"]["status"] if host["outcome"] else ""))
     cells.append("<span>%s" % shown(host["problem_ids"]))

@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
-    STATUS_RANK, is_number, namespace_entries, problems, rule_ids, worst_port_usage)
+    STATUS_RANK, is_number, namespace_entries, namespace_state_counts, problems, rule_ids, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
@@ -458,6 +458,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
         "time_wait": counts.get("time_wait"),
         "close_wait_count": counts.get("close_wait"),
         "established": counts.get("established"),
+        "in_namespaces": namespace_state_counts(entry),
         "trend": _trend_view(host_trend),
         "outcome": outcome_view(entry.get("remediation_outcome")),
         "rates": rates_text(entry.get("counter_deltas")),
@@ -530,6 +531,26 @@ def fleet_states_chart(views):
                      "drawn": bool(value)})
     return {"bars": bars, "label_width": label_width, "row_height": row_height,
             "width": label_width + bar_width + 90, "height": row_height * len(bars) + 8}
+
+
+def namespaces_note(views):
+    """Under the per-state bars (the hosts' own namespaces), what the containers' and pods' namespaces
+    read in full hold besides, or None without any."""
+    totals = dict((state, 0) for state, _colour in STATE_COLOURS)
+    read = hosts = 0
+    for view in views:
+        counts, count = view["in_namespaces"]
+        if counts is None:
+            continue
+        hosts += 1
+        read += count
+        for state in totals:
+            totals[state] += counts.get(state, 0)
+    if not hosts:
+        return None
+    held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])
+    return "Not in these bars: the sockets of the containers' and pods' own network namespaces, %s read in full on %s: %s." % (
+        number(read), "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none")
 
 
 def hot_view(doc):
@@ -628,6 +649,7 @@ def render(doc, title="TCP TIME_WAIT / CLOSE_WAIT audit", trend_runs=None):
                      "warn_text": percent(thresholds.get("port_usage_warn")),
                      "fail_text": percent(thresholds.get("port_usage_fail"))},
         chart=fleet_states_chart(views),
+        namespaces_note=namespaces_note(views),
         host_rows=Markup("".join(html_hosts.host_row(v, SORT_KEYS, outcomes, comparison) for v in views)),
         host_sections=Markup("".join(html_hosts.host_section(v, page) for v in views)),
         sort_keys=SORT_KEYS,

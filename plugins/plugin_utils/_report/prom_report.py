@@ -16,7 +16,8 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import STATUS_RANK, state_counts, worst_by_rule
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
+    STATUS_RANK, namespace_state_counts, state_counts, worst_by_rule)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import SEVERITY_RANK
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
@@ -73,6 +74,14 @@ def render(doc, generated_epoch=None, report="audit"):
             ("host", "state"), [((n, state), value) for n in names
                                 for state, value in sorted(state_counts(hosts[n]).items()) if value is not None],
             report, escaped)
+    in_namespaces = [(n, namespace_state_counts(hosts[n])[0]) for n in names]
+    in_namespaces = [(n, counts) for n, counts in in_namespaces if counts is not None]
+    if in_namespaces:
+        _metric(lines, "tcp_audit_namespaces_tcp_sockets", "gauge",
+                "TCP sockets per state in the host's container and pod network namespaces read in full "
+                "(namespaces: all), summed; tcp_audit_tcp_sockets leaves them out.",
+                ("host", "state"), [((n, state), value) for n, counts in in_namespaces
+                                    for state, value in sorted(counts.items())], report, escaped)
     intervals = [(n, hosts[n].get("counter_deltas")) for n in names]
     intervals = [(n, found) for n, found in intervals if isinstance(found, dict) and isinstance(found.get("rates"), dict)
                  and _sample_value(found.get("interval_seconds"))]

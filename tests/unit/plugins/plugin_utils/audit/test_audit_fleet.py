@@ -431,3 +431,17 @@ def test_two_namespaces_of_one_pod_are_told_apart_by_their_inode():
         "time_wait_port_exhaustion (pod same (inode 4026532400))",
         "time_wait_port_exhaustion (pod same (inode 4026532401))"]
     assert fleet.worst_port_usage(facts) == (0.9, "pod same (inode 4026532400)")
+
+
+def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
+    facts = _host_with_pods(0.6, [0.9, 0.85])
+    facts["namespaces"]["top"][1]["counts"] = dict(facts["namespaces"]["top"][1]["counts"], time_wait="x",
+                                                   established=True)
+    facts["namespaces"]["top"].append({"inode": 9, "counts": ["not", "a", "mapping"]})
+    counts, read = fleet.namespace_state_counts({"facts": facts})
+    first = facts["namespaces"]["top"][0]["counts"]
+    assert read == 3 and counts["time_wait"] == first["time_wait"]
+    assert counts["close_wait"] == first["close_wait"] + facts["namespaces"]["top"][1]["counts"]["close_wait"]
+    assert counts["established"] == first["established"]
+    assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0)
+    assert fleet.namespace_state_counts({"facts": None}) == (None, 0)
