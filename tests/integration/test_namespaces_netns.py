@@ -276,7 +276,8 @@ def test_the_reports_count_the_namespaces_sockets_beside_the_hosts_own(scene, re
     with open(str(scene.report_dir / "tcp-audit.csv"), newline="") as handle:
         row = [r for r in csv.DictReader(handle) if r["host"] == "localhost"][0]
     read = scene.audit_doc["hosts"]["localhost"]["facts"]["namespaces"]["top"]
-    assert int(row["namespaces_read"]) == len(read) >= len(LOADS)
+    assert int(row["namespaces_listed"]) == len(read) >= len(LOADS)
+    assert int(row["namespaces_total"]) == scene.audit_doc["hosts"]["localhost"]["facts"]["namespaces"]["total"]
     assert int(row["namespaces_time_wait"]) == sum(entry["counts"]["time_wait"] for entry in read) >= planted
     prom = (scene.report_dir / "tcp-audit.prom").read_text().splitlines()
     assert ('tcp_audit_namespaces_tcp_sockets{host="localhost",report="audit",state="time_wait"} %s'

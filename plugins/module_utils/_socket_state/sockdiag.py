@@ -440,7 +440,8 @@ def collect_sockets(tally, live_counts=None):
     dumps accounted for every TIME_WAIT, with the count unchanged before and after, and still no IPv6
     socket is in use, IPv6 has nothing to show. A namespace with no TCP socket at all is not dumped:
     each dump would walk every socket of every other namespace to find none (12 ms with 50,000 of
-    them elsewhere on the machine, measured).
+    them elsewhere on the machine, measured). Half-open connections (SYN_RECV) are not in use in
+    sockstat: one whose listener has just closed may be missed so for the seconds it has left.
     """
     before = live_counts() if live_counts else None
     if before is not None and not any(before):

@@ -444,20 +444,24 @@ def state_counts(entry):
 
 
 def namespace_state_counts(entry):
-    """(``{state: sockets}`` summed over the host's container and pod network namespaces read in full,
-    how many those are): the sockets the host's own ``counts`` leave out (``tcp_state.namespaces.top``,
-    with ``namespaces: all``); (None, 0) without any."""
-    found = namespace_entries(entry.get("facts"))
+    """(``{state: sockets}`` summed over the host's other network namespaces listed in full, how many are
+    listed, how many the host has): the sockets its own ``counts`` leave out (``tcp_state.namespaces.top``,
+    the most pressed ones with ``namespaces: all``, of ``namespaces.total``); (None, 0, 0) without any.
+    A count that is not a finite number of zero or more is left out."""
+    facts = entry.get("facts")
+    found = namespace_entries(facts)
     if not found:
-        return None, 0
+        return None, 0, 0
     counts = dict.fromkeys(STATE_KEYS, 0)
     for namespace in found:
         own = namespace.get("counts")
         if isinstance(own, dict):
             for state in STATE_KEYS:
-                if is_number(own.get(state)):
-                    counts[state] += own[state]
-    return counts, len(found)
+                value = own.get(state)
+                if is_number(value) and 0 <= value < float("inf"):
+                    counts[state] += value
+    total = facts["namespaces"].get("total")
+    return counts, len(found), total if is_number(total) and total >= len(found) else len(found)
 
 
 def _owner_notes(doc):

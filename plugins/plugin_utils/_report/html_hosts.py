@@ -87,13 +87,14 @@ def where_note(where):
 
 
 def _count_cell(host, state, own):
-    """A socket count of the host's own namespace, and below it what its containers' and pods' hold."""
-    cell = shown(number(own))
-    counts, read = host["in_namespaces"]
-    if counts and counts.get(state):
-        cell += '<br><small title="in the %s container and pod network namespaces read in full">+%s in %s netns</small>' % (
-            shown(read), shown(number(counts[state])), shown(read))
-    return cell
+    """A socket count of the host's own namespace, and below it what its other namespaces listed hold."""
+    counts, listed, total = host["in_namespaces"]
+    if not (counts and counts.get(state)):
+        return shown(number(own))
+    return Markup('%s<br><small title="in the %s other network namespaces listed in full, of the %s on the host">'
+                  '+%s in %s netns</small>') % (
+        shown(number(own)), shown(listed), shown(total), shown(number(counts[state])),
+        shown(listed if listed == total else "%s/%s" % (listed, total)))
 
 
 def host_row(host, sort_keys, outcomes, comparison):

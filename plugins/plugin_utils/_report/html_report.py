@@ -534,23 +534,25 @@ def fleet_states_chart(views):
 
 
 def namespaces_note(views):
-    """Under the per-state bars (the hosts' own namespaces), what the containers' and pods' namespaces
-    read in full hold besides, or None without any."""
+    """Under the per-state bars (the hosts' own namespaces), what their other namespaces listed in full
+    hold besides, or None without any."""
     totals = dict((state, 0) for state, _colour in STATE_COLOURS)
-    read = hosts = 0
+    listed = known = hosts = 0
     for view in views:
-        counts, count = view["in_namespaces"]
+        counts, count, total = view["in_namespaces"]
         if counts is None:
             continue
         hosts += 1
-        read += count
+        listed += count
+        known += total
         for state in totals:
             totals[state] += counts.get(state, 0)
     if not hosts:
         return None
     held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])
-    return "Not in these bars: the sockets of the containers' and pods' own network namespaces, %s read in full on %s: %s." % (
-        number(read), "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none")
+    return ("Not in these bars: the sockets of the hosts' other network namespaces (containers, pods), the %s listed "
+            "in full of %s on %s: %s." % (number(listed), number(known),
+                                          "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none"))
 
 
 def hot_view(doc):

@@ -436,12 +436,18 @@ def test_two_namespaces_of_one_pod_are_told_apart_by_their_inode():
 def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
     facts = _host_with_pods(0.6, [0.9, 0.85])
     facts["namespaces"]["top"][1]["counts"] = dict(facts["namespaces"]["top"][1]["counts"], time_wait="x",
-                                                   established=True)
+                                                   established=True, fin_wait2=float("nan"), syn_sent=-5,
+                                                   last_ack=float("inf"))
     facts["namespaces"]["top"].append({"inode": 9, "counts": ["not", "a", "mapping"]})
-    counts, read = fleet.namespace_state_counts({"facts": facts})
+    facts["namespaces"]["total"] = 40
+    counts, listed, total = fleet.namespace_state_counts({"facts": facts})
     first = facts["namespaces"]["top"][0]["counts"]
-    assert read == 3 and counts["time_wait"] == first["time_wait"]
+    assert (listed, total) == (3, 40) and counts["time_wait"] == first["time_wait"]
     assert counts["close_wait"] == first["close_wait"] + facts["namespaces"]["top"][1]["counts"]["close_wait"]
-    assert counts["established"] == first["established"]
-    assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0)
-    assert fleet.namespace_state_counts({"facts": None}) == (None, 0)
+    for state in ("established", "fin_wait2", "syn_sent", "last_ack"):
+        assert counts[state] == first.get(state, 0), state
+    for odd_total in (None, "40", 1, float("nan")):
+        facts["namespaces"]["total"] = odd_total
+        assert fleet.namespace_state_counts({"facts": facts})[1:] == (3, 3)
+    assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0, 0)
+    assert fleet.namespace_state_counts({"facts": None}) == (None, 0, 0)

@@ -325,13 +325,15 @@ def test_the_pods_sockets_show_beside_the_hosts_own_counts():
     data = _with_pods([0.9, 0.2])
     for index, pod in enumerate(data["namespaces"]["top"]):
         pod["counts"] = {"established": 10, "time_wait": 25412 if index == 0 else 3000, "close_wait": 0}
+    data["namespaces"]["total"] = 7
     page = report_html.render(doc_of(**{"node-1": data, "node-2": facts()}))
     row = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
-    row = row[:row.index("</div>")]
-    title = ' title="in the 2 container and pod network namespaces read in full"'
-    assert "<span>40<br><small%s>+28,412 in 2 netns</small></span>" % title in row
-    assert "<span>12<br><small%s>+20 in 2 netns</small></span>" % title in row
-    assert "<span>2</span>" in row  # CLOSE_WAIT: none in the pods, nothing added
-    assert ('<p class="note">Not in these bars: the sockets of the containers&#39; and pods&#39; own network namespaces, '
-            "2 read in full on 1 host: established 20, time_wait 28,412.</p>") in page
+    cells = row[:row.index("</div>")].split("</span><span>")
+    title = ' title="in the 2 other network namespaces listed in full, of the 7 on the host"'
+    # host, status, worst port usage, TIME_WAIT, CLOSE_WAIT, ESTAB, findings
+    assert cells[3] == "40<br><small%s>+28,412 in 2/7 netns</small>" % title
+    assert cells[4] == "2"  # CLOSE_WAIT: none in the pods, nothing added
+    assert cells[5] == "12<br><small%s>+20 in 2/7 netns</small>" % title
+    assert ('<p class="note">Not in these bars: the sockets of the hosts&#39; other network namespaces (containers, '
+            "pods), the 2 listed in full of 7 on 1 host: established 20, time_wait 28,412.</p>") in page
     assert "Not in these bars" not in report_html.render(doc_of(**{"node-2": facts()}))

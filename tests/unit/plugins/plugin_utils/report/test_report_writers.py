@@ -222,7 +222,7 @@ def test_prometheus_has_the_interval_rates_of_the_hosts_that_have_them():
 
 def test_csv_closes_each_row_with_the_interval_and_its_rates():
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc_with_intervals()))))
-    assert list(rows["web-1"])[-14:-5] == ["interval_seconds"] + ["%s_per_second" % key for key in (
+    assert list(rows["web-1"])[-15:-6] == ["interval_seconds"] + ["%s_per_second" % key for key in (
         "outbound_connections", "inbound_connections", "failed_connection_attempts", "time_wait_entered",
         "time_wait_reused", "time_wait_overflow", "listen_overflows", "listen_drops")]
     assert rows["web-1"]["interval_seconds"] == "600" and rows["web-1"]["outbound_connections_per_second"] == "100.0"
@@ -320,12 +320,14 @@ def test_trends_take_the_worst_port_usage_of_the_pods_too():
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
     doc = doc_with_pods()
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
-    assert list(rows["web-1"])[-5:] == ["namespaces_read", "namespaces_established", "namespaces_time_wait",
-                                        "namespaces_close_wait", "namespaces_fin_wait2"]
+    assert list(rows["web-1"])[-6:] == ["namespaces_listed", "namespaces_total", "namespaces_established",
+                                        "namespaces_time_wait", "namespaces_close_wait", "namespaces_fin_wait2"]
     clean = load("tcp_state_clean.json")["counts"]
-    assert (rows["web-1"]["namespaces_read"], rows["web-1"]["namespaces_time_wait"]) == ("2", str(2 * clean["time_wait"]))
-    assert rows["web-1"]["time_wait"] == str(clean["time_wait"])  # the host's own, as before
-    assert rows["clean-1"]["namespaces_read"] == rows["clean-1"]["namespaces_time_wait"] == ""
+    web = rows["web-1"]
+    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_time_wait"]) == (
+        "2", "2", str(2 * clean["time_wait"]))
+    assert web["time_wait"] == str(clean["time_wait"])  # the host's own, as before
+    assert rows["clean-1"]["namespaces_listed"] == rows["clean-1"]["namespaces_time_wait"] == ""
     lines = report_prom.render(doc, 0).splitlines()
     assert ('tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="time_wait"} %d'
             % (2 * clean["time_wait"])) in lines
