@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 from collections import Counter
 
@@ -201,11 +202,7 @@ def finding_name(finding):
 def rule_ids(found):
     """The rule ids of ``found``, each once, in order: a rule firing in the host's namespace and in its
     pods' is one rule."""
-    ids = []
-    for finding in found:
-        if finding["id"] not in ids:
-            ids.append(finding["id"])
-    return ids
+    return list(dict.fromkeys(finding["id"] for finding in found))
 
 
 def worst_by_rule(findings):
@@ -322,6 +319,11 @@ def compare(hosts, previous_doc, label="previous run"):
 def is_number(value):
     """An int or float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_finite_number(value):
+    """An int or float, not a bool, neither NaN nor infinite."""
+    return is_number(value) and math.isfinite(value)
 
 
 def _top_destinations(facts):
@@ -458,7 +460,7 @@ def namespace_state_counts(entry):
         if isinstance(own, dict):
             for state in STATE_KEYS:
                 value = own.get(state)
-                if is_number(value) and 0 <= value < float("inf"):
+                if is_finite_number(value) and value >= 0:
                     counts[state] += value
     total = facts["namespaces"].get("total")
     return counts, len(found), total if is_number(total) and total >= len(found) else len(found)

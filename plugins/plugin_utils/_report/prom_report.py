@@ -14,10 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
-
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
-    STATUS_RANK, namespace_state_counts, state_counts, worst_by_rule)
+    STATUS_RANK, is_finite_number, namespace_state_counts, state_counts, worst_by_rule)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit.rules import SEVERITY_RANK
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
@@ -50,11 +48,6 @@ def _metric(lines, name, kind, help_text, keys, samples, report, escaped):
                                   + [value]))
 
 
-def _sample_value(value):
-    """Whether ``value`` can be written as a sample: a finite number, not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def render(doc, generated_epoch=None, report="audit"):
     hosts = doc["hosts"]
     names = doc["summary"]["hosts_worst_first"]
@@ -84,7 +77,7 @@ def render(doc, generated_epoch=None, report="audit"):
                                     for state, value in sorted(counts.items())], report, escaped)
     intervals = [(n, hosts[n].get("counter_deltas")) for n in names]
     intervals = [(n, found) for n, found in intervals if isinstance(found, dict) and isinstance(found.get("rates"), dict)
-                 and _sample_value(found.get("interval_seconds"))]
+                 and is_finite_number(found.get("interval_seconds"))]
     if intervals:
         _metric(lines, "tcp_audit_interval_seconds", "gauge",
                 "Seconds between this run's collection and the previous run's, for the rates.",
@@ -92,7 +85,7 @@ def render(doc, generated_epoch=None, report="audit"):
         _metric(lines, "tcp_audit_tcp_rate_per_second", "gauge",
                 "Events per second over the interval since the previous run, from the kernel's TCP counters.",
                 ("host", "rate"), [((n, key), found["rates"][key]) for n, found in intervals
-                                   for key, _names in RATE_COUNTERS if _sample_value(found["rates"].get(key))],
+                                   for key, _names in RATE_COUNTERS if is_finite_number(found["rates"].get(key))],
                 report, escaped)
     _metric(lines, "tcp_audit_hosts", "gauge", "Hosts per audit status.",
             ("status",), [((status,), count) for status, count in sorted(doc["summary"]["by_status"].items())],
