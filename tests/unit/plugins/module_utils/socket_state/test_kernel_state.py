@@ -231,3 +231,52 @@ def test_sockstat_without_a_tcp_line_is_an_error(tmp_path):
     sockstat = _kernel_state.read_sockstat(str(tmp_path), warnings, errors)
     assert sockstat["inuse"] is None and sockstat["tw"] is None
     assert errors == ["%s/net/sockstat: no TCP line: read as null" % tmp_path]
+
+
+def _sockstat_tree(tmp_path, sockstat, sockstat6=None):
+    net = tmp_path / "net"
+    net.mkdir(parents=True)
+    if isinstance(sockstat, bytes):
+        (net / "sockstat").write_bytes(sockstat)
+    elif sockstat is not None:
+        sockstat(net / "sockstat")
+    if sockstat6 is not None:
+        (net / "sockstat6").write_bytes(sockstat6)
+    return str(tmp_path)
+
+
+GOOD_SOCKSTAT = b"sockets: used 7\nTCP: inuse 3 orphan 0 tw 5 alloc 4 mem 1\n"
+
+
+def test_live_socket_counts_read_both_sockstat_files(tmp_path):
+    root = _sockstat_tree(tmp_path, GOOD_SOCKSTAT, b"TCP6: inuse 2\n")
+    assert _kernel_state.read_live_socket_counts(root) == (5, 2, 3)
+    assert _kernel_state.read_live_socket_counts(_sockstat_tree(tmp_path / "no6", GOOD_SOCKSTAT)) == (5, 0, 3)
+
+
+@pytest.mark.parametrize("hostile", [
+    b"TCP: inuse x orphan 0 tw 0 alloc 0 mem 0\n",            # not a number: never read as 0
+    b"TCP: inuse 0\x00 orphan 0 tw 0 alloc 0 mem 0\n",         # a NUL byte inside the value
+    b"TCP: inuse \xff\xfe orphan 0 tw 0\n",                    # invalid UTF-8
+    b"TCP: orphan 0 alloc 0 mem 0\n",                          # no inuse, no tw
+    b"UDP: inuse 0\n",                                         # no TCP line
+    b"TCP: inuse 0 tw 0 " + b"x" * (1 << 20) + b"\n",          # larger than the cap
+])
+def test_live_socket_counts_are_unknown_for_hostile_sockstat(tmp_path, hostile):
+    """Unknown (None) makes the dump run: hostile data never passes for a namespace without sockets."""
+    assert _kernel_state.read_live_socket_counts(_sockstat_tree(tmp_path, hostile)) is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda path: os.mkfifo(str(path)),                          # a FIFO is never opened for reading
+    lambda path: os.symlink("/dev/zero", str(path)),            # a link to a device
+    lambda path: path.mkdir(),                                  # a directory
+    None,                                                       # missing
+])
+def test_live_socket_counts_are_unknown_when_sockstat_is_not_a_regular_file(tmp_path, make):
+    assert _kernel_state.read_live_socket_counts(_sockstat_tree(tmp_path, make)) is None
+
+
+def test_hostile_sockstat6_leaves_the_counts_unknown(tmp_path):
+    root = _sockstat_tree(tmp_path, GOOD_SOCKSTAT, b"TCP6: inuse nope\n")
+    assert _kernel_state.read_live_socket_counts(root) is None
