@@ -53,14 +53,8 @@ def _kind(mode):
     return "not a regular file"
 
 
-def open_regular(path, text=False, buffering=-1):
-    """A file object on ``path`` if it is a regular file; never blocks (no FIFO, no device).
-
-    Binary, or with ``text`` UTF-8 text where an invalid byte becomes U+FFFD.
-
-    Raise HostFileError naming ``path``: FileNotFoundError-like errors keep their errno so a caller
-    can tell "absent" (``errno.ENOENT``, ``errno.ENOTDIR``) from "refused".
-    """
+def _open_regular_fd(path):
+    """The fd of ``path`` if it is a regular file (see ``open_regular``)."""
     try:
         fd = os.open(path, OPEN_FLAGS)
     except ValueError:
@@ -71,6 +65,22 @@ def open_regular(path, text=False, buffering=-1):
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise HostFileError(path, "%s, not a regular file: not read" % _kind(mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_regular(path, text=False, buffering=-1):
+    """A file object on ``path`` if it is a regular file; never blocks (no FIFO, no device).
+
+    Binary, or with ``text`` UTF-8 text where an invalid byte becomes U+FFFD.
+
+    Raise HostFileError naming ``path``: FileNotFoundError-like errors keep their errno so a caller
+    can tell "absent" (``errno.ENOENT``, ``errno.ENOTDIR``) from "refused".
+    """
+    fd = _open_regular_fd(path)
+    try:
         if text:
             return os.fdopen(fd, "r", buffering, encoding="utf-8", errors="replace")
         return os.fdopen(fd, "rb", buffering)
@@ -80,15 +90,32 @@ def open_regular(path, text=False, buffering=-1):
 
 
 def read_bytes(path, cap=DEFAULT_CAP):
-    """At most ``cap`` bytes of the regular file ``path``; HostFileError if it holds more."""
-    with open_regular(path) as handle:
-        try:
-            data = handle.read(cap + 1)
-        except OSError as exc:
-            raise HostFileError(path, exc.strerror or str(exc), exc.errno)
-    if len(data) > cap:
+    """At most ``cap`` bytes of the regular file ``path``; HostFileError if it holds more.
+
+    Read from the fd until end of file, the first read asking for everything: a /proc/sys value
+    must come in one read (most handlers answer a read past its start with nothing), and the kernel
+    allocates a buffer of the asked size for it, so the reads after a short one ask for no more than
+    came before (the end-of-file read of a sysctl then costs a page, not the cap)."""
+    fd = _open_regular_fd(path)
+    chunks = []
+    size = 0
+    ask = cap + 1
+    try:
+        while size <= cap:
+            try:
+                chunk = os.read(fd, ask)
+            except OSError as exc:
+                raise HostFileError(path, exc.strerror or str(exc), exc.errno)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            ask = min(cap + 1 - size, max(len(chunk), 4096))
+    finally:
+        os.close(fd)
+    if size > cap:
         raise HostFileError(path, "larger than %d bytes: not read" % cap)
-    return data
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_text(path, cap=DEFAULT_CAP):

@@ -80,9 +80,9 @@ class SocketTally(object):
         self.ephemeral = ephemeral
         # counts per kernel state number (index 12, NEW_SYN_RECV, is reported as syn_recv)
         self.by_family = {"ipv4": [0] * 13, "ipv6": [0] * 13}
-        self.tw_local_ports = _NO_PORTS * 65536
+        self._tw_local_ports = None  # per local port, made on first use (see tw_local_ports)
         self.tw_destinations = {AF_INET: Counter(), AF_INET6: Counter()}
-        self.cw_local_ports = _NO_PORTS * 65536
+        self._cw_local_ports = None
         self.cw_inodes = {}
         self.listeners = []
         self.outbound_ports = kernel_state.outbound_port_table(ephemeral)
@@ -105,6 +105,22 @@ class SocketTally(object):
         # each process's network namespace link as the owner search read it, kept across the
         # namespaces of one walk (owners.find_owners); None: read afresh
         self.namespace_links = None
+
+    @property
+    def tw_local_ports(self):
+        """TIME_WAIT sockets per local port (65,536 counts), made when a backend first counts one: most
+        namespaces hold none, and two tables of 256 KiB made and freed per namespace walked cost more
+        than reading its sysctls."""
+        if self._tw_local_ports is None:
+            self._tw_local_ports = _NO_PORTS * 65536
+        return self._tw_local_ports
+
+    @property
+    def cw_local_ports(self):
+        """CLOSE_WAIT sockets per local port, made on first use like ``tw_local_ports``."""
+        if self._cw_local_ports is None:
+            self._cw_local_ports = _NO_PORTS * 65536
+        return self._cw_local_ports
 
     def live_inode_pairs(self, family):
         """Every (key, inode) of the family's outbound live sockets."""
@@ -142,8 +158,8 @@ def _seen(tally, state):
     return bool(tally.by_family["ipv4"][state] or tally.by_family["ipv6"][state])
 
 
-def _top_ports(per_port, top, seen=True):
-    if not seen:
+def _top_ports(per_port, top):
+    if per_port is None:
         return []
     # most first, lower port first among equals (the sort is stable, even reversed)
     used = sorted(compress(range(65536), per_port), key=per_port.__getitem__, reverse=True)
@@ -306,7 +322,7 @@ def _time_wait(tally, backend, top):
         "inbound": inbound,
         "top_destinations": destinations,
         "likely_sources_reason": None,
-        "top_local_ports": _top_ports(tally.tw_local_ports, top, seen),
+        "top_local_ports": _top_ports(tally.tw_local_ports if seen else None, top),
     }, _OwnerSearch(tally, identities, destinations, chosen)
 
 
@@ -320,7 +336,7 @@ def _close_wait(tally, top):
         "top_processes": [],
         "processes_total": None,
         "unowned": None,
-        "top_local_ports": _top_ports(tally.cw_local_ports, top, seen),
+        "top_local_ports": _top_ports(tally.cw_local_ports if seen else None, top),
     }
 
 

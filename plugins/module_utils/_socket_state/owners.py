@@ -56,7 +56,8 @@ def _refusal(path):
 
 
 def _held_sockets(pid_dir, wanted):
-    """The wanted socket inodes among the fds of one process (empty if it exited)."""
+    """The wanted socket inodes among the fds of one process (empty if it exited). ``wanted`` maps
+    the link text of each wanted socket (``socket:[INODE]``) to its inode: one dict lookup per fd."""
     fd_dir = os.path.join(pid_dir, "fd")
     held = set()
     try:
@@ -76,20 +77,16 @@ def _held_sockets(pid_dir, wanted):
         except OSError:
             return held
         readlink = os.readlink
+        inode_of = wanted.get
         for name in names:
             try:
-                target = readlink(name, dir_fd=directory)
+                inode = inode_of(readlink(name, dir_fd=directory))
             except OSError:
                 continue
-            if target[:8] == "socket:[":
-                try:
-                    inode = int(target[8:-1])
-                except ValueError:
-                    continue
-                if inode in wanted:
-                    held.add(inode)
-                    if len(held) == len(wanted):
-                        break  # the rest of its fds can add nothing
+            if inode is not None:
+                held.add(inode)
+                if len(held) == len(wanted):
+                    break  # the rest of its fds can add nothing
     finally:
         os.close(directory)
     return held
@@ -152,11 +149,12 @@ def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None):
                     namespace = links[pid_dir] = _network_namespace(pid_dir)
             (first if namespace == own_namespace else later).append(pid_dir)
         found = set()
+        wanted = dict(("socket:[%d]" % inode, inode) for inode in inodes)
         for group in (first, later):
             if group is later and found >= inodes:
                 break
             for pid_dir in group:
-                held = _held_sockets(pid_dir, inodes)
+                held = _held_sockets(pid_dir, wanted)
                 if held:
                     found.update(held)
                     comm, problem = read_comm(pid_dir)

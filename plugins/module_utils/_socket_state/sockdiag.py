@@ -121,7 +121,7 @@ def walk_messages(data, family, tally):
     end = len(data)
     offset = 0
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
-    tw_local_ports = tally.tw_local_ports
+    tw_local_ports = None  # the tally makes its table on first use: not for a chunk without TIME_WAIT
     tw_destinations = tally.tw_destinations[family]
     tw_young = tally.tw_young[family]
     young_after = tally.young_after
@@ -150,6 +150,8 @@ def walk_messages(data, family, tally):
         counts[state] += 1
         if state == TCP_TIME_WAIT:
             sport = port_of[sport]
+            if tw_local_ports is None:
+                tw_local_ports = tally.tw_local_ports
             tw_local_ports[sport] += 1
             if outbound[sport]:
                 key = (data[offset + _DPORT_OFFSET:offset + dst_end],)

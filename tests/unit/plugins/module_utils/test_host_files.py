@@ -73,6 +73,42 @@ def test_file_over_the_cap_is_refused_after_reading_cap_plus_one(tmp_path):
         hf.read_bytes(str(path), 100)
 
 
+def test_proc_file_larger_than_a_page_is_read_whole():
+    """/proc seq files answer a read with at most their buffer: the reads go on to the end."""
+    with open("/proc/self/smaps", "rb") as handle:  # many pages for any process
+        expected_start = handle.read(200)
+    data = hf.read_bytes("/proc/self/smaps")
+    assert len(data) > 3 * 4096
+    assert data.startswith(expected_start)
+    assert data.endswith(b"\n")
+
+
+def test_sysctl_value_matches_one_whole_read():
+    path = "/proc/sys/net/ipv4/ip_local_port_range"
+    with open(path, "rb") as handle:
+        assert hf.read_bytes(path) == handle.read()
+
+
+def test_short_reads_are_joined_and_later_reads_ask_no_more_than_came(tmp_path, monkeypatch):
+    path = tmp_path / "short.conf"
+    path.write_bytes(b"abcdefghij" * 1000)
+    asked = []
+    real_read = os.read
+
+    def short_read(fd, size):
+        asked.append(size)
+        return real_read(fd, min(size, 3000))  # a source that answers in short pieces
+
+    monkeypatch.setattr(hf.os, "read", short_read)
+    assert hf.read_bytes(str(path), 20000) == b"abcdefghij" * 1000
+    assert asked[0] == 20001
+    assert asked[1:] == [4096, 4096, 4096, 4096]
+    del asked[:]
+    with pytest.raises(hf.HostFileError, match="larger than 9999 bytes: not read"):
+        hf.read_bytes(str(path), 9999)
+    assert sum(min(size, 3000) for size in asked) == 10000  # never more than cap + 1 asked in all
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
 def test_unreadable_file_is_an_error_naming_it(tmp_path):
     path = tmp_path / "secret.conf"
