@@ -107,16 +107,19 @@ def parse_prom(text):
 
 
 @pytest.fixture(scope="module")
-def audit(tmp_path_factory, playbook):
-    """A real audit of this machine and of a host that cannot be reached: (tcp-audit.prom text, JSON doc)."""
+def audit(tmp_path_factory, playbook, planter):
+    """A real audit (``tcp_audit_namespaces: all``) of this machine, where a network namespace holds 3
+    CLOSE_WAIT, and of a host that cannot be reached: (tcp-audit.prom text, JSON doc)."""
     tmp = tmp_path_factory.mktemp("monitoring-audit")
     inventory = tmp / "inventory.ini"
     inventory.write_text(
         "localhost ansible_connection=local\n"
         "ghost ansible_connection=containers.podman.podman ansible_host=tcpops-monitoring-no-such-container\n")
     reports = tmp / "reports"
-    done = subprocess.run(playbook.argv("audit", reports, inventory=str(inventory)),
-                          capture_output=True, text=True, env=playbook.env(), check=False, cwd=str(tmp))
+    with planter.Namespace(prefix="tcpops-monitoring") as ns:
+        planter.plant_close_wait(ns, 3)
+        done = subprocess.run(playbook.argv("audit", reports, {"tcp_audit_namespaces": "all"}, inventory=str(inventory)),
+                              capture_output=True, text=True, env=playbook.env(), check=False, cwd=str(tmp))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     doc = json.loads((reports / "tcp-audit.json").read_text())
     assert doc["hosts"]["ghost"]["status"] == "unreachable"
@@ -236,6 +239,9 @@ def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit, h
     assert run_promtool("check", "metrics", stdin=history_prom).returncode == 0
     produced = {name for name, _labels, _value in samples + with_history}
     states = {labels["state"] for name, labels, _value in samples if name == "tcp_audit_tcp_sockets"}
+    in_namespaces = {labels["state"]: value for name, labels, value in samples
+                     if name == "tcp_audit_namespaces_tcp_sockets" and labels["host"] == "localhost"}
+    assert in_namespaces.get("close_wait", 0) >= 3, in_namespaces  # the planted namespace's, at least
     used = [("alert %s" % rule["alert"], rule["expr"]) for rule in alert_rules()] + dashboard_exprs(dashboard())
     for where, expr in used:
         names = metric_names(expr)
