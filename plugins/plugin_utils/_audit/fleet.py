@@ -480,16 +480,23 @@ def _owner_notes(doc):
 def summary_table(doc):
     """Plain-text table, worst hosts first, for the end of the run."""
     rows = [("HOST", "STATUS", "FAIL", "WARN", "TIME_WAIT", "CLOSE_WAIT", "FINDINGS")]
+    in_namespaces = False
     for name in doc["summary"]["hosts_worst_first"]:
         entry = doc["hosts"][name]
         found = problems(entry)
         counts = state_counts(entry)
+        elsewhere = namespace_state_counts(entry)[0] or {}
+        in_namespaces = in_namespaces or any(elsewhere.get(state) for state in ("time_wait", "close_wait"))
         detail = ", ".join(rule_ids(found)) or (entry.get("reason") or "")
         rows.append((name, entry["status"], str(sum(1 for f in found if f["severity"] == "fail")),
                      str(sum(1 for f in found if f["severity"] == "warn")),
-                     _or_dash(counts["time_wait"]), _or_dash(counts["close_wait"]), detail[:100]))
+                     _with_namespaces(counts["time_wait"], elsewhere.get("time_wait")),
+                     _with_namespaces(counts["close_wait"], elsewhere.get("close_wait")), detail[:100]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
+    if in_namespaces:
+        lines.append("+N netns: sockets in the host's containers and pods listed in full (tcp_audit_namespaces: all), "
+                     "beside the host's own")
     status = doc["summary"]["by_status"]
     lines.append("%d hosts: %s" % (doc["summary"]["hosts"], ", ".join(
         "%d %s" % (status[s], s) for s in ("fail", "warn", "pass", "error", "unreachable") if status[s])))
@@ -538,3 +545,8 @@ def remediation_lines(doc):
 
 def _or_dash(value):
     return "-" if value is None else str(value)
+
+
+def _with_namespaces(own, elsewhere):
+    """A count of the host's own namespace, then ``+N netns`` when its containers and pods hold more."""
+    return _or_dash(own) + (" +%d netns" % elsewhere if elsewhere else "")

@@ -370,6 +370,23 @@ def test_a_rule_firing_in_the_host_and_its_pods_counts_once_per_host_at_its_wors
     assert fleet.summary_table(fleet.build_document(hosts, "t"))[1].endswith("  time_wait_port_exhaustion")
 
 
+def test_the_printed_table_adds_the_pods_sockets_beside_the_hosts_own():
+    facts = _host_with_pods(0.0007, [0.9, 0.85])
+    own = facts["counts"]
+    pods = [entry["counts"] for entry in facts["namespaces"]["top"]]
+    hosts = {"node-1": fleet.host_entry(ok_result(facts)),
+             "plain": fleet.host_entry(ok_result(load("tcp_state_clean.json")))}
+    table = fleet.summary_table(fleet.build_document(hosts, "t"))
+    row = table[1].split()
+    assert row[0] == "node-1"
+    assert row[4:10] == [str(own["time_wait"]), "+%d" % sum(c["time_wait"] for c in pods), "netns",
+                         str(own["close_wait"]), "+%d" % sum(c["close_wait"] for c in pods), "netns"]
+    assert table[2].split()[4:6] == [str(own["time_wait"]), str(own["close_wait"])]  # plain: no pods
+    assert any(line.startswith("+N netns: sockets in the host's containers and pods") for line in table)
+    quiet = fleet.summary_table(fleet.build_document({"plain": hosts["plain"]}, "t"))
+    assert not any("netns" in line for line in quiet)
+
+
 def test_the_comparison_tells_a_pods_finding_from_the_hosts():
     before = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.6, [0.9])))}
     after = {"node-1": fleet.host_entry(ok_result(_host_with_pods(0.0007, [0.9, 0.9])))}
