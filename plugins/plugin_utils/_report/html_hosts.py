@@ -220,13 +220,14 @@ def _trend(trend, history, out):
                                shown(percent(trend["usage_peak"])))
     else:
         usage = shown(trend["usage_text"])
+    label = "TIME_WAIT with its containers and pods" if trend.get("time_wait_with_namespaces") else "TIME_WAIT"
     if trend["time_wait_drawn"]:
-        time_wait = "%speak %s" % (_spark(history, trend["time_wait_points"], "TIME_WAIT per run", "#f28e2b"),
+        time_wait = "%speak %s" % (_spark(history, trend["time_wait_points"], label + " per run", "#f28e2b"),
                                    shown(number(trend["time_wait_peak"])))
     else:
         time_wait = shown(trend["time_wait_text"])
-    out.append('<p class="trend">Over the last %s runs: worst port usage %s; TIME_WAIT %s.</p>\n'
-               % (shown(trend["runs"]), usage, time_wait))
+    out.append('<p class="trend">Over the last %s runs: worst port usage %s; %s %s.</p>\n'
+               % (shown(trend["runs"]), usage, shown(label), time_wait))
 
 
 def _evidence(items):

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Trends over the kept report runs: fleet status counts per run, per host worst port usage (its containers'
-and pods' included) and TIME_WAIT.
+"""Trends over the kept report runs: fleet status counts per run, per host worst port usage and TIME_WAIT (its
+containers' and pods' included: those each run listed in full).
 
 ``read_runs`` only reads: it opens ``tcp-audit.json`` of each complete run below the history base
 (``files.complete_runs``) and keeps the few numbers a trend needs. ``series`` adds the run being
@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import worst_port_usage
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import namespace_state_counts, worst_port_usage
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 STATUSES = ("pass", "warn", "fail", "error", "unreachable")
@@ -33,8 +33,12 @@ def point(doc):
             by_status[status] += 1
         counts = ((entry.get("facts") or {}).get("counts") or {})
         time_wait = counts.get("time_wait")
+        elsewhere = namespace_state_counts(entry)[0]
+        if isinstance(time_wait, int) and elsewhere:
+            time_wait += elsewhere["time_wait"]
         hosts[name] = {"usage": worst_port_usage(entry.get("facts"))[0],
-                       "time_wait": time_wait if isinstance(time_wait, int) else None}
+                       "time_wait": time_wait if isinstance(time_wait, (int, float)) else None,
+                       "with_namespaces": elsewhere is not None}
     return {"generated_at": doc.get("generated_at"), "by_status": by_status, "hosts": hosts}
 
 
@@ -93,6 +97,7 @@ def series(runs, doc):
             "time_wait_peak": max(known_tw) if known_tw else None,
             "usage_changed": len(set(known_usage)) > 1,
             "time_wait_changed": len(set(known_tw)) > 1,
+            "time_wait_with_namespaces": any(p["hosts"].get(name, {}).get("with_namespaces") for p in points),
             "runs": count,
         }
     return {"runs": count, "first": points[0]["generated_at"], "last": points[-1]["generated_at"],

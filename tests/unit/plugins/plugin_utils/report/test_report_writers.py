@@ -317,6 +317,19 @@ def test_trends_take_the_worst_port_usage_of_the_pods_too():
     assert trends.point(doc_with_pods())["hosts"]["web-1"]["usage"] == 0.9
 
 
+def test_the_time_wait_trend_counts_the_pods_listed_beside_the_hosts_own():
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
+
+    clean = load("tcp_state_clean.json")["counts"]["time_wait"]
+    now = trends.point(doc_with_pods())["hosts"]
+    assert (now["web-1"]["time_wait"], now["web-1"]["with_namespaces"]) == (3 * clean, True)
+    assert (now["clean-1"]["time_wait"], now["clean-1"]["with_namespaces"]) == (clean, False)
+    history = trends.series([trends.point(doc_with_pods())], doc_with_pods())["hosts"]
+    assert history["web-1"]["time_wait_with_namespaces"] and not history["clean-1"]["time_wait_with_namespaces"]
+    page = report_html.render(doc_with_pods(), trend_runs=[trends.point(doc_with_pods())])
+    assert "TIME_WAIT with its containers and pods steady at %d." % (3 * clean) in page
+
+
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
     doc = doc_with_pods()
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
