@@ -918,8 +918,10 @@ ansible_facts:
               returned: always
             top:
               description:
-                - The O(top) namespaces under the most pressure, in full. The worst destination's C(port_usage) ranks first,
-                  then the TIME_WAIT count, then all sockets; the others are only counted in
+                - The O(top) namespaces under the most pressure, in full. First ranks how near a namespace comes to a
+                  finding of the audit's socket rules, the largest share of their default warn thresholds among the worst
+                  destination's C(port_usage) (0.5), C(close_wait.total) (50) and C(counts.fin_wait2) (500); then the
+                  TIME_WAIT count, then all sockets; the others are only counted in
                   RV(ansible_facts.tcp_state.namespaces.total).
               type: list
               elements: dict

@@ -174,7 +174,8 @@ def test_close_wait_owner_is_found_inside_its_namespace(scene):
 def test_namespaces_are_ranked_by_pressure(scene):
     listed = [e["inode"] for e in scene.facts["namespaces"]["top"]]
     ours = [inode for inode in listed if inode in scene.inodes.values()]
-    assert ours == [scene.inodes[name] for name in ("narrow", "snug", "wide", "leaky", "empty")]
+    # port usage 0.9 and 0.85 (of port_usage_warn 0.5), 60 CLOSE_WAIT (of close_wait_warn 50), 3% usage
+    assert ours == [scene.inodes[name] for name in ("narrow", "snug", "leaky", "wide", "empty")]
 
 
 def test_the_audit_reports_the_namespace_finding_on_the_host(scene):

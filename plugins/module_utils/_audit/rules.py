@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 from collections import namedtuple
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import (
     FIN_TIMEOUT, MAX_SYN_BACKLOG, MAX_TW_BUCKETS, SOMAXCONN, TIMESTAMPS, TW_RECYCLE, TW_REUSE)
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.policy import reuse_without_timestamps, sysctl_int
@@ -34,24 +35,6 @@ SEVERITIES = ("pass", "warn", "fail")
 SEVERITY_RANK = {"pass": 0, "warn": 1, "fail": 2}
 FIXERS = ("tunable", "application")
 
-DEFAULT_THRESHOLDS = {
-    # time_wait_port_exhaustion: ports connect() cannot take toward one destination / usable local ports
-    "port_usage_warn": 0.5,
-    "port_usage_fail": 0.8,
-    # time_wait_overflow: TIME_WAIT sockets / tcp_max_tw_buckets
-    "tw_buckets_usage_warn": 0.8,
-    # max_tw_buckets_lowered: below this a tcp_max_tw_buckets value counts as lowered
-    "max_tw_buckets_min": 16384,
-    # close_wait_leak: CLOSE_WAIT sockets on the host
-    "close_wait_warn": 50,
-    "close_wait_fail": 500,
-    # fin_wait2_buildup: FIN_WAIT2 sockets on the host
-    "fin_wait2_warn": 500,
-    "fin_wait2_fail": 5000,
-    # listen_overflow: ListenOverflows / ListenDrops events in the interval (since boot without one)
-    "listen_drops_warn": 1,
-    "listen_drops_fail": 1000,
-}
 
 # config_drift looks at networking keys only: fs.*/kernel.* keys are not this audit's business, and in a
 # container they show the host's values anyway.

@@ -88,13 +88,19 @@ def owner_text(entry):
 
 
 def pressure(entry):
-    """Sort key, most pressure first: the worst destination's port usage, then TIME_WAIT, then all
-    sockets, then the inode (for a stable order)."""
-    destinations = (entry.get("time_wait") or {}).get("top_destinations") or []
-    worst = max([d.get("port_usage") or 0.0 for d in destinations] or [0.0])
-    time_wait = (entry.get("time_wait") or {}).get("total") or 0
-    total = (entry.get("counts") or {}).get("total") or 0
-    return (-worst, -time_wait, -total, entry.get("inode") or 0)
+    """Sort key, most pressure first: how near the namespace comes to a finding of the audit's socket
+    rules, as the largest share of their default warn thresholds among the worst destination's port
+    usage, CLOSE_WAIT and FIN_WAIT2 (so a pod leaking CLOSE_WAIT is not ranked out by pods holding a
+    little TIME_WAIT); then TIME_WAIT, then all sockets, then the inode (for a stable order)."""
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
+
+    time_wait = entry.get("time_wait") or {}
+    counts = entry.get("counts") or {}
+    worst = max([d.get("port_usage") or 0.0 for d in time_wait.get("top_destinations") or []] or [0.0])
+    nearest = max(worst / DEFAULT_THRESHOLDS["port_usage_warn"],
+                  ((entry.get("close_wait") or {}).get("total") or 0) / float(DEFAULT_THRESHOLDS["close_wait_warn"]),
+                  (counts.get("fin_wait2") or 0) / float(DEFAULT_THRESHOLDS["fin_wait2_warn"]))
+    return (-nearest, -(time_wait.get("total") or 0), -(counts.get("total") or 0), entry.get("inode") or 0)
 
 
 def _identity(stat_result):

@@ -65,6 +65,18 @@ def test_pressure_ranks_port_usage_then_time_wait_then_sockets_then_inode():
     assert [e["inode"] for e in sorted(entries, key=_namespaces.pressure)] == [3, 4, 5, 2, 1, 6]
 
 
+def test_pressure_puts_a_close_wait_or_fin_wait2_buildup_before_a_little_time_wait():
+    """Nearness to a finding: the largest share of the default warn thresholds (port usage 0.5, CLOSE_WAIT
+    50, FIN_WAIT2 500), so a leaking pod is kept before pods holding some TIME_WAIT."""
+    leaking = dict(_entry(7, None, 0, 60), close_wait={"total": 60})  # 1.2 of close_wait_warn
+    waiting = _entry(8, None, 0, 400)
+    waiting["counts"]["fin_wait2"] = 400  # 0.8 of fin_wait2_warn
+    busy = _entry(9, 0.3, 20000, 20000)  # 0.6 of port_usage_warn
+    near = _entry(10, 0.55, 10, 10)  # 1.1
+    ranked = sorted([busy, waiting, _entry(11, 0.01, 500, 500), leaking, near], key=_namespaces.pressure)
+    assert [e["inode"] for e in ranked] == [7, 10, 8, 9, 11]
+
+
 class FakeProc(object):
     """A /proc tree with network namespaces as files and a setns that records where the thread went."""
 
