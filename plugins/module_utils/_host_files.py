@@ -94,8 +94,9 @@ def read_bytes(path, cap=DEFAULT_CAP):
 
     Read from the fd until end of file, the first read asking for everything: a /proc/sys value
     must come in one read (most handlers answer a read past its start with nothing), and the kernel
-    allocates a buffer of the asked size for it, so the reads after a short one ask for no more than
-    came before (the end-of-file read of a sysctl then costs a page, not the cap)."""
+    allocates a buffer of the asked size and one byte for it, so the reads after a short one ask for
+    no more than came before, at least 4,095 bytes (the end-of-file read of a sysctl then costs a
+    page, not the cap)."""
     fd = _open_regular_fd(path)
     chunks = []
     size = 0
@@ -110,7 +111,7 @@ def read_bytes(path, cap=DEFAULT_CAP):
                 break
             chunks.append(chunk)
             size += len(chunk)
-            ask = min(cap + 1 - size, max(len(chunk), 4096))
+            ask = min(cap + 1 - size, max(len(chunk), 4095))
     finally:
         os.close(fd)
     if size > cap:

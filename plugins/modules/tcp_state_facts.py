@@ -164,7 +164,7 @@ EXAMPLES = r"""
     namespaces: all
   become: true
 
-- name: Show the namespace under the most TIME_WAIT pressure
+- name: Show the owner of the namespace nearest a finding (port usage, CLOSE_WAIT or FIN_WAIT2)
   ansible.builtin.debug:
     msg: "{{ ansible_facts.tcp_state.namespaces.top[:1] | map(attribute='owner') }}"
 """

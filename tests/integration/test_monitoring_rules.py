@@ -21,6 +21,7 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rate
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "monitoring" / "prometheus" / "tcp-audit.rules.yml"
 RULE_TESTS = REPO / "tests" / "monitoring" / "tcp-audit.rules.test.yml"
+PLANTED_CLOSE_WAIT = 60
 DASHBOARD = REPO / "monitoring" / "grafana" / "tcp-audit.dashboard.json"
 
 PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool",
@@ -108,8 +109,9 @@ def parse_prom(text):
 
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory, playbook, planter):
-    """A real audit (``tcp_audit_namespaces: all``) of this machine, where a network namespace holds 3
-    CLOSE_WAIT, and of a host that cannot be reached: (tcp-audit.prom text, JSON doc)."""
+    """A real audit (``tcp_audit_namespaces: all``) of this machine, where a network namespace holds 60
+    CLOSE_WAIT (over close_wait_warn: ranked first among namespaces holding none), and of a host that cannot
+    be reached: (tcp-audit.prom text, JSON doc)."""
     tmp = tmp_path_factory.mktemp("monitoring-audit")
     inventory = tmp / "inventory.ini"
     inventory.write_text(
@@ -117,12 +119,16 @@ def audit(tmp_path_factory, playbook, planter):
         "ghost ansible_connection=containers.podman.podman ansible_host=tcpops-monitoring-no-such-container\n")
     reports = tmp / "reports"
     with planter.Namespace(prefix="tcpops-monitoring") as ns:
-        planter.plant_close_wait(ns, 3)
+        planter.plant_close_wait(ns, PLANTED_CLOSE_WAIT)
+        planted_inode = ns.inode
         done = subprocess.run(playbook.argv("audit", reports, {"tcp_audit_namespaces": "all"}, inventory=str(inventory)),
                               capture_output=True, text=True, env=playbook.env(), check=False, cwd=str(tmp))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     doc = json.loads((reports / "tcp-audit.json").read_text())
     assert doc["hosts"]["ghost"]["status"] == "unreachable"
+    listed = doc["hosts"]["localhost"]["facts"]["namespaces"]["top"]
+    planted = [entry for entry in listed if entry["inode"] == planted_inode]
+    assert planted and planted[0]["close_wait"]["total"] == PLANTED_CLOSE_WAIT, [e["inode"] for e in listed]
     return (reports / "tcp-audit.prom").read_text(), doc
 
 
@@ -221,14 +227,16 @@ def test_promtool_parses_every_dashboard_expression(tmp_path):
     assert "SUCCESS: %d rules found" % len(exprs) in done.stdout
 
 
+@pytest.mark.root
 def test_the_real_prom_passes_promtool_check_metrics(audit):
     prom, _doc = audit
     done = run_promtool("check", "metrics", stdin=prom)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.root
 def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit, history_prom):
-    prom, _doc = audit
+    prom, doc = audit
     samples = parse_prom(prom)
     with_history = parse_prom(history_prom)
     rates = {(labels["host"], labels["rate"]) for name, labels, _value in with_history
@@ -241,7 +249,8 @@ def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit, h
     states = {labels["state"] for name, labels, _value in samples if name == "tcp_audit_tcp_sockets"}
     in_namespaces = {labels["state"]: value for name, labels, value in samples
                      if name == "tcp_audit_namespaces_tcp_sockets" and labels["host"] == "localhost"}
-    assert in_namespaces.get("close_wait", 0) >= 3, in_namespaces  # the planted namespace's, at least
+    listed = doc["hosts"]["localhost"]["facts"]["namespaces"]["top"]
+    assert in_namespaces["close_wait"] == sum(entry["counts"]["close_wait"] for entry in listed) >= PLANTED_CLOSE_WAIT
     used = [("alert %s" % rule["alert"], rule["expr"]) for rule in alert_rules()] + dashboard_exprs(dashboard())
     for where, expr in used:
         names = metric_names(expr)
@@ -251,6 +260,7 @@ def test_every_metric_name_and_label_value_used_exists_in_the_real_prom(audit, h
             assert state in states, "%s: state %s is not in the audit's tcp-audit.prom" % (where, state)
 
 
+@pytest.mark.root
 def test_the_rules_fire_on_the_real_prom_what_its_json_says(audit, tmp_path):
     """The real series (with whatever labels the writer gives them) go into promtool; the expected
     alerts come from the same run's JSON: one host alert per fail/error/unreachable host, one finding
@@ -299,6 +309,7 @@ def test_the_rules_fire_on_the_real_prom_what_its_json_says(audit, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.root
 def test_node_exporter_publishes_the_real_prom_through_a_link(audit, tmp_path, node_exporter):
     """A link in the textfile directory to the .prom a report writes is published as the file itself."""
     prom, _doc = audit

@@ -23,7 +23,9 @@ import os
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import HostFileError, is_absent, read_text
 
-VALUE_CAP = 1 << 16   # bytes of one /proc/sys value; the largest real ones are a few hundred
+# bytes of one /proc/sys value (the largest real ones are a few hundred): the value is read in one read of
+# VALUE_CAP + 1 bytes, for which the kernel allocates one byte more, so 64 KiB and not twice that
+VALUE_CAP = (1 << 16) - 2
 RELEASE_KEY = "kernel.osrelease"
 ABSENT, UNREADABLE, REFUSED = "absent", "unreadable", "refused"
 _NOT_A_NAME = ("*", "?", "[", "\0")

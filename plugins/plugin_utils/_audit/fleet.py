@@ -449,7 +449,7 @@ def namespace_state_counts(entry):
     """(``{state: sockets}`` summed over the host's other network namespaces listed in full, how many are
     listed, how many the host has): the sockets its own ``counts`` leave out (``tcp_state.namespaces.top``,
     the most pressed ones with ``namespaces: all``, of ``namespaces.total``); (None, 0, 0) without any.
-    A count that is not a finite number of zero or more is left out."""
+    A count that is not a finite number of zero or more, or that would make the sum infinite, is left out."""
     facts = entry.get("facts")
     found = namespace_entries(facts)
     if not found:
@@ -460,7 +460,7 @@ def namespace_state_counts(entry):
         if isinstance(own, dict):
             for state in STATE_KEYS:
                 value = own.get(state)
-                if is_finite_number(value) and value >= 0:
+                if is_finite_number(value) and value >= 0 and math.isfinite(counts[state] + value):
                     counts[state] += value
     total = facts["namespaces"].get("total")
     return counts, len(found), total if is_number(total) and total >= len(found) else len(found)
@@ -549,4 +549,6 @@ def _or_dash(value):
 
 def _with_namespaces(own, elsewhere):
     """A count of the host's own namespace, then ``+N netns`` when its containers and pods hold more."""
-    return _or_dash(own) + (" +%d netns" % elsewhere if elsewhere else "")
+    if not elsewhere:
+        return _or_dash(own)
+    return "%s +%s netns" % (_or_dash(own), int(elsewhere) if elsewhere == int(elsewhere) else elsewhere)

@@ -220,7 +220,9 @@ def _trend(trend, history, out):
                                shown(percent(trend["usage_peak"])))
     else:
         usage = shown(trend["usage_text"])
-    label = "TIME_WAIT with its containers and pods" if trend.get("time_wait_with_namespaces") else "TIME_WAIT"
+    label = {"all": "TIME_WAIT with its containers and pods",
+             "some": "TIME_WAIT (with its containers and pods in some runs)"}.get(trend.get("time_wait_with_namespaces"),
+                                                                                  "TIME_WAIT")
     if trend["time_wait_drawn"]:
         time_wait = "%speak %s" % (_spark(history, trend["time_wait_points"], label + " per run", "#f28e2b"),
                                    shown(number(trend["time_wait_peak"])))

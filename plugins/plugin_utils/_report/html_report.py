@@ -35,7 +35,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
-    STATUS_RANK, is_number, namespace_entries, namespace_state_counts, problems, rule_ids, worst_port_usage)
+    STATUS_RANK, is_finite_number, is_number, namespace_entries, namespace_state_counts, problems, rule_ids,
+    worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
@@ -191,6 +192,20 @@ def evidence_view(evidence, shown=()):
 
 
 # --- one host -----------------------------------------------------------------------------------------
+
+def _known_counts(counts):
+    """The facts' sockets per state; a count that is not a finite number of zero or more (a kept or merged run
+    is read back as is), or that would make their sum infinite, becomes None: unknown."""
+    known = {}
+    total = 0
+    for state, value in (counts.items() if isinstance(counts, dict) else ()):
+        if state != "total" and is_finite_number(value) and value >= 0 and is_finite_number(total + value):
+            total += value
+            known[state] = value
+        else:
+            known[state] = None
+    return known
+
 
 def _states(counts):
     total = sum(counts.get(state) or 0 for state, _c in STATE_COLOURS)
@@ -437,7 +452,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
     entry = doc["hosts"][name]
     facts = entry.get("facts") or {}
     found = problems(entry)
-    counts = facts.get("counts") or {}
+    counts = _known_counts(facts.get("counts"))
     states, total = _states(counts)
     usage, usage_where = worst_port_usage(facts)
     view = {
@@ -455,6 +470,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
         "total": number(total),
         "worst_usage": usage,
         "worst_usage_where": usage_where,
+        "counts": counts,
         "time_wait": counts.get("time_wait"),
         "close_wait_count": counts.get("close_wait"),
         "established": counts.get("established"),
@@ -517,10 +533,12 @@ def fleet_states_chart(views):
     """One bar per TCP state, the fleet's total (one host: that host's), linear, with the number."""
     totals = []
     for state, colour in STATE_COLOURS:
-        values = [v["facts"].get("counts", {}).get(state) for v in views if v["facts"]]
-        if all(value is None for value in values) or (state not in MAIN_STATES and not any(values)):
+        values = [v["counts"].get(state) for v in views if v["facts"]]
+        total = sum(value or 0 for value in values)
+        if (all(value is None for value in values) or (state not in MAIN_STATES and not any(values))
+                or not is_finite_number(total)):
             continue
-        totals.append((state, colour, sum(value or 0 for value in values)))
+        totals.append((state, colour, total))
     label_width, bar_width, row_height = 110, 520, 22
     top = max([value for _s, _c, value in totals] + [1])
     bars = []

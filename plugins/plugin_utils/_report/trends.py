@@ -15,7 +15,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import namespace_state_counts, worst_port_usage
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
+    is_finite_number, namespace_state_counts, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 STATUSES = ("pass", "warn", "fail", "error", "unreachable")
@@ -31,15 +32,24 @@ def point(doc):
         status = entry.get("status")
         if status in by_status:
             by_status[status] += 1
-        counts = ((entry.get("facts") or {}).get("counts") or {})
-        time_wait = counts.get("time_wait")
-        elsewhere = namespace_state_counts(entry)[0]
-        if isinstance(time_wait, int) and elsewhere:
-            time_wait += elsewhere["time_wait"]
-        hosts[name] = {"usage": worst_port_usage(entry.get("facts"))[0],
-                       "time_wait": time_wait if isinstance(time_wait, (int, float)) else None,
-                       "with_namespaces": elsewhere is not None}
+        time_wait, with_namespaces = _time_wait(entry)
+        hosts[name] = {"usage": worst_port_usage(entry.get("facts"))[0], "time_wait": time_wait,
+                       "with_namespaces": with_namespaces}
     return {"generated_at": doc.get("generated_at"), "by_status": by_status, "hosts": hosts}
+
+
+def _time_wait(entry):
+    """(the host's TIME_WAIT with its containers' and pods' listed in full, whether any were added); None
+    when the host's own count is not a finite number of zero or more (a kept run is read back as is)."""
+    facts = entry.get("facts")
+    own = ((facts.get("counts") if isinstance(facts, dict) else None) or {}).get("time_wait")
+    if not (is_finite_number(own) and own >= 0):
+        return None, False
+    elsewhere = namespace_state_counts(entry)[0]
+    total = own + elsewhere["time_wait"] if elsewhere is not None else None
+    if not is_finite_number(total):
+        return own, False
+    return total, True
 
 
 def read_runs(base):
@@ -63,6 +73,14 @@ def _polyline(values, top):
         y = SPARK_HEIGHT - 2 - (SPARK_HEIGHT - 4) * (value / float(top) if top else 0.0)
         pairs.append("%.1f,%.1f" % (index * step, y))
     return " ".join(pairs)
+
+
+def _with_namespaces(host_points):
+    """Whether the known TIME_WAIT points add the containers and pods: "all", "some" or "none"."""
+    known = [p.get("with_namespaces") for p in host_points if p.get("time_wait") is not None]
+    if known and all(known):
+        return "all"
+    return "some" if any(known) else "none"
 
 
 def series(runs, doc):
@@ -97,7 +115,7 @@ def series(runs, doc):
             "time_wait_peak": max(known_tw) if known_tw else None,
             "usage_changed": len(set(known_usage)) > 1,
             "time_wait_changed": len(set(known_tw)) > 1,
-            "time_wait_with_namespaces": any(p["hosts"].get(name, {}).get("with_namespaces") for p in points),
+            "time_wait_with_namespaces": _with_namespaces([p["hosts"].get(name, {}) for p in points]),
             "runs": count,
         }
     return {"runs": count, "first": points[0]["generated_at"], "last": points[-1]["generated_at"],

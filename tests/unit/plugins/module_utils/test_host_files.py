@@ -101,12 +101,36 @@ def test_short_reads_are_joined_and_later_reads_ask_no_more_than_came(tmp_path, 
 
     monkeypatch.setattr(hf.os, "read", short_read)
     assert hf.read_bytes(str(path), 20000) == b"abcdefghij" * 1000
-    assert asked[0] == 20001
-    assert asked[1:] == [4096, 4096, 4096, 4096]
+    assert asked == [20001, 4095, 4095, 4095, 4095]
     del asked[:]
     with pytest.raises(hf.HostFileError, match="larger than 9999 bytes: not read"):
         hf.read_bytes(str(path), 9999)
-    assert sum(min(size, 3000) for size in asked) == 10000  # never more than cap + 1 asked in all
+    assert asked == [10000, 4095, 4000, 1000]  # the last reads ask only for what reaches cap + 1
+
+
+def test_a_read_error_midway_is_an_error_naming_the_file_and_closes_it(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "eio.conf"
+    path.write_bytes(b"x" * 10000)
+    real_read, reads, closed = os.read, [], []
+    real_close = os.close
+
+    def failing_read(fd, size):
+        reads.append(fd)
+        if len(reads) == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_read(fd, min(size, 3000))
+
+    def close(fd):
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(hf.os, "read", failing_read)
+    monkeypatch.setattr(hf.os, "close", close)
+    with pytest.raises(hf.HostFileError, match="eio.conf: Input/output error"):
+        hf.read_bytes(str(path))
+    assert closed == [reads[0]]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")

@@ -191,7 +191,7 @@ def test_sysctl_and_sockstat_files_that_are_not_text_are_errors(modern_proc, tmp
     if shape == "binary":
         # a large binary value is refused by the cap; a sockstat without a TCP line has no values
         assert sysctls["net.ipv4.tcp_fin_timeout"] is None
-        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: larger than 65536 bytes: not read",
+        assert errors == ["sysctl net.ipv4.tcp_fin_timeout unreadable: larger than 65534 bytes: not read",
                           "%s/net/sockstat unreadable: larger than 65536 bytes: not read" % proc]
     else:
         kind = "a FIFO" if shape == "fifo" else "a character device"

@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _collect
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import SocketTally
 
@@ -264,6 +265,22 @@ def test_mixed_state_run_counts_and_keeps_the_stateful_sockets():
     assert fast.cw_inodes == {4242: 8080}
     assert fast.listeners == [(2, "127.0.0.1", 9000, 1, 50)]
     assert fast.tw_local_ports[45000] == 1
+
+
+def test_the_per_port_tables_are_made_only_for_a_state_the_dump_holds():
+    """Both paths leave the 256 KiB TIME_WAIT and CLOSE_WAIT tables unmade without such a socket, and the
+    facts built from the tally still say 0 and no top ports."""
+    established = b"".join(diag(2, 1, "10.0.0.1", 40000 + n, "10.0.0.2", 80) for n in range(5)) + done()
+    for finished, tally in (chunk_tally(established, 2), walker_tally(established, 2)):
+        assert finished is True
+        assert tally._tw_local_ports is None and tally._cw_local_ports is None
+        time_wait, _search = _collect._time_wait(tally, _sockdiag, 10)
+        assert (time_wait["total"], time_wait["top_local_ports"]) == (0, [])
+        assert (_collect._close_wait(tally, 10)["total"], _collect._close_wait(tally, 10)["top_local_ports"]) == (0, [])
+    with_time_wait = diag(2, 6, "10.0.0.1", 45000, "10.0.0.7", 6379) + done()
+    for _finished, tally in (chunk_tally(with_time_wait, 2), walker_tally(with_time_wait, 2)):
+        assert tally._tw_local_ports is not None and tally._cw_local_ports is None
+        assert tally.tw_local_ports[45000] == 1
 
 
 def test_mixed_lengths_fall_back_to_the_walker():

@@ -385,6 +385,15 @@ def test_the_printed_table_adds_the_pods_sockets_beside_the_hosts_own():
     assert any(line.startswith("+N netns: sockets in the host's containers and pods") for line in table)
     quiet = fleet.summary_table(fleet.build_document({"plain": hosts["plain"]}, "t"))
     assert not any("netns" in line for line in quiet)
+    for entry in facts["namespaces"]["top"]:  # pods holding neither: no "+0", no legend
+        entry["counts"] = dict(entry["counts"], time_wait=0, close_wait=0)
+    idle = fleet.summary_table(fleet.build_document({"node-1": fleet.host_entry(ok_result(facts))}, "t"))
+    assert not any("netns" in line for line in idle)
+    for entry in facts["namespaces"]["top"]:  # read back from a merged slice: huge and fractional counts
+        entry["counts"] = dict(entry["counts"], time_wait=1e308, close_wait=2.5)
+    odd = fleet.summary_table(fleet.build_document({"node-1": fleet.host_entry(ok_result(facts))}, "t"))
+    assert odd[1].split()[4:10] == [str(own["time_wait"]), "+%d" % int(1e308), "netns",
+                                    str(own["close_wait"]), "+5", "netns"]
 
 
 def test_the_comparison_tells_a_pods_finding_from_the_hosts():

@@ -325,9 +325,43 @@ def test_the_time_wait_trend_counts_the_pods_listed_beside_the_hosts_own():
     assert (now["web-1"]["time_wait"], now["web-1"]["with_namespaces"]) == (3 * clean, True)
     assert (now["clean-1"]["time_wait"], now["clean-1"]["with_namespaces"]) == (clean, False)
     history = trends.series([trends.point(doc_with_pods())], doc_with_pods())["hosts"]
-    assert history["web-1"]["time_wait_with_namespaces"] and not history["clean-1"]["time_wait_with_namespaces"]
+    assert (history["web-1"]["time_wait_with_namespaces"], history["clean-1"]["time_wait_with_namespaces"]) == (
+        "all", "none")
     page = report_html.render(doc_with_pods(), trend_runs=[trends.point(doc_with_pods())])
     assert "TIME_WAIT with its containers and pods steady at %d." % (3 * clean) in page
+    # a run audited without the pods before this one: the line says it mixes both
+    without_pods = doc_with_pods()
+    del without_pods["hosts"]["web-1"]["facts"]["namespaces"]
+    page = report_html.render(doc_with_pods(), trend_runs=[trends.point(without_pods)])
+    assert "TIME_WAIT (with its containers and pods in some runs) <svg" in page
+
+
+@pytest.mark.parametrize("own, pods, expected", [
+    (float("nan"), [5, 5], (None, False)),
+    (float("inf"), [5, 5], (None, False)),
+    (True, [5, 5], (None, False)),
+    (None, [5, 5], (None, False)),
+    (-1, [5, 5], (None, False)),
+    (5.5, [5, 5], (15.5, True)),
+    (7, [1e308, 1e308], (7 + 1e308, True)),  # the second pod would make the sum infinite: left out
+    (7, [float("nan"), 2], (9, True)),
+    (7, None, (7, False)),
+])
+def test_the_time_wait_trend_keeps_only_finite_counts_read_back(own, pods, expected):
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
+
+    doc = doc_with_pods()
+    host = doc["hosts"]["web-1"]
+    host["facts"]["counts"]["time_wait"] = own
+    if pods is None:
+        del host["facts"]["namespaces"]
+    else:
+        for entry, value in zip(host["facts"]["namespaces"]["top"], pods):
+            entry["counts"] = dict(entry["counts"], time_wait=value)
+    found = trends.point(doc)["hosts"]["web-1"]
+    assert (found["time_wait"], found["with_namespaces"]) == expected
+    page = report_html.render(doc, trend_runs=[trends.point(doc)])
+    assert "nan" not in page.lower().replace("nanosec", "") and "inf<" not in page
 
 
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
