@@ -143,7 +143,7 @@ def host_entry(facts_result, threshold_overrides=None):
                 "sysctl_config": sysctl_config}
     try:
         findings = rules.evaluate(facts, sysctl_config, thresholds) + namespace_findings(facts, thresholds)
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError, ArithmeticError) as exc:
         # facts of a shape this collection never writes: this host is an error, the fleet's report goes on
         return {"status": "error", "reason": _shorten("the tcp_state fact is malformed, the rules cannot read it "
                                                       "(%s: %s)" % (type(exc).__name__, exc)),
@@ -326,14 +326,36 @@ def is_finite_number(value):
     return is_number(value) and math.isfinite(value)
 
 
+def finite_only(value, depth=0):
+    """``value`` (facts as a module returned them: JSON, which Python decodes with NaN and Infinity) with
+    every float that is NaN or infinite made None, for a writer that must not print one; containers are
+    copied only where something was changed. Deeper than 64 levels (no fact of this collection is) the
+    rest is dropped."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if not isinstance(value, (dict, list)):
+        return value
+    if depth > 64:
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    cleaned = None
+    for key, item in items:
+        fixed = finite_only(item, depth + 1)
+        if fixed is not item:
+            if cleaned is None:
+                cleaned = dict(value) if isinstance(value, dict) else list(value)
+            cleaned[key] = fixed
+    return value if cleaned is None else cleaned
+
+
 def _top_destinations(facts):
     time_wait = facts.get("time_wait")
     return time_wait.get("top_destinations") if isinstance(time_wait, dict) else None
 
 
 def _highest_usage(destinations):
-    usages = [d["port_usage"] for d in destinations if isinstance(d, dict) and is_number(d.get("port_usage"))
-              and d["port_usage"] == d["port_usage"]] if isinstance(destinations, list) else []
+    usages = [d["port_usage"] for d in destinations if isinstance(d, dict) and is_finite_number(d.get("port_usage"))
+              ] if isinstance(destinations, list) else []
     return max(usages) if usages else None
 
 
@@ -359,15 +381,15 @@ def _at_risk(destinations, warn):
     """
     at_risk = {}
     for destination in destinations if isinstance(destinations, list) else ():
-        if not isinstance(destination, dict) or not is_number(destination.get("port_usage")):
+        if not isinstance(destination, dict) or not is_finite_number(destination.get("port_usage")):
             continue
-        if not destination["port_usage"] >= warn:  # NaN is never at risk
+        if not destination["port_usage"] >= warn:
             continue
         key = (destination.get("address"), destination.get("port"))
         if not all(isinstance(part, (str, int)) for part in key):
             continue
-        sockets = destination.get("held") if is_number(destination.get("held")) else destination.get("count")
-        found = (destination["port_usage"], sockets if is_number(sockets) else 0)
+        sockets = destination.get("held") if is_finite_number(destination.get("held")) else destination.get("count")
+        found = (destination["port_usage"], sockets if is_finite_number(sockets) else 0)
         at_risk[key] = max(at_risk.get(key, found), found)
     return at_risk
 
@@ -441,8 +463,13 @@ def fail_on_reached(doc, fail_on):
 
 
 def state_counts(entry):
-    counts = (entry.get("facts") or {}).get("counts") or {}
-    return dict((state, counts.get(state)) for state in STATE_KEYS)
+    """{state: sockets} of the host's own namespace; a count that is not a finite number of zero or more
+    (a bool, a string, anything a writer would print as it is) is None."""
+    facts = entry.get("facts")
+    counts = facts.get("counts") if isinstance(facts, dict) else None
+    counts = counts if isinstance(counts, dict) else {}
+    return dict((state, counts.get(state) if is_finite_number(counts.get(state)) and counts.get(state) >= 0 else None)
+                for state in STATE_KEYS)
 
 
 def namespace_state_counts(entry):
@@ -463,7 +490,7 @@ def namespace_state_counts(entry):
                 if is_finite_number(value) and value >= 0 and math.isfinite(counts[state] + value):
                     counts[state] += value
     total = facts["namespaces"].get("total")
-    return counts, len(found), total if is_number(total) and total >= len(found) else len(found)
+    return counts, len(found), total if is_finite_number(total) and total >= len(found) else len(found)
 
 
 def _owner_notes(doc):

@@ -279,13 +279,20 @@ def restore_latest(base, name):
         point_latest(base, os.path.join(base, name))
 
 
+def _read_json(handle):
+    """A JSON file this module wrote, with NaN and Infinity (which Python's encoder writes and its decoder
+    reads back, though JSON has no such numbers) read as null: a kept run or a slice holds no number the
+    writers would print as nan or inf."""
+    return json.load(handle, parse_constant=lambda _name: None)
+
+
 def is_complete_run(path):
     """A directory this module wrote: exactly the five reports and a marker naming this module."""
     if os.path.islink(path) or not os.path.isdir(path) or set(_listdir(path)) != RUN_FILES:
         return False
     try:
         with open(os.path.join(path, MARKER), encoding="utf-8") as handle:
-            marker = json.load(handle)
+            marker = _read_json(handle)
     except (IOError, OSError, ValueError):
         return False
     return isinstance(marker, dict) and marker.get("writer") == WRITER
@@ -342,7 +349,7 @@ def load_document(path):
     """(document, None) for a fleet document written earlier, or (None, why it cannot be used)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
+            doc = _read_json(handle)
     except (IOError, OSError) as exc:
         return None, "cannot read %s: %s" % (path, exc.strerror or exc)
     except ValueError as exc:
@@ -435,7 +442,7 @@ def read_slices(base, run_id):
         path = os.path.join(directory, name)
         try:
             with open(path, encoding="utf-8") as handle:
-                record = json.load(handle)
+                record = _read_json(handle)
         except (IOError, OSError, ValueError) as exc:
             warnings.append("slice %s cannot be read, its hosts count as missing: %s" % (path, exc))
             continue

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from markupsafe import Markup, escape
@@ -50,13 +51,15 @@ def number(value):
     if isinstance(value, int):
         return "{:,}".format(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return "n/a"
         # four significant digits, without the exponent {:g} writes from 10,000 on
         return "{:,.0f}".format(value) if abs(value) >= 1000 else "{:,.4g}".format(value)
     return value
 
 
 def percent(fraction):
-    if fraction is None:
+    if fraction is None or (isinstance(fraction, float) and not math.isfinite(fraction * 100)):
         return "n/a"
     value = fraction * 100
     return "%.1f%%" % value if 0 < value < 10 else "%.0f%%" % value
@@ -277,7 +280,7 @@ def host_section(host, page):
     facts = host["facts"]
     if facts:
         out.append('<p class="meta">kernel %s, backend %s, collected in %s ms</p>' % (
-            shown(facts.get("kernel")), shown(facts.get("backend")), shown(facts.get("duration_ms"))))
+            shown(facts.get("kernel")), shown(facts.get("backend")), shown(number(facts.get("duration_ms")))))
     if outcome:
         out.append('<p class="outcome o-%s">%s</p>' % (shown(outcome["status"]), shown(outcome["text"])))
     if host["has_remediation"]:

@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
     STATUS_RANK, is_finite_number, is_number, namespace_entries, namespace_state_counts, problems, rule_ids,
-    worst_port_usage)
+    state_counts, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
@@ -193,20 +193,6 @@ def evidence_view(evidence, shown=()):
 
 # --- one host -----------------------------------------------------------------------------------------
 
-def _known_counts(counts):
-    """The facts' sockets per state; a count that is not a finite number of zero or more (a kept or merged run
-    is read back as is), or that would make their sum infinite, becomes None: unknown."""
-    known = {}
-    total = 0
-    for state, value in (counts.items() if isinstance(counts, dict) else ()):
-        if state != "total" and is_finite_number(value) and value >= 0 and is_finite_number(total + value):
-            total += value
-            known[state] = value
-        else:
-            known[state] = None
-    return known
-
-
 def _states(counts):
     total = sum(counts.get(state) or 0 for state, _c in STATE_COLOURS)
     states = []
@@ -215,7 +201,7 @@ def _states(counts):
         if value is None or (not value and state not in MAIN_STATES):
             continue
         states.append({"state": state, "colour": colour, "value": number(value), "count": value,
-                       "width": "%.2f" % (100.0 * value / total) if total and value else "0"})
+                       "width": "%.2f" % (100.0 * (value / total)) if total and value else "0"})
     return states, total
 
 
@@ -452,7 +438,7 @@ def host_view(doc, name, host_trend=None, detailed=None):
     entry = doc["hosts"][name]
     facts = entry.get("facts") or {}
     found = problems(entry)
-    counts = _known_counts(facts.get("counts"))
+    counts = state_counts(entry)
     states, total = _states(counts)
     usage, usage_where = worst_port_usage(facts)
     view = {
@@ -543,7 +529,7 @@ def fleet_states_chart(views):
     top = max([value for _s, _c, value in totals] + [1])
     bars = []
     for index, (state, colour, value) in enumerate(totals):
-        width = bar_width * value / float(top)
+        width = bar_width * (value / float(top))
         bars.append({"state": state, "colour": colour, "value": number(value), "y": 4 + index * row_height,
                      "width": "%.1f" % (max(width, 2.0) if value else 0), "end": "%.1f" % (label_width + width + 6),
                      "drawn": bool(value)})
@@ -564,7 +550,8 @@ def namespaces_note(views):
         listed += count
         known += total
         for state in totals:
-            totals[state] += counts.get(state, 0)
+            if is_finite_number(totals[state] + counts.get(state, 0)):
+                totals[state] += counts.get(state, 0)
     if not hosts:
         return None
     held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])

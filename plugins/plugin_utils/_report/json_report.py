@@ -16,19 +16,30 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import finite_only
+
 INDENTED_LEVELS = 2
-_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# JSON has no NaN or Infinity: a value holding one (facts as a module returned them) is written again
+# with those numbers as null
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _compact(value):
+    try:
+        return _COMPACT.encode(value)
+    except ValueError:
+        return _COMPACT.encode(finite_only(value))
 
 
 def _chunks(value, depth):
     if (depth >= INDENTED_LEVELS or not isinstance(value, (dict, list)) or not value
             or (isinstance(value, dict) and not all(isinstance(key, str) for key in value))):
-        yield _COMPACT.encode(value)
+        yield _compact(value)
         return
     inner = "\n" + "  " * (depth + 1)
     if isinstance(value, dict):
         opening, closing = "{", "}"
-        items = [(_COMPACT.encode(key) + ": ", item)
+        items = [(_compact(key) + ": ", item)
                  for key, item in sorted(value.items())]
     else:
         opening, closing = "[", "]"

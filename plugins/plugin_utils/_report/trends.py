@@ -16,7 +16,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
-    is_finite_number, namespace_state_counts, worst_port_usage)
+    is_finite_number, namespace_state_counts, state_counts, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 STATUSES = ("pass", "warn", "fail", "error", "unreachable")
@@ -41,9 +41,8 @@ def point(doc):
 def _time_wait(entry):
     """(the host's TIME_WAIT with its containers' and pods' listed in full, whether any were added); None
     when the host's own count is not a finite number of zero or more (a kept run is read back as is)."""
-    facts = entry.get("facts")
-    own = ((facts.get("counts") if isinstance(facts, dict) else None) or {}).get("time_wait")
-    if not (is_finite_number(own) and own >= 0):
+    own = state_counts(entry)["time_wait"]
+    if own is None:
         return None, False
     elsewhere = namespace_state_counts(entry)[0]
     total = own + elsewhere["time_wait"] if elsewhere is not None else None

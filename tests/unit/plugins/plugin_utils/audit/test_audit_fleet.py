@@ -477,3 +477,24 @@ def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
         assert fleet.namespace_state_counts({"facts": facts})[1:] == (3, 3)
     assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0, 0)
     assert fleet.namespace_state_counts({"facts": None}) == (None, 0, 0)
+
+
+def test_finite_only_copies_only_what_it_changes():
+    clean = load("tcp_state_clean.json")
+    assert fleet.finite_only(clean) is clean
+    odd = load("tcp_state_clean.json")
+    odd["counts"]["fin_wait2"] = float("nan")
+    odd["time_wait"]["top_destinations"][0]["port_usage"] = float("-inf")
+    fixed = fleet.finite_only(odd)
+    assert fixed["counts"]["fin_wait2"] is None and fixed["time_wait"]["top_destinations"][0]["port_usage"] is None
+    assert odd["counts"]["fin_wait2"] != odd["counts"]["fin_wait2"]  # the result itself is left as it was
+    assert fixed["listen"] is odd["listen"] and fixed["sysctl"] is odd["sysctl"]  # unchanged parts shared
+    deep = current = {}
+    for _level in range(80):
+        current["next"] = {}
+        current = current["next"]
+    depth = 0
+    current = fleet.finite_only(deep)
+    while isinstance(current, dict) and current.get("next") is not None:
+        current, depth = current["next"], depth + 1
+    assert depth <= 65

@@ -15,9 +15,13 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import com
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import csv_report as report_csv
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_report as report_html
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import json_report as report_json
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import junit_report as report_junit
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import prom_report as report_prom
 from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
+
+# "nan", "inf", "-inf" written where a number goes (not inside a word such as "info")
+NOT_A_NUMBER = re.compile(r"(?<![A-Za-z])-?(?:nan|inf)(?![A-Za-z])", re.IGNORECASE)
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://evil.invalid","x")'
@@ -346,6 +350,8 @@ def test_the_time_wait_trend_counts_the_pods_listed_beside_the_hosts_own():
     (7, [1e308, 1e308], (7 + 1e308, True)),  # the second pod would make the sum infinite: left out
     (7, [float("nan"), 2], (9, True)),
     (7, None, (7, False)),
+    (1e308, [0, 0], (1e308, True)),  # finite, but the per-state bars must divide before they multiply
+    (1e308, [1e308, 0], (1e308, False)),  # the pods would make it infinite: the host's own alone
 ])
 def test_the_time_wait_trend_keeps_only_finite_counts_read_back(own, pods, expected):
     from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
@@ -361,7 +367,7 @@ def test_the_time_wait_trend_keeps_only_finite_counts_read_back(own, pods, expec
     found = trends.point(doc)["hosts"]["web-1"]
     assert (found["time_wait"], found["with_namespaces"]) == expected
     page = report_html.render(doc, trend_runs=[trends.point(doc)])
-    assert "nan" not in page.lower().replace("nanosec", "") and "inf<" not in page
+    assert not NOT_A_NUMBER.findall(page)
 
 
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
@@ -379,3 +385,71 @@ def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
     assert ('tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="time_wait"} %d'
             % (2 * clean["time_wait"])) in lines
     assert not [line for line in lines if line.startswith('tcp_audit_namespaces_tcp_sockets{host="clean-1"')]
+
+
+def _odd_facts_result():
+    """A module result whose numbers are what Python's JSON decoder lets through: NaN and Infinity."""
+    facts = load("tcp_state_clean.json")
+    facts["counts"].update(fin_wait2=float("inf"), time_wait=float("nan"))
+    facts["close_wait"]["total"] = float("inf")
+    facts["time_wait"]["top_destinations"][0]["port_usage"] = float("inf")
+    pod = dict((key, load("tcp_state_clean.json")[key]) for key in ("counts", "close_wait", "time_wait", "listen",
+                                                                    "ephemeral_ports", "sysctl"))
+    pod["counts"] = dict(pod["counts"], close_wait=float("inf"))
+    pod.update(inode=4026532400, pids=[7], pids_total=1, owner={"kind": "pod", "id": "pod-0"})
+    facts["namespaces"] = {"total": float("inf"), "top": [pod]}
+    facts["duration_ms"] = float("nan")
+    return {"ansible_facts": {"tcp_state": facts}}
+
+
+def test_nan_and_infinity_in_a_hosts_facts_reach_no_report_and_stop_no_other_host():
+    """Results with NaN and Infinity (a module's JSON may hold them): where a rule must read one the host is
+    an error naming why (an infinite count used to stop the whole report with OverflowError), elsewhere
+    the writers leave them out; the other hosts' report is whole and no writer prints nan or inf."""
+    quiet = load("tcp_state_clean.json")  # odd numbers only where no rule reads them
+    quiet["duration_ms"] = float("nan")
+    quiet["namespaces"] = _odd_facts_result()["ansible_facts"]["tcp_state"]["namespaces"]
+    quiet["namespaces"]["top"][0]["counts"].update(close_wait=3, fin_wait1=float("nan"))
+    hosts = {"odd-1": fleet.host_entry(_odd_facts_result()),
+             "odd-2": fleet.host_entry({"ansible_facts": {"tcp_state": quiet}}),
+             "clean-1": fleet.host_entry({"ansible_facts": {"tcp_state": load("tcp_state_clean.json")}})}
+    assert hosts["odd-1"]["status"] == "error" and "malformed" in hosts["odd-1"]["reason"]
+    assert hosts["odd-2"]["facts"] is not None and hosts["clean-1"]["status"] == "pass"
+    doc = fleet.build_document(hosts, "2026-01-01T00:00:00Z")
+    written = {"json": report_json.render(doc), "csv": report_csv.render(doc), "junit": report_junit.render(doc),
+               "prom": report_prom.render(doc, 0), "html": report_html.render(doc),
+               "table": "\n".join(fleet.summary_table(doc))}
+    for kind, text in written.items():
+        assert not NOT_A_NUMBER.findall(text), kind
+    assert json.loads(written["json"])["hosts"]["odd-2"]["facts"]["duration_ms"] is None  # strict JSON: null
+    # the port usage a host claims as infinite or NaN is no worst usage (a rule's message may still quote it)
+    odd = load("tcp_state_clean.json")
+    odd["time_wait"]["top_destinations"][0]["port_usage"] = float("inf")
+    assert fleet.worst_port_usage(odd) == (0.0004, None)  # the fixture's second destination
+
+
+def test_a_count_that_is_not_a_number_is_never_written_as_it_is():
+    """A string count could carry a line break and forge another host's Prometheus sample; a bool is no
+    count either: both are left out (n/a, empty), never printed."""
+    facts = load("tcp_state_clean.json")
+    facts["counts"].update(time_wait='1\ntcp_audit_host_status{host="db-1"} 0', close_wait=True)
+    doc = fleet.build_document({"web-1": fleet.host_entry({"ansible_facts": {"tcp_state": facts}})},
+                               "2026-01-01T00:00:00Z")
+    assert fleet.state_counts(doc["hosts"]["web-1"])["time_wait"] is None
+    assert fleet.state_counts(doc["hosts"]["web-1"])["close_wait"] is None
+    prom = report_prom.render(doc, 0)
+    assert 'host="db-1"' not in prom
+    assert not [line for line in prom.splitlines() if line.startswith("tcp_audit_tcp_sockets{")
+                and ('state="time_wait"' in line or 'state="close_wait"' in line)]
+    row = next(csv.DictReader(io.StringIO(report_csv.render(doc))))
+    assert (row["time_wait"], row["close_wait"]) == ("", "")
+    assert fleet.summary_table(doc)[1].split()[4:6] == ["-", "-"]
+
+
+def test_kept_runs_and_slices_read_nan_and_infinity_as_null(tmp_path):
+    path = tmp_path / "tcp-audit.json"
+    path.write_text('{"hosts": {"web-1": {"status": "pass", "facts": {"counts": {"time_wait": NaN, '
+                    '"close_wait": Infinity, "fin_wait2": -Infinity}}}}, "summary": {}, "generated_at": "t"}')
+    with open(str(path), encoding="utf-8") as handle:
+        doc = files._read_json(handle)
+    assert doc["hosts"]["web-1"]["facts"]["counts"] == {"time_wait": None, "close_wait": None, "fin_wait2": None}
