@@ -326,6 +326,17 @@ def is_finite_number(value):
     return is_number(value) and math.isfinite(value)
 
 
+def is_count(value):
+    """A socket count as a writer may print it: a finite number of zero or more, not a bool."""
+    return is_finite_number(value) and value >= 0
+
+
+def add_count(total, value):
+    """``total + value`` when ``value`` is a count and the sum stays finite, else ``total``: sums of counts
+    read back from facts never become infinite."""
+    return total + value if is_count(value) and math.isfinite(total + value) else total
+
+
 def finite_only(value, depth=0):
     """``value`` (facts as a module returned them: JSON, which Python decodes with NaN and Infinity) with
     every float that is NaN or infinite made None, for a writer that must not print one; containers are
@@ -468,8 +479,7 @@ def state_counts(entry):
     facts = entry.get("facts")
     counts = facts.get("counts") if isinstance(facts, dict) else None
     counts = counts if isinstance(counts, dict) else {}
-    return dict((state, counts.get(state) if is_finite_number(counts.get(state)) and counts.get(state) >= 0 else None)
-                for state in STATE_KEYS)
+    return dict((state, counts.get(state) if is_count(counts.get(state)) else None) for state in STATE_KEYS)
 
 
 def namespace_state_counts(entry):
@@ -486,9 +496,7 @@ def namespace_state_counts(entry):
         own = namespace.get("counts")
         if isinstance(own, dict):
             for state in STATE_KEYS:
-                value = own.get(state)
-                if is_finite_number(value) and value >= 0 and math.isfinite(counts[state] + value):
-                    counts[state] += value
+                counts[state] = add_count(counts[state], own.get(state))
     total = facts["namespaces"].get("total")
     return counts, len(found), total if is_finite_number(total) and total >= len(found) else len(found)
 

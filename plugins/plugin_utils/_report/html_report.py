@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
-    STATUS_RANK, is_finite_number, is_number, namespace_entries, namespace_state_counts, problems, rule_ids,
+    STATUS_RANK, add_count, is_finite_number, is_number, namespace_entries, namespace_state_counts, problems, rule_ids,
     state_counts, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
@@ -550,8 +550,7 @@ def namespaces_note(views):
         listed += count
         known += total
         for state in totals:
-            if is_finite_number(totals[state] + counts.get(state, 0)):
-                totals[state] += counts.get(state, 0)
+            totals[state] = add_count(totals[state], counts.get(state, 0))
     if not hosts:
         return None
     held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])
