@@ -326,15 +326,20 @@ def is_finite_number(value):
     return is_number(value) and math.isfinite(value)
 
 
+# More sockets than any host can hold (each takes kernel memory: 2**32 of them would need terabytes). A
+# larger count read back from facts is forged or corrupt, and printed in full it would break the tables.
+COUNT_MAX = 2 ** 32
+
+
 def is_count(value):
-    """A socket count as a writer may print it: a finite number of zero or more, not a bool."""
-    return is_finite_number(value) and value >= 0
+    """A socket count as a writer may print it: a number from 0 to COUNT_MAX, not a bool."""
+    return is_number(value) and 0 <= value <= COUNT_MAX
 
 
 def add_count(total, value):
-    """``total + value`` when ``value`` is a count and the sum stays finite, else ``total``: sums of counts
-    read back from facts never become infinite."""
-    return total + value if is_count(value) and math.isfinite(total + value) else total
+    """``total + value`` when ``value`` is a count, else ``total``: sums of counts read back from facts stay
+    finite and printable (10,000 hosts of COUNT_MAX sockets each still sum to a 14-digit number)."""
+    return total + value if is_count(value) else total
 
 
 def finite_only(value, depth=0):
@@ -474,8 +479,8 @@ def fail_on_reached(doc, fail_on):
 
 
 def state_counts(entry):
-    """{state: sockets} of the host's own namespace; a count that is not a finite number of zero or more
-    (a bool, a string, anything a writer would print as it is) is None."""
+    """{state: sockets} of the host's own namespace; a value that is not a count (``is_count``: a bool, a
+    string, NaN, anything a writer would print as it is) is None."""
     facts = entry.get("facts")
     counts = facts.get("counts") if isinstance(facts, dict) else None
     counts = counts if isinstance(counts, dict) else {}
@@ -486,7 +491,7 @@ def namespace_state_counts(entry):
     """(``{state: sockets}`` summed over the host's other network namespaces listed in full, how many are
     listed, how many the host has): the sockets its own ``counts`` leave out (``tcp_state.namespaces.top``,
     the most pressed ones with ``namespaces: all``, of ``namespaces.total``); (None, 0, 0) without any.
-    A count that is not a finite number of zero or more, or that would make the sum infinite, is left out."""
+    A value that is not a count (``is_count``) is left out."""
     facts = entry.get("facts")
     found = namespace_entries(facts)
     if not found:

@@ -389,11 +389,12 @@ def test_the_printed_table_adds_the_pods_sockets_beside_the_hosts_own():
         entry["counts"] = dict(entry["counts"], time_wait=0, close_wait=0)
     idle = fleet.summary_table(fleet.build_document({"node-1": fleet.host_entry(ok_result(facts))}, "t"))
     assert not any("netns" in line for line in idle)
-    for entry in facts["namespaces"]["top"]:  # read back from a merged slice: huge and fractional counts
+    for entry in facts["namespaces"]["top"]:  # read back from a merged slice: forged and fractional counts
         entry["counts"] = dict(entry["counts"], time_wait=1e308, close_wait=2.5)
     odd = fleet.summary_table(fleet.build_document({"node-1": fleet.host_entry(ok_result(facts))}, "t"))
-    assert odd[1].split()[4:10] == [str(own["time_wait"]), "+%d" % int(1e308), "netns",
-                                    str(own["close_wait"]), "+5", "netns"]
+    # more sockets than a host can hold is not a count: left out, not printed as a 309-digit number
+    assert odd[1].split()[4:8] == [str(own["time_wait"]), str(own["close_wait"]), "+5", "netns"]
+    assert max(len(line) for line in odd) < 200
 
 
 def test_the_comparison_tells_a_pods_finding_from_the_hosts():

@@ -347,11 +347,13 @@ def test_the_time_wait_trend_counts_the_pods_listed_beside_the_hosts_own():
     (None, [5, 5], (None, False)),
     (-1, [5, 5], (None, False)),
     (5.5, [5, 5], (15.5, True)),
-    (7, [1e308, 1e308], (7 + 1e308, True)),  # the second pod would make the sum infinite: left out
+    (7, [2 ** 32, 2 ** 32], (7 + 2 ** 33, True)),  # as many sockets as a host could ever hold: counted
+    (7, [2 ** 32 + 1, 2], (9, True)),  # more than that is forged or corrupt: left out
+    (7, [1e308, 2], (9, True)),
     (7, [float("nan"), 2], (9, True)),
     (7, None, (7, False)),
-    (1e308, [0, 0], (1e308, True)),  # finite, but the per-state bars must divide before they multiply
-    (1e308, [1e308, 0], (1e308, False)),  # the pods would make it infinite: the host's own alone
+    (1e308, [0, 0], (None, False)),  # finite, but printed in full it would break the page
+    (2 ** 32, [0, 0], (2 ** 32, True)),  # the per-state bars must not overflow either
 ])
 def test_the_time_wait_trend_keeps_only_finite_counts_read_back(own, pods, expected):
     from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
@@ -368,6 +370,19 @@ def test_the_time_wait_trend_keeps_only_finite_counts_read_back(own, pods, expec
     assert (found["time_wait"], found["with_namespaces"]) == expected
     page = report_html.render(doc, trend_runs=[trends.point(doc)])
     assert not NOT_A_NUMBER.findall(page)
+
+
+def test_counts_no_host_could_hold_are_printed_nowhere():
+    doc = doc_with_pods()
+    facts = doc["hosts"]["web-1"]["facts"]
+    facts["counts"] = dict(facts["counts"], time_wait=1e308, established=10 ** 40)
+    for entry in facts["namespaces"]["top"]:
+        entry["counts"] = dict(entry["counts"], close_wait=fleet.COUNT_MAX + 1)
+    digits = re.compile(r"[0-9](?:,?[0-9]){15,}")  # 10**15 sockets and more, with or without separators
+    for text in (report_html.render(doc), report_csv.render(doc), report_prom.render(doc, generated_epoch=1)):
+        assert not digits.search(text) and "e+" not in text
+    rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
+    assert rows["web-1"]["time_wait"] == rows["web-1"]["established"] == ""
 
 
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
