@@ -61,6 +61,32 @@ def plain(value):
     return to_native(value)
 
 
+class _HostValues(object):
+    """One host's variables, read once (``HostVars.raw_get``), as ``plain`` values."""
+
+    def __init__(self, hostvars, name, templar):
+        if name not in hostvars:
+            self.raw = {}
+        else:
+            self.raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
+        self.templar = templar
+        self._host_templar = None
+
+    def templated(self, var):
+        """The variable templated with the host's variables (None when unset)."""
+        value = self.raw.get(var)
+        if value is None:
+            return None
+        if self._host_templar is None:
+            self._host_templar = self.templar.copy_with_new_env(available_variables=self.raw)
+        return plain(self._host_templar.template(value))
+
+    def registered(self, var):
+        """A registered result as it is; a string (a template set in the inventory instead) templated."""
+        value = self.raw.get(var)
+        return self.templated(var) if isinstance(value, str) else plain(value)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -181,14 +207,18 @@ class ActionModule(ActionBase):
         )
         return result
 
-    @staticmethod
-    def _evaluate(args, hostvars):
-        """This play's hosts, each evaluated from its registered facts and its thresholds."""
+    def _evaluate(self, args, hostvars):
+        """This play's hosts, each evaluated from its registered facts and its thresholds.
+
+        Each host's variables are read once and as they are (``raw_get``): a registered result is data that
+        templating leaves as it is, and going through ``hostvars[host][var]`` would template the whole result
+        again, about 3 ms per host. Only the thresholds (inventory or survey, which may hold templates) and a
+        variable that is a string instead of a registered result are templated, with the host's variables."""
         hosts = {}
         parsed = {}
         for name in args["hosts"]:
-            host_vars = hostvars.get(name) or {}
-            overrides = plain(host_vars.get(args["thresholds_var"]))
+            host = _HostValues(hostvars, name, self._templar)
+            overrides = host.templated(args["thresholds_var"])
             if isinstance(overrides, str):
                 if overrides not in parsed:
                     try:
@@ -196,11 +226,11 @@ class ActionModule(ActionBase):
                     except rules.ThresholdError as exc:
                         raise AnsibleActionFail("%s: %s" % (args["thresholds_var"], exc))
                 overrides = parsed[overrides]
-            hosts[name] = fleet.host_entry(plain(host_vars.get(args["facts_var"])), overrides)
+            hosts[name] = fleet.host_entry(host.registered(args["facts_var"]), overrides)
             if args["remediation_var"]:
-                hosts[name]["remediation"] = plain(host_vars.get(args["remediation_var"]))
+                hosts[name]["remediation"] = host.registered(args["remediation_var"])
             if args["remediation_outcome_var"]:
-                hosts[name]["remediation_outcome"] = plain(host_vars.get(args["remediation_outcome_var"]))
+                hosts[name]["remediation_outcome"] = host.registered(args["remediation_outcome_var"])
         return hosts
 
     @staticmethod

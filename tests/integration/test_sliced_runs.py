@@ -146,3 +146,25 @@ def test_merge_names_and_deletes_runs_in_progress_never_merged(tmp_path, playboo
     assert "runs in progress never merged (deleted by retention): abandoned-1" in out
     assert "retention deleted 1 runs" in out and "abandoned-1 (1 slices, 8.0 days)" in out
     assert not os.path.lexists(str(abandoned)) and not os.path.lexists(str(base / "runs-in-progress"))
+
+
+def test_each_hosts_thresholds_are_templated_with_its_own_variables(tmp_path, playbook):
+    """Thresholds from group variables that are templates, rendered per host with that host's variables (the
+    report task reads each host's variables once, as they are, and templates only what may hold templates)."""
+    path = tmp_path / "inventory.ini"
+    path.write_text("[web]\nweb-1 warn_at=11\nweb-2 warn_at=12\n"
+                    "[web:vars]\ntcp_audit_thresholds={\"close_wait_warn\": \"{{ warn_at }}\"}\n"
+                    "[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n" % HOST_PYTHON)
+    base = tmp_path / "reports"
+    rc, out = run(playbook, str(path), base, "report")
+    assert rc == 0, out
+    doc = latest_doc(base)
+    assert [doc["hosts"][name]["thresholds"]["close_wait_warn"] for name in ("web-1", "web-2")] == [11, 12]
+    assert [doc["hosts"][name]["status"] for name in ("web-1", "web-2")] != ["error", "error"]
+    bad = tmp_path / "bad.ini"
+    bad.write_text(path.read_text().replace("warn_at=12", "warn_at=twelve"))
+    rc, out = run(playbook, str(bad), tmp_path / "bad-reports", "report")
+    assert rc == 0, out
+    wrong = latest_doc(tmp_path / "bad-reports")["hosts"]
+    assert wrong["web-1"]["thresholds"]["close_wait_warn"] == 11
+    assert wrong["web-2"]["status"] == "error" and "close_wait_warn" in wrong["web-2"]["reason"], wrong["web-2"]
