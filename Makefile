@@ -95,6 +95,7 @@ bench: venv collection
 
 bench-fleet: venv collection
 	$(BIN)/python tests/bench/bench_fleet.py
+	$(BIN)/python tests/bench/bench_report_task.py
 
 bench-html: venv collection
 	$(BIN)/python tests/bench/bench_html.py

@@ -1,0 +1,129 @@
+"""The report task as Ansible runs it: N inventory hosts, each holding one real registered
+``tcp_state_facts`` result, and the ``tcp_audit_report`` task's time per host.
+
+``python tests/bench/bench_report_task.py [--sizes 100,1000] [--rounds 3]`` (``make bench-fleet`` runs
+it after ``bench_fleet.py``). The hosts are never contacted: tasks on localhost give each host what a
+module run leaves (``set_fact`` with ``delegate_facts``: ``tcp_state`` as a host fact and the whole result
+as ``tcp_audit_gathered``), then the report task of the audit playbook writes the fleet report into a
+temporary directory. The task's duration comes from the json
+callback; beside it, the same results through the report code alone (``bench_fleet``'s controller
+part, in this process) give what Ansible adds: assembling each host's variables for the task.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bench_fleet  # noqa: E402  (the same environment, result and pipeline as the controller part)
+
+PLAYBOOK = """\
+- name: The report task over registered results
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Load the result once
+      ansible.builtin.set_fact:
+        bench_result: "{{ lookup('ansible.builtin.file', result_file) | from_json }}"
+      run_once: true
+
+    - name: Give every host the result's facts, as the module's run does (host facts)
+      ansible.builtin.set_fact:
+        tcp_state: "{{ bench_result.ansible_facts.tcp_state }}"
+        cacheable: true
+      delegate_to: "{{ item }}"
+      delegate_facts: true
+      loop: "{{ ansible_play_hosts_all }}"
+      run_once: true
+
+    - name: Register the result for every host
+      ansible.builtin.set_fact:
+        tcp_audit_gathered: "{{ bench_result }}"
+      delegate_to: "{{ item }}"
+      delegate_facts: true
+      loop: "{{ ansible_play_hosts_all }}"
+      run_once: true
+
+    - name: Write the reports
+      tcpops.timewait.tcp_audit_report:
+        hosts: "{{ ansible_play_hosts_all }}"
+        dest: "{{ report_dir }}"
+        history: false
+      run_once: true
+      delegate_to: localhost
+"""
+
+
+def _seconds(stamp):
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def report_task_seconds(size, workdir):
+    """The report task's duration (json callback) at ``size`` hosts, in a fresh playbook run."""
+    inventory = os.path.join(workdir, "hosts-%d.ini" % size)
+    with open(inventory, "w") as handle:
+        handle.write("[fleet]\n%s\n[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n"
+                     % ("\n".join("host-%05d" % index for index in range(size)), sys.executable))
+    reports = tempfile.mkdtemp(dir=workdir)
+    done = subprocess.run(
+        [os.path.join(bench_fleet.BIN, "ansible-playbook"), "-i", inventory, os.path.join(workdir, "play.yml"),
+         "-e", "result_file=%s" % os.path.join(workdir, "result.json"), "-e", "report_dir=%s" % reports],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True,
+        env=dict(bench_fleet.env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    task = json.loads(done.stdout)["plays"][0]["tasks"][-1]
+    duration = task["task"]["duration"]
+    with open(os.path.join(reports, "tcp-audit.json")) as handle:
+        hosts = len(json.load(handle)["hosts"])
+    if hosts != size:
+        raise SystemExit("the report holds %d hosts, %d were registered" % (hosts, size))
+    return _seconds(duration["end"]) - _seconds(duration["start"])
+
+
+def pipeline_seconds(size, template):
+    """The report code alone over the same results (rules, document, five writers, publication)."""
+    results = [("host-%05d" % index, template) for index in range(size)]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as base:
+        bench_fleet._pipeline(results, base, lambda _name, function: function())
+    return time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    template = bench_fleet.one_real_result()
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        with open(os.path.join(workdir, "result.json"), "w") as handle:
+            json.dump(template, handle)
+        with open(os.path.join(workdir, "play.yml"), "w") as handle:
+            handle.write(PLAYBOOK)
+        for size in [int(s) for s in args.sizes.split(",") if s]:
+            task, alone = [], []
+            for _round in range(args.rounds):
+                task.append(report_task_seconds(size, workdir))
+                alone.append(pipeline_seconds(size, template))
+            row = {"hosts": size, "task_s": statistics.median(task), "pipeline_s": statistics.median(alone),
+                   "task_samples_s": [round(s, 3) for s in task], "load": os.getloadavg()[0]}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    print("\n| hosts | report task s | ms per host | report code alone s | ms per host | Ansible's part ms per host "
+          "| load 1 min |\n|---|---|---|---|---|---|---|")
+    for row in rows:
+        size = row["hosts"]
+        print("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f |" % (
+            size, row["task_s"], row["task_s"] * 1000 / size, row["pipeline_s"], row["pipeline_s"] * 1000 / size,
+            (row["task_s"] - row["pipeline_s"]) * 1000 / size, row["load"]))
+
+
+if __name__ == "__main__":
+    main()
