@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
@@ -61,6 +61,10 @@ def plain(value):
     return to_native(value)
 
 
+class HostValueError(Exception):
+    """A variable of one host could not be read: that host is an error, the others are reported."""
+
+
 class _HostValues(object):
     """One host's variables, read once (``HostVars.raw_get``), as ``plain`` values."""
 
@@ -73,13 +77,17 @@ class _HostValues(object):
         self._host_templar = None
 
     def templated(self, var):
-        """The variable templated with the host's variables (None when unset)."""
+        """The variable templated with the host's variables (None when unset); ``HostValueError`` when that
+        fails (an undefined variable in it, a failing lookup)."""
         value = self.raw.get(var)
         if value is None:
             return None
         if self._host_templar is None:
             self._host_templar = self.templar.copy_with_new_env(available_variables=self.raw)
-        return plain(self._host_templar.template(value))
+        try:
+            return plain(self._host_templar.template(value))
+        except AnsibleError as exc:
+            raise HostValueError("%s cannot be templated for this host: %s" % (var, to_native(exc)))
 
     def registered(self, var):
         """A registered result as it is; a string (a template set in the inventory instead) templated."""
@@ -212,13 +220,21 @@ class ActionModule(ActionBase):
 
         Each host's variables are read once and as they are (``raw_get``): a registered result is data that
         templating leaves as it is, and going through ``hostvars[host][var]`` would template the whole result
-        again, about 3 ms per host. Only the thresholds (inventory or survey, which may hold templates) and a
-        variable that is a string instead of a registered result are templated, with the host's variables."""
+        again. Only the thresholds (inventory or survey, which may hold templates) and a variable that is a
+        string instead of a registered result are templated, with the host's variables; when that fails (an
+        undefined variable), that host is an error with the reason and the others are reported."""
         hosts = {}
         parsed = {}
         for name in args["hosts"]:
             host = _HostValues(hostvars, name, self._templar)
-            overrides = host.templated(args["thresholds_var"])
+            try:
+                overrides = host.templated(args["thresholds_var"])
+                facts_result = host.registered(args["facts_var"])
+                extra = dict((key, host.registered(args[key + "_var"]))
+                             for key in ("remediation", "remediation_outcome") if args[key + "_var"])
+            except HostValueError as exc:
+                hosts[name] = fleet.error_entry(str(exc))
+                continue
             if isinstance(overrides, str):
                 if overrides not in parsed:
                     try:
@@ -226,11 +242,8 @@ class ActionModule(ActionBase):
                     except rules.ThresholdError as exc:
                         raise AnsibleActionFail("%s: %s" % (args["thresholds_var"], exc))
                 overrides = parsed[overrides]
-            hosts[name] = fleet.host_entry(host.registered(args["facts_var"]), overrides)
-            if args["remediation_var"]:
-                hosts[name]["remediation"] = host.registered(args["remediation_var"])
-            if args["remediation_outcome_var"]:
-                hosts[name]["remediation_outcome"] = host.registered(args["remediation_outcome_var"])
+            hosts[name] = fleet.host_entry(facts_result, overrides)
+            hosts[name].update(extra)
         return hosts
 
     @staticmethod

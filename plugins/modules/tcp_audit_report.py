@@ -54,7 +54,10 @@ options:
     type: path
     required: true
   facts_var:
-    description: Name of the host variable holding the registered result of M(tcpops.timewait.tcp_state_facts).
+    description:
+      - Name of the host variable holding the registered result of M(tcpops.timewait.tcp_state_facts).
+      - A registered result is read as it is (never templated again); a string set instead is templated
+        with the host's variables.
     type: str
     default: tcp_audit_gathered
   thresholds_var:
@@ -63,6 +66,8 @@ options:
       - A string (an AWX survey answer) is parsed as JSON or YAML and must give such a dict; when it does
         not, or names an unknown threshold or a value that is not a number, the task fails naming the
         variable and writes nothing. A wrong dict makes only its hosts C(error).
+      - It is templated with each host's own variables; a host for which that fails (an undefined
+        variable in it) is C(error) with the reason.
     type: str
     default: tcp_audit_thresholds
   fail_on:

@@ -139,6 +139,19 @@ def _by_thresholds(value, warn, fail):
     return "pass"
 
 
+# More sockets than any host can hold (each takes kernel memory: 2**32 of them would need terabytes).
+SOCKET_COUNT_MAX = 2 ** 32
+
+
+def socket_count(value, what):
+    """``value`` when it is a socket count a message may quote (a number from 0 to SOCKET_COUNT_MAX, not a
+    bool); ValueError naming ``what`` otherwise: facts holding it are forged or broken, and the caller
+    makes that host an error instead of quoting a 309-digit number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= SOCKET_COUNT_MAX:
+        raise ValueError("%s is not a socket count (a number from 0 to %d)" % (what, SOCKET_COUNT_MAX))
+    return value
+
+
 def _sysctl(facts, key):
     """Live value of ``key`` (None where the kernel lacks it): ``tcp_state.sysctl`` holds every key the
     facts report and every plain key a sysctl file sets."""
@@ -242,8 +255,8 @@ def time_wait_port_exhaustion(facts, sysctl_config, th):
     usage = worst.get("port_usage") or 0.0
     severity = _by_thresholds(usage, th["port_usage_warn"], th["port_usage_fail"])
     at_risk = [d for d in destinations if (d.get("port_usage") or 0.0) >= th["port_usage_warn"]]
-    held = worst.get("held", worst.get("count", 0))
-    reusable = worst.get("time_wait_reusable") or 0
+    held = socket_count(worst.get("held", worst.get("count", 0)), "time_wait.top_destinations[].held")
+    reusable = socket_count(worst.get("time_wait_reusable") or 0, "time_wait.top_destinations[].time_wait_reusable")
     message = "%d sockets toward %s:%s (%s) hold %.0f%% of %s usable local ports" % (
         held, worst.get("address"), worst.get("port"), _state_breakdown(worst), usage * 100, usable)
     relief = None
@@ -296,6 +309,8 @@ def time_wait_overflow(facts, sysctl_config, th):
     tw_total = (facts.get("time_wait") or {}).get("total")
     if tw_total is None:
         tw_total = (facts.get("sockstat") or {}).get("tw")
+    if tw_total is not None:
+        tw_total = socket_count(tw_total, "time_wait.total")
     if overflow is None and (buckets is None or tw_total is None):
         return not_evaluated("neither TCPTimeWaitOverflow nor TIME_WAIT count with tcp_max_tw_buckets")
     usage = None
@@ -348,7 +363,7 @@ def close_wait_leak(facts, sysctl_config, th):
     close_wait = facts.get("close_wait")
     if not close_wait or close_wait.get("total") is None:
         return not_evaluated("no CLOSE_WAIT data (summary mode or socket dump failed)")
-    total = close_wait["total"]
+    total = socket_count(close_wait["total"], "close_wait.total")
     owners = close_wait.get("top_processes") or []
     severity = _by_thresholds(total, th["close_wait_warn"], th["close_wait_fail"])
     evidence = {
@@ -381,7 +396,7 @@ def fin_wait2_buildup(facts, sysctl_config, th):
     counts = facts.get("counts")
     if not counts or counts.get("fin_wait2") is None:
         return not_evaluated("no per-state counts (summary mode or socket dump failed)")
-    value = counts["fin_wait2"]
+    value = socket_count(counts["fin_wait2"], "counts.fin_wait2")
     evidence = {"fin_wait2": value, "tcp_fin_timeout": _sysctl(facts, FIN_TIMEOUT),
                 "warn_at": th["fin_wait2_warn"], "fail_at": th["fin_wait2_fail"]}
     return verdict(_by_thresholds(value, th["fin_wait2_warn"], th["fin_wait2_fail"]),

@@ -111,6 +111,12 @@ def failure_reason(result):
     return cause or "; ".join(context) or "no reason given"
 
 
+def error_entry(reason, facts=None, sysctl_config=None):
+    """The entry of a host that could not be judged, with the reason (cut to REASON_LIMIT)."""
+    return {"status": "error", "reason": _shorten(reason), "findings": [], "facts": facts,
+            "sysctl_config": sysctl_config}
+
+
 def host_entry(facts_result, threshold_overrides=None):
     """One host's entry from its registered ``tcp_state_facts`` result (the only call that touched the host).
 
@@ -118,18 +124,14 @@ def host_entry(facts_result, threshold_overrides=None):
     as its own ``sysctl_config`` and ``facts`` holds the rest of ``tcp_state``.
     """
     if not facts_result:
-        return {"status": "error", "reason": "tcp_state_facts did not run on this host", "findings": [],
-                "facts": None, "sysctl_config": None}
+        return error_entry("tcp_state_facts did not run on this host")
     if facts_result.get("unreachable"):
-        return {"status": "unreachable", "reason": failure_reason(facts_result), "findings": [], "facts": None,
-                "sysctl_config": None}
+        return dict(error_entry(failure_reason(facts_result)), status="unreachable")
     if facts_result.get("failed"):
-        return {"status": "error", "reason": "tcp_state_facts failed: %s" % failure_reason(facts_result),
-                "findings": [], "facts": None, "sysctl_config": None}
+        return error_entry("tcp_state_facts failed: %s" % failure_reason(facts_result))
     facts = (facts_result.get("ansible_facts") or {}).get("tcp_state")
     if not isinstance(facts, dict):
-        return {"status": "error", "reason": "tcp_state_facts returned no tcp_state fact", "findings": [],
-                "facts": None, "sysctl_config": None}
+        return error_entry("tcp_state_facts returned no tcp_state fact")
     facts = dict(facts)
     sysctl_config = facts.pop("sysctl_config", None)
     notes = []
@@ -139,8 +141,7 @@ def host_entry(facts_result, threshold_overrides=None):
     try:
         thresholds = rules.merge_thresholds(threshold_overrides)
     except rules.ThresholdError as exc:
-        return {"status": "error", "reason": "tcp_audit_thresholds: %s" % exc, "findings": [], "facts": facts,
-                "sysctl_config": sysctl_config}
+        return error_entry("tcp_audit_thresholds: %s" % exc, facts, sysctl_config)
     try:
         findings = rules.evaluate(facts, sysctl_config, thresholds) + namespace_findings(facts, thresholds)
     except (AttributeError, TypeError, KeyError, ValueError, IndexError, ArithmeticError) as exc:
@@ -326,9 +327,8 @@ def is_finite_number(value):
     return is_number(value) and math.isfinite(value)
 
 
-# More sockets than any host can hold (each takes kernel memory: 2**32 of them would need terabytes). A
-# larger count read back from facts is forged or corrupt, and printed in full it would break the tables.
-COUNT_MAX = 2 ** 32
+# a larger count read back from facts is forged or corrupt, and printed in full it would break the tables
+COUNT_MAX = rules.SOCKET_COUNT_MAX
 
 
 def is_count(value):
@@ -503,7 +503,7 @@ def namespace_state_counts(entry):
             for state in STATE_KEYS:
                 counts[state] = add_count(counts[state], own.get(state))
     total = facts["namespaces"].get("total")
-    return counts, len(found), total if is_finite_number(total) and total >= len(found) else len(found)
+    return counts, len(found), total if is_count(total) and total >= len(found) else len(found)
 
 
 def _owner_notes(doc):

@@ -43,16 +43,21 @@ def shown(value):
     return escape(visible(value))
 
 
+# no kernel counter or socket count goes beyond an unsigned 64-bit number: a larger value read back from a
+# result is forged or broken, and printed in full (up to 309 digits) it would break the page's layout
+NUMBER_MAX = 2 ** 64
+
+
 def number(value):
     if value is None:
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (int, float)) and not -NUMBER_MAX <= value <= NUMBER_MAX:
+        return "n/a"  # NaN and the infinities too
     if isinstance(value, int):
         return "{:,}".format(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return "n/a"
         # four significant digits, without the exponent {:g} writes from 10,000 on
         return "{:,.0f}".format(value) if abs(value) >= 1000 else "{:,.4g}".format(value)
     return value

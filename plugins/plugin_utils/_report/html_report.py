@@ -30,9 +30,8 @@ import base64
 import hashlib
 import json
 import os
-import pickle
 
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import (
@@ -40,6 +39,7 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet impor
     state_counts, worst_port_usage)
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import html_hosts, trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import visible
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.compiled_templates import compiled_templates
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.html_hosts import STATUS_COLOURS, number, percent
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import RATE_COUNTERS
 
@@ -85,36 +85,13 @@ def _shown(value):
     return visible(value)
 
 
-class _CompiledTemplates(FileSystemBytecodeCache):
-    """Jinja2's cache of compiled templates in its own directory for this user under the temp directory (made
-    mode 0700 and checked to be the user's; an entry is used only for the same template source and Python):
-    compiling the page template takes about 65 ms, longer than writing the page for a few dozen hosts. A cache
-    that cannot be read or written only means compiling again."""
-
-    def load_bytecode(self, bucket):
-        try:
-            super(_CompiledTemplates, self).load_bytecode(bucket)
-        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket):
-        try:
-            super(_CompiledTemplates, self).dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def _compiled_templates():
-    try:
-        return _CompiledTemplates()
-    except (OSError, RuntimeError):  # no private directory of ours in the temp directory: compile every time
-        return None
+# everything but the loader: the compiled page depends on these, so its cache entry is named by them too
+_OPTIONS = dict(autoescape=True, undefined=StrictUndefined, finalize=_shown, trim_blocks=True, lstrip_blocks=True,
+                keep_trailing_newline=True)
 
 
 def environment():
-    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                       finalize=_shown, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                       bytecode_cache=_compiled_templates())
+    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), bytecode_cache=compiled_templates(_OPTIONS), **_OPTIONS)
 
 
 # --- gauges and evidence values (number and percent: html_hosts) -----------------------------------

@@ -378,11 +378,31 @@ def test_counts_no_host_could_hold_are_printed_nowhere():
     facts["counts"] = dict(facts["counts"], time_wait=1e308, established=10 ** 40)
     for entry in facts["namespaces"]["top"]:
         entry["counts"] = dict(entry["counts"], close_wait=fleet.COUNT_MAX + 1)
+    facts["namespaces"]["total"] = 1e308  # the note "listed in full, of N"
+    facts["time_wait"]["top_destinations"].append(dict(facts["time_wait"]["top_destinations"][0], count=10 ** 30,
+                                                       port_usage=0.01))
     digits = re.compile(r"[0-9](?:,?[0-9]){15,}")  # 10**15 sockets and more, with or without separators
-    for text in (report_html.render(doc), report_csv.render(doc), report_prom.render(doc, generated_epoch=1)):
+    texts = (report_html.render(doc), report_csv.render(doc), report_prom.render(doc, generated_epoch=1))
+    for text in texts:
         assert not digits.search(text) and "e+" not in text
+        for pods in range(1, 3):  # the pods' counts beyond the bound summed after all
+            assert str(pods * (fleet.COUNT_MAX + 1)) not in text and "{:,}".format(pods * (fleet.COUNT_MAX + 1)) not in text
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
     assert rows["web-1"]["time_wait"] == rows["web-1"]["established"] == ""
+
+
+@pytest.mark.parametrize("path, value", [
+    (("close_wait", "total"), 1e308),
+    (("counts", "fin_wait2"), 10 ** 40),
+    (("time_wait", "total"), float("inf")),
+    (("close_wait", "total"), True),
+])
+def test_a_count_a_rule_would_quote_that_no_host_could_hold_makes_the_host_an_error(path, value):
+    facts = load("tcp_state_clean.json")
+    facts[path[0]][path[1]] = value
+    entry = fleet.host_entry({"ansible_facts": {"tcp_state": facts}})
+    assert entry["status"] == "error"
+    assert "%s.%s is not a socket count (a number from 0 to 4294967296)" % path in entry["reason"]
 
 
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():

@@ -1,0 +1,62 @@
+"""How the report task reads each host: its variables once and as they are, templating only the thresholds
+and a variable set as a template instead of a registered result, each with that host's own variables;
+a variable that cannot be templated makes only its host an error. The cases run in a process of their
+own (evaluate_hosts.py says why)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluate_hosts.py")
+
+
+@pytest.fixture(scope="module")
+def found():
+    done = subprocess.run([sys.executable, CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          check=False, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_thresholds_are_templated_with_each_hosts_own_variables(found):
+    hosts = found["per_host_thresholds"]["hosts"]
+    assert [hosts[name]["thresholds"]["close_wait_warn"] for name in ("web-1", "web-2")] == [11, 12]
+    assert hosts["web-1"]["status"] != "error" and hosts["web-2"]["status"] != "error"
+    assert found["per_host_thresholds"]["reads"] == ["web-1", "web-2", "web-3"]  # each host's variables once
+
+
+def test_a_threshold_that_cannot_be_templated_makes_only_its_host_an_error(found):
+    web_3 = found["per_host_thresholds"]["hosts"]["web-3"]
+    assert web_3["status"] == "error"
+    assert web_3["reason"].startswith("tcp_audit_thresholds cannot be templated for this host: ")
+    assert "warn_at" in web_3["reason"]
+
+
+def test_a_registered_result_is_read_as_it_is_never_templated(found):
+    case = found["registered_text"]
+    assert case["hosts"]["web-1"]["facts"]["close_wait"]["top_processes"][0]["comm"] == "{{ lookup('env', 'HOME') }}"
+    assert case["unchanged"] is True
+
+
+def test_a_facts_variable_set_as_a_template_is_templated_and_an_undefined_one_is_its_hosts_error(found):
+    hosts = found["facts_as_template"]["hosts"]
+    assert hosts["web-1"]["status"] != "error" and hosts["web-1"]["facts"]["counts"]["total"] >= 0
+    assert hosts["web-2"]["status"] == "error"
+    assert hosts["web-2"]["reason"].startswith("tcp_audit_gathered cannot be templated for this host: ")
+
+
+def test_a_host_not_in_the_inventory_and_the_remediation_variables(found):
+    case = found["missing_host_and_remediation"]
+    assert case["hosts"]["gone"] == {"status": "error", "reason": "tcp_state_facts did not run on this host",
+                                     "findings": [], "facts": None, "sysctl_config": None, "remediation": None,
+                                     "remediation_outcome": None}
+    assert case["hosts"]["web-1"]["remediation"] == {"changed": True}
+    assert case["hosts"]["web-1"]["remediation_outcome"] == {"status": "tuned"}
+    assert case["reads"] == ["web-1"]
+
+
+def test_hostvars_without_raw_get_are_read_as_a_mapping(found):
+    assert found["plain_mapping"]["hosts"]["web-1"]["status"] != "error"
