@@ -143,11 +143,16 @@ def _by_thresholds(value, warn, fail):
 SOCKET_COUNT_MAX = 2 ** 32
 
 
+def is_socket_count(value):
+    """A number from 0 to SOCKET_COUNT_MAX, not a bool (nor NaN)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= SOCKET_COUNT_MAX
+
+
 def socket_count(value, what):
-    """``value`` when it is a socket count a message may quote (a number from 0 to SOCKET_COUNT_MAX, not a
-    bool); ValueError naming ``what`` otherwise: facts holding it are forged or broken, and the caller
-    makes that host an error instead of quoting a 309-digit number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= SOCKET_COUNT_MAX:
+    """``value`` when it is a socket count a message may quote (``is_socket_count``); ValueError naming
+    ``what`` otherwise: facts holding it are forged or broken, and the caller makes that host an error
+    instead of quoting a 309-digit number."""
+    if not is_socket_count(value):
         raise ValueError("%s is not a socket count (a number from 0 to %d)" % (what, SOCKET_COUNT_MAX))
     return value
 

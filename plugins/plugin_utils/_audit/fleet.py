@@ -331,9 +331,8 @@ def is_finite_number(value):
 COUNT_MAX = rules.SOCKET_COUNT_MAX
 
 
-def is_count(value):
-    """A socket count as a writer may print it: a number from 0 to COUNT_MAX, not a bool."""
-    return is_number(value) and 0 <= value <= COUNT_MAX
+# a socket count as a writer may print it: the bound the rules judge counts by
+is_count = rules.is_socket_count
 
 
 def add_count(total, value):
