@@ -13,14 +13,14 @@ __metaclass__ = type
 
 import os
 import time
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.action import ActionBase
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import deltas
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write
@@ -44,21 +44,6 @@ ARGUMENT_SPEC = dict(
     stage=dict(type="str", default="all", choices=["all", "slice", "merge"]),
     run_id=dict(type="str"),
 )
-
-
-def plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None (hostvars hand out lazy, tagged values)."""
-    if isinstance(value, Mapping):
-        return dict((to_native(k), plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return to_native(value)
 
 
 class HostValueError(Exception):
@@ -95,16 +80,11 @@ class _HostValues(object):
         return self.templated(var) if isinstance(value, str) else plain(value)
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.start(tmp, task_vars)
         hostvars = task_vars.get("hostvars") or {}
 
         if args["history"] and args["keep"] < 1:

@@ -167,13 +167,9 @@ attributes:
   check_mode:
     support: full
     details: Writes the reports on the controller in check mode too; it changes nothing on managed hosts.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-    details: Runs on the controller only.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tcpops.timewait.controller_action
 """
 
 EXAMPLES = r"""

@@ -147,15 +147,15 @@ def _playbook_env():
 @pytest.fixture(scope="session")
 def playbook():
     """``playbook.argv(name, report_dir, extra_vars)`` and ``playbook.env()`` to start one yourself;
-    ``playbook.run(name, report_dir, extra_vars, ns=None)`` runs it against localhost (``-c local``)
+    ``playbook.run(name, report_dir, extra_vars, ns=None, inventory="localhost,")`` runs it (``-c local``)
     and returns the CompletedProcess (stdout and stderr together in ``stdout``)."""
     class Runner:
         argv = staticmethod(_playbook_argv)
         env = staticmethod(_playbook_env)
 
         @staticmethod
-        def run(name, report_dir, extra_vars=None, ns=None):
-            argv = _playbook_argv(name, report_dir, extra_vars)
+        def run(name, report_dir, extra_vars=None, ns=None, inventory="localhost,"):
+            argv = _playbook_argv(name, report_dir, extra_vars, inventory)
             if ns is not None:
                 argv = ns.exec_argv(argv)
             cwd = Path(report_dir).parent

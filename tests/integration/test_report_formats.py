@@ -105,8 +105,7 @@ def test_two_fleet_reports_share_a_textfile_directory_scraped_by_node_exporter(t
     assert doc["summary"]["hosts"] == 1
 
 
-def test_tcp_audit_top_bounds_the_facts_lists_and_a_bad_value_is_each_hosts_error(netns, planter, tmp_path,
-                                                                                  playbook, reportdirs):
+def test_tcp_audit_top_bounds_the_facts_lists(netns, planter, tmp_path, playbook, reportdirs):
     for comm in ("leak-a", "leak-b", "leak-c"):
         planter.plant_close_wait(netns, 5, comm=comm)
     dest = tmp_path / "reports"
@@ -116,7 +115,3 @@ def test_tcp_audit_top_bounds_the_facts_lists_and_a_bad_value_is_each_hosts_erro
     assert close_wait["total"] == 15 and close_wait["processes_total"] == 3
     listed = sorted(p["comm"] for p in close_wait["top_processes"])
     assert len(listed) == 2 and set(listed) <= {"leak-a", "leak-b", "leak-c"}
-    done = playbook.run("audit", dest, {"tcp_audit_top": "many"}, ns=netns)
-    assert done.returncode == 0, done.stdout[-3000:]
-    host = reportdirs.assert_fixed(str(dest))["hosts"]["localhost"]
-    assert host["status"] == "error" and "top" in host["reason"], host["reason"]

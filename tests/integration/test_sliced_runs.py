@@ -89,14 +89,15 @@ def test_a_failed_slice_leaves_its_hosts_missing_never_pass(tmp_path, playbook):
     base = tmp_path / "reports"
     good = start(playbook, inv, base, "report", "-e", "tcp_audit_run_id=r2", "-e", "tcp_audit_merge=false",
                  "--limit", "web")
-    # a survey answer that is not a mapping fails this slice before it writes anything
+    # a survey answer that is not a mapping stops this slice before it contacts a host or writes anything
     bad = start(playbook, inv, base, "report", "-e", "tcp_audit_run_id=r2", "-e", "tcp_audit_merge=false",
                 "-e", "tcp_audit_thresholds=[1,2]", "--limit", "db")
     rc, out = finish(good)
     assert rc == 0, out
     rc, out = finish(bad)
     assert rc != 0
-    assert "tcp_audit_thresholds: must be a mapping of threshold names to numbers" in out
+    assert "tcp_audit_thresholds must be a mapping of threshold names to numbers" in " ".join(out.split())
+    assert "nothing was gathered or written" in " ".join(out.split())
 
     rc, out = run(playbook, inv, base, "merge", "-e", "tcp_audit_run_id=r2")
     assert rc == 0, out  # tcp_audit_fail_on=never: the merge ends 0, the report says what is missing

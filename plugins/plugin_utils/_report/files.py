@@ -152,10 +152,15 @@ def _listdir(path):
 # <dest>/.tcpops-current -> .tcpops-run-<id>: one swap of .tcpops-current switches all five at once,
 # and <dest> can hold other things (the remediate and report directories of the same playbooks).
 
+def check_directory(path):
+    """Raise ReportDirError when ``path`` exists and is not a directory (or a link to one)."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ReportDirError("%s exists and is not a directory" % path)
+
+
 def check_fixed_dest(dest):
     """Raise ReportDirError when the reports cannot be published in ``dest``."""
-    if os.path.lexists(dest) and not os.path.isdir(dest):
-        raise ReportDirError("%s exists and is not a directory" % dest)
+    check_directory(dest)
     for name in sorted(REPORT_NAMES.values()) + [CURRENT]:
         path = os.path.join(dest, name)
         if os.path.isdir(path) and not (name == CURRENT and os.path.islink(path)):
@@ -212,8 +217,7 @@ def write_reports(rendered, dest, marker=None):
 
 def check_history_base(base):
     """Raise ReportDirError when ``base`` or ``base/latest`` is not what the history needs."""
-    if os.path.lexists(base) and not os.path.isdir(base):
-        raise ReportDirError("%s exists and is not a directory" % base)
+    check_directory(base)
     latest = os.path.join(base, LATEST)
     if os.path.lexists(latest) and not os.path.islink(latest):
         raise ReportDirError("%s is a %s, not the symbolic link this module maintains; move it away"

@@ -1,0 +1,74 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcp_audit_preflight
+short_description: Refuse the audit playbooks' mistyped variables before any host is contacted
+version_added: "0.1.0"
+description:
+  - Runs on the controller only (an action plugin); it never contacts a managed host and changes nothing.
+  - The first task of C(tcpops.timewait.audit), C(report), C(remediate) and C(merge). It reads every
+    variable named C(tcp_audit_*), C(tcp_report_*) or C(tcp_remediate_*) as the host it runs for sees it
+    (extra variables, so C(-e) and AWX surveys, and that host's inventory variables; use it with
+    C(run_once)), templates it and checks it as the playbooks would use it. A variable set for other hosts
+    only is still checked there, by M(tcpops.timewait.tcp_state_facts) (C(tcp_audit_top),
+    C(tcp_audit_namespaces), which makes that host an C(error)) or by the report task (C(tcp_audit_thresholds)).
+  - It fails, naming every problem, when a name is not one of the playbooks' variables (with the
+    closest variable, so C(tcp_audit_namespace) is answered with C(did you mean tcp_audit_namespaces?)); when a value
+    is not what the variable takes (C(tcp_audit_top) a whole number of 0 or more, C(tcp_audit_namespaces)
+    C(self) or C(all), C(tcp_audit_merge), C(tcp_audit_history) and C(tcp_remediate_fix_conflicts) true or
+    false (a C(bool) filter reads C(ture) as false), C(tcp_audit_fail_on) C(fail), C(warn) or C(never),
+    C(tcp_report_keep) and C(tcp_report_in_progress_keep_days) 1 or more, C(tcp_audit_report_name) and
+    C(tcp_audit_run_id) a name of 1 to 64 letters, digits, C(.), C(_) or C(-), C(tcp_audit_thresholds) known
+    thresholds with numbers, C(tcp_audit_textfile_dir) an existing directory, C(tcp_remediate_serial) a batch
+    size or percentage, C(tcp_remediate_max_fail_percentage) a number from 0 to 100, C(tcp_remediate_profile)
+    a profile of the C(tcp_tuning) role, C(tcp_remediate_overrides) a mapping); when
+    C(tcpops.timewait.merge) has no C(tcp_audit_run_id); and when the reports could not be written in
+    C(tcp_audit_report_dir) (default C(reports)), which the report task would otherwise find only after
+    the whole fleet was gathered.
+  - The variables are described in the collection's C(docs/audit.md).
+author:
+  - tcpops maintainers (@tcpops)
+options:
+  playbook:
+    description:
+      - The playbook whose variables are checked; it decides where the reports go (C(report) and C(merge)
+        with C(tcp_audit_history) keep a history of runs, C(audit) a fixed directory, C(remediate) two) and
+        what is required (C(merge) needs C(tcp_audit_run_id)).
+    type: str
+    required: true
+    choices: [audit, report, remediate, merge]
+attributes:
+  check_mode:
+    support: full
+    details: It changes nothing in either mode.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - tcpops.timewait.controller_action
+notes:
+  - Checking the variables costs the run one task on the controller, whatever the number of hosts.
+"""
+
+EXAMPLES = r"""
+- name: Check the variables before any host is contacted
+  tcpops.timewait.tcp_audit_preflight:
+    playbook: report
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+checked:
+  description: The variables found and checked, by name.
+  returned: success
+  type: list
+  elements: str
+  sample: [tcp_audit_report_dir, tcp_audit_top]
+"""

@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: tcpops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The playbooks' own variables, checked on the controller before any host is contacted.
+
+A mistyped value would otherwise be found by each host's module call (every host an ``error``, and the
+run's reports still published over the last good ones), by the report task after the whole fleet was
+gathered, or not at all (``tcp_audit_merge: ture`` read as false writes a slice and no report). A
+misspelled name (``tcp_audit_namespace``) would simply have no effect. ``problems`` names them all.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+
+from ansible.module_utils.common.validation import check_type_int
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.profile import PROFILES
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
+
+PLAYBOOKS = ("audit", "report", "remediate", "merge")
+PREFIX = re.compile(r"^tcp_(?:audit|report|remediate)_")
+# what the playbooks register or set themselves: present in a later play of the same run
+SET_BY_PLAYBOOKS = frozenset([
+    "tcp_audit_gathered", "tcp_audit_result", "tcp_report_result", "tcp_audit_summary_of",
+    "tcp_remediate_before", "tcp_remediate_outcome", "tcp_remediate_gathered_after", "tcp_remediate_after",
+])
+DEFAULT_REPORT_DIR = "reports"
+DEFAULT_REPORT_NAMES = {"audit": "audit", "report": "report", "remediate": "remediate", "merge": "report"}
+REMEDIATE_REPORT_SUFFIXES = ("-before", "-after")
+_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def _whole_number(minimum):
+    def check(value):
+        if isinstance(value, bool):
+            return "must be a whole number of %d or more, got %r" % (minimum, value)
+        try:
+            number = check_type_int(value)
+        except TypeError:
+            return "must be a whole number of %d or more, got %r" % (minimum, value)
+        if number < minimum:
+            return "must be a whole number of %d or more, got %d" % (minimum, number)
+        return None
+    return check
+
+
+def _one_of(*choices):
+    def check(value):
+        if value in choices:
+            return None
+        return "must be one of %s, got %r" % (", ".join(choices), value)
+    return check
+
+
+def _boolean(value):
+    try:
+        boolean(value, strict=True)
+    except TypeError:
+        return "must be true or false, got %r" % (value,)
+    return None
+
+
+def _text(value):
+    if isinstance(value, str) and value.strip():
+        return None
+    return "must be a non-empty string, got %r" % (value,)
+
+
+def _host_pattern(value):
+    if isinstance(value, list) and value and all(isinstance(item, str) and item for item in value):
+        return None
+    return _text(value)
+
+
+def _report_name(value):
+    if isinstance(value, str) and files.REPORT_NAME_PATTERN.match(value):
+        return None
+    return "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got %r" % (value,)
+
+
+def _run_id(value):
+    if value is None or value == "":
+        return None  # as when unset: a new id (merge needs one, see problems)
+    try:
+        files.check_run_id(value if isinstance(value, str) else str(value))
+    except files.ReportDirError as exc:
+        return str(exc)
+    return None
+
+
+def _thresholds(value):
+    try:
+        if isinstance(value, str):
+            fleet.parse_thresholds(value)
+        elif isinstance(value, Mapping):
+            rules.merge_thresholds(dict(value))
+        elif value is not None:
+            return "must be a mapping of threshold names to numbers, or such a mapping as a JSON or YAML string"
+    except rules.ThresholdError as exc:
+        return str(exc)
+    return None
+
+
+def _textfile_dir(value):
+    if value is None or value == "":
+        return None  # as when unset: no textfile
+    if not isinstance(value, str):
+        return "must be the path of node_exporter's textfile directory, got %r" % (value,)
+    path = os.path.abspath(os.path.expanduser(value))
+    if not os.path.isdir(path):
+        return "%s is not a directory" % path
+    return None
+
+
+def _percentage(value):
+    if not isinstance(value, bool) and _NUMBER.match(str(value)) and float(value) <= 100:
+        return None
+    return "must be a number from 0 to 100, got %r" % (value,)
+
+
+def _serial_step(value):
+    if isinstance(value, str) and value.endswith("%"):
+        number = value[:-1].strip()
+        return bool(_NUMBER.match(number)) and 0 < float(number) <= 100
+    return _whole_number(1)(value) is None
+
+
+def _serial(value):
+    steps = value if isinstance(value, list) and value else [value]
+    if all(_serial_step(step) for step in steps):
+        return None
+    return "must be a batch size of 1 or more, a percentage such as '25%%', or a list of those, got %r" % (value,)
+
+
+def _profile(value):
+    return _one_of("auto", *PROFILES)(value)
+
+
+def _mapping(value):
+    if value is None or isinstance(value, Mapping):
+        return None
+    return "must be a mapping, got %s" % type(value).__name__
+
+
+INPUTS = {
+    "tcp_audit_report_dir": _text,
+    "tcp_audit_fail_on": _one_of("fail", "warn", "never"),
+    "tcp_audit_thresholds": _thresholds,
+    "tcp_audit_run_id": _run_id,
+    "tcp_audit_merge": _boolean,
+    "tcp_audit_history": _boolean,
+    "tcp_audit_hosts": _host_pattern,
+    "tcp_audit_namespaces": _one_of("self", "all"),
+    "tcp_audit_top": _whole_number(0),
+    "tcp_audit_report_name": _report_name,
+    "tcp_audit_textfile_dir": _textfile_dir,
+    "tcp_report_keep": _whole_number(1),
+    "tcp_report_in_progress_keep_days": _whole_number(1),
+    "tcp_remediate_serial": _serial,
+    "tcp_remediate_max_fail_percentage": _percentage,
+    "tcp_remediate_profile": _profile,
+    "tcp_remediate_fix_conflicts": _boolean,
+    "tcp_remediate_overrides": _mapping,
+}
+
+
+def names_to_check(names):
+    """The names among ``names`` (a host's variables) that are the playbooks' inputs, or look like them."""
+    return sorted(name for name in names if PREFIX.match(name) and name not in SET_BY_PLAYBOOKS)
+
+
+def _unknown(name):
+    close = difflib.get_close_matches(name, sorted(INPUTS), n=1, cutoff=0.8)
+    hint = " (did you mean %s?)" % close[0] if close else ""
+    return "%s is not a variable of the tcpops.timewait playbooks%s; it would have no effect" % (name, hint)
+
+
+def _destination_problems(values, playbook):
+    """Whether the reports can be written where they would go: found after the whole fleet was gathered,
+    a run would end with nothing."""
+    base = os.path.abspath(os.path.expanduser(values.get("tcp_audit_report_dir") or DEFAULT_REPORT_DIR))
+    history = playbook == "report" or (playbook == "merge" and boolean(values.get("tcp_audit_history", True)))
+    if playbook == "remediate":
+        fixed = [os.path.join(base, "remediate" + suffix) for suffix in REMEDIATE_REPORT_SUFFIXES]
+    else:
+        fixed = [] if history else [base]
+    try:
+        files.check_directory(base)
+        if history:
+            files.check_history_base(base)
+        for dest in fixed:
+            files.check_fixed_dest(dest)
+    except files.ReportDirError as exc:
+        return ["tcp_audit_report_dir: %s" % exc]
+    return []
+
+
+def _report_name_problems(values, playbook):
+    if playbook != "remediate" or "tcp_audit_report_name" not in values:
+        return []
+    name = values["tcp_audit_report_name"]
+    longest = max(REMEDIATE_REPORT_SUFFIXES, key=len)
+    if _report_name(name + longest) is None:
+        return []
+    return ["tcp_audit_report_name must be at most %d characters for remediate, which adds %s, got %d"
+            % (64 - len(longest), " and ".join(REMEDIATE_REPORT_SUFFIXES), len(name))]
+
+
+def problems(values, playbook):
+    """Every problem with ``values`` ({name: templated value} of the names ``names_to_check`` kept) for the
+    playbook ``playbook`` (one of PLAYBOOKS), as lines naming the variable and what to fix; [] when none."""
+    found = []
+    for name in sorted(values):
+        check = INPUTS.get(name)
+        if check is None:
+            found.append(_unknown(name))
+            continue
+        problem = check(values[name])
+        if problem:
+            found.append("%s %s" % (name, problem) if problem.startswith("must") else "%s: %s" % (name, problem))
+    if playbook == "merge" and not str(values.get("tcp_audit_run_id") or ""):
+        found.append("tcpops.timewait.merge needs tcp_audit_run_id, the run id the slices wrote with (in an AWX "
+                     "workflow it comes from the sliced node's set_stats; otherwise pass -e tcp_audit_run_id=...)")
+    if found:
+        return found
+    return _report_name_problems(values, playbook) + _destination_problems(values, playbook)
