@@ -76,15 +76,22 @@ def cgroup_owner(text):
 
 
 def owner_text(entry):
-    """How a namespace is named in messages: ``container ID``, ``pod UID``, ``unit NAME (inode N)`` (a unit
-    may hold several namespaces), ``inode N`` when the owner is unknown."""
+    """How a namespace is named: ``container ID``, ``pod UID``, ``unit NAME``, ``inode N`` when the owner is
+    unknown. The same from one run to the next while the owner lives, so that the reports' comparison
+    sees a finding persist (a unit restarted gets a new namespace, and so a new inode)."""
     owner = entry.get("owner")
-    inode = entry.get("inode")
     if not owner:
-        return "inode %s" % inode
-    if owner.get("kind") == "unit":
-        return "unit %s (inode %s)" % (owner.get("id"), inode)
+        return "inode %s" % entry.get("inode")
     return "%s %s" % (owner.get("kind"), owner.get("id"))
+
+
+def message_text(entry):
+    """How this run's messages name a namespace: ``owner_text``, with the inode for a unit, which may hold
+    several namespaces at once."""
+    owner = entry.get("owner")
+    if owner and owner.get("kind") == "unit":
+        return "%s (inode %s)" % (owner_text(entry), entry.get("inode"))
+    return owner_text(entry)
 
 
 def pressure(entry):
@@ -256,7 +263,7 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
 
 
 class _Name(object):
-    """How a namespace is named in messages (``owner_text``): its owner is read from a cgroup file the
+    """How a namespace is named in messages (``message_text``): its owner is read from a cgroup file the
     first time a message needs it, or when the namespace is kept, not for every namespace walked."""
 
     def __init__(self, proc_root, pids, entry):
@@ -271,7 +278,7 @@ class _Name(object):
 
     def __str__(self):
         self.owner()
-        return owner_text(self.entry)
+        return message_text(self.entry)
 
 
 def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings, ns_errors):

@@ -46,11 +46,20 @@ def test_owner_from_cgroup(text, owner):
 @pytest.mark.parametrize("entry, text", [
     ({"inode": 7, "owner": {"kind": "container", "id": "4f3c2b1a0e9d"}}, "container 4f3c2b1a0e9d"),
     ({"inode": 7, "owner": {"kind": "pod", "id": POD_UID}}, "pod %s" % POD_UID),
-    ({"inode": 7, "owner": {"kind": "unit", "id": "a.service"}}, "unit a.service (inode 7)"),
+    ({"inode": 7, "owner": {"kind": "unit", "id": "a.service"}}, "unit a.service"),
     ({"inode": 7, "owner": None}, "inode 7"),
 ])
 def test_owner_text(entry, text):
     assert _namespaces.owner_text(entry) == text
+
+
+@pytest.mark.parametrize("entry, text", [
+    ({"inode": 7, "owner": {"kind": "container", "id": "4f3c2b1a0e9d"}}, "container 4f3c2b1a0e9d"),
+    ({"inode": 7, "owner": {"kind": "unit", "id": "a.service"}}, "unit a.service (inode 7)"),
+    ({"inode": 7, "owner": None}, "inode 7"),
+])
+def test_messages_name_a_units_namespace_with_its_inode(entry, text):
+    assert _namespaces.message_text(entry) == text
 
 
 def _entry(inode, usage, time_wait, total):

@@ -406,6 +406,26 @@ def test_the_comparison_tells_a_pods_finding_from_the_hosts():
     assert change["new"] == ["time_wait_port_exhaustion (pod pod-1)"]
 
 
+def _host_with_units(inodes):
+    """Facts with one exhausted namespace per inode, each owned by the unit a.service."""
+    facts = _host_with_pods(0.0007, [0.9] * len(inodes))
+    for entry, inode in zip(facts["namespaces"]["top"], inodes):
+        entry.update(inode=inode, owner={"kind": "unit", "id": "a.service"})
+    return facts
+
+
+def test_a_units_finding_persists_when_a_restart_gives_its_namespace_a_new_inode():
+    before = {"node-1": fleet.host_entry(ok_result(_host_with_units([4026532500])))}
+    after = {"node-1": fleet.host_entry(ok_result(_host_with_units([4026532777])))}
+    change = fleet.compare(after, fleet.build_document(before, "t"))["hosts"]["node-1"]
+    assert change == dict(change, new=[], resolved=[], persisting=["time_wait_port_exhaustion (unit a.service)"])
+    # two namespaces of one unit at once are told apart by their inodes
+    both = fleet.problems(fleet.host_entry(ok_result(_host_with_units([4026532500, 4026532501]))))
+    assert [fleet.finding_name(f) for f in both] == [
+        "time_wait_port_exhaustion (unit a.service (inode 4026532500))",
+        "time_wait_port_exhaustion (unit a.service (inode 4026532501))"]
+
+
 def test_worst_port_usage_looks_into_the_pods_and_names_where():
     assert fleet.worst_port_usage(_host_with_pods(0.3, [0.2, 0.7])) == (0.7, "pod pod-1")
     assert fleet.worst_port_usage(_host_with_pods(0.3, [0.2])) == (0.3, None)
