@@ -18,19 +18,20 @@ ARGUMENT_SPEC = dict(
 )
 
 
+try:
+    from ansible.errors import AnsibleValueOmittedError
+except ImportError:  # ansible-core before 2.19
+    class AnsibleValueOmittedError(Exception):
+        """Never raised: before 2.19 a template that gives omit returns the omit placeholder."""
+
+
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.start(tmp, task_vars)
         task_vars = task_vars or {}
-        values = {}
-        found = []
-        for name in play_vars.names_to_check(task_vars):
-            try:
-                values[name] = plain(self._templar.template(task_vars[name]))
-            except AnsibleError as exc:
-                found.append("%s cannot be templated: %s" % (name, " ".join(to_native(exc).split())))
+        values, found = self._templated(task_vars)
         found.extend(play_vars.problems(values, args["playbook"]))
         if found:
             raise AnsibleActionFail(
@@ -39,3 +40,23 @@ class ActionModule(ControllerAction):
                 % (len(found), "; ".join("(%d) %s" % (number, text) for number, text in enumerate(found, 1))))
         result.update(changed=False, checked=sorted(values))
         return result
+
+    def _templated(self, task_vars):
+        """({name: templated value}, problems). A value templated into omit is unset, as the playbooks'
+        ``default(omit)`` would leave it; thresholds that cannot be templated for this host are left to the
+        report task, which templates them for each host and makes each one they fail for an error."""
+        values, found = {}, []
+        omit = task_vars.get("omit")
+        for name in play_vars.names_to_check(task_vars):
+            try:
+                value = self._templar.template(task_vars[name])
+            except AnsibleValueOmittedError:
+                continue
+            except AnsibleError as exc:
+                if name != "tcp_audit_thresholds":
+                    found.append("%s cannot be templated: %s" % (name, " ".join(to_native(exc).split())))
+                continue
+            if omit is not None and value == omit:
+                continue
+            values[name] = plain(value)
+        return values, found

@@ -17,22 +17,28 @@ description:
   - The first task of C(tcpops.timewait.audit), C(report), C(remediate) and C(merge). It reads every
     variable named C(tcp_audit_*), C(tcp_report_*) or C(tcp_remediate_*) as the host it runs for sees it
     (extra variables, so C(-e) and AWX surveys, and that host's inventory variables; use it with
-    C(run_once)), templates it and checks it as the playbooks would use it. A variable set for other hosts
-    only is still checked there, by M(tcpops.timewait.tcp_state_facts) (C(tcp_audit_top),
-    C(tcp_audit_namespaces), which makes that host an C(error)) or by the report task (C(tcp_audit_thresholds)).
+    C(run_once)), templates it and checks it as the playbooks would use it. A template that gives C(omit)
+    leaves its variable unset; C(tcp_audit_thresholds) that cannot be templated for this host are left to
+    the report task, which templates them for each host.
+  - What this host does not see is not checked here. A value set for other hosts only reaches
+    M(tcpops.timewait.tcp_state_facts) (C(tcp_audit_top), C(tcp_audit_namespaces)), which makes that host
+    an C(error), or the report task (C(tcp_audit_thresholds)), which does the same; a misspelled name set
+    for other hosts only has no effect.
   - It fails, naming every problem, when a name is not one of the playbooks' variables (with the
-    closest variable, so C(tcp_audit_namespace) is answered with C(did you mean tcp_audit_namespaces?)); when a value
-    is not what the variable takes (C(tcp_audit_top) a whole number of 0 or more, C(tcp_audit_namespaces)
-    C(self) or C(all), C(tcp_audit_merge), C(tcp_audit_history) and C(tcp_remediate_fix_conflicts) true or
-    false (a C(bool) filter reads C(ture) as false), C(tcp_audit_fail_on) C(fail), C(warn) or C(never),
+    closest variable, so C(tcp_audit_namespace) is answered with C(did you mean tcp_audit_namespaces?));
+    when a value is not what the variable takes (C(tcp_audit_top) a whole number of 0 or more,
+    C(tcp_audit_namespaces) C(self) or C(all), C(tcp_audit_merge) and C(tcp_audit_history) a word the
+    C(bool) filter knows, C(true), C(false), C(yes), C(no), C(on), C(off), C(1) or C(0) (it reads any other as
+    false), C(tcp_remediate_fix_conflicts) a boolean, C(tcp_audit_fail_on) C(fail), C(warn) or C(never),
     C(tcp_report_keep) and C(tcp_report_in_progress_keep_days) 1 or more, C(tcp_audit_report_name) and
     C(tcp_audit_run_id) a name of 1 to 64 letters, digits, C(.), C(_) or C(-), C(tcp_audit_thresholds) known
-    thresholds with numbers, C(tcp_audit_textfile_dir) an existing directory, C(tcp_remediate_serial) a batch
-    size or percentage, C(tcp_remediate_max_fail_percentage) a number from 0 to 100, C(tcp_remediate_profile)
-    a profile of the C(tcp_tuning) role, C(tcp_remediate_overrides) a mapping); when
+    thresholds with numbers, C(tcp_audit_textfile_dir) an existing directory (not for a slice, which writes
+    no textfile), C(tcp_remediate_serial) what the play keyword C(serial) takes,
+    C(tcp_remediate_max_fail_percentage) a number from 0 to 100, C(tcp_remediate_profile) a profile of the
+    C(tcp_tuning) role, C(tcp_remediate_overrides) a mapping or a JSON or C(key=value) string); when
     C(tcpops.timewait.merge) has no C(tcp_audit_run_id); and when the reports could not be written in
-    C(tcp_audit_report_dir) (default C(reports)), which the report task would otherwise find only after
-    the whole fleet was gathered.
+    C(tcp_audit_report_dir) (default C(reports)) as it is laid out or for lack of write permission, which
+    the report task would otherwise find only after the whole fleet was gathered.
   - The variables are described in the collection's C(docs/audit.md).
 author:
   - tcpops maintainers (@tcpops)

@@ -179,7 +179,7 @@ EXAMPLES = r"""
     dest: ./reports
   run_once: true
   delegate_to: localhost
-  register: tcp_audit_report_result
+  register: audit_report
 """
 
 RETURN = r"""

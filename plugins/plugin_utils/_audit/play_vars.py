@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from ansible.module_utils.common.validation import check_type_int
+from ansible.module_utils.common.validation import check_type_dict, check_type_int, check_type_path
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.profile import PROFILES
@@ -33,9 +33,8 @@ SET_BY_PLAYBOOKS = frozenset([
     "tcp_remediate_before", "tcp_remediate_outcome", "tcp_remediate_gathered_after", "tcp_remediate_after",
 ])
 DEFAULT_REPORT_DIR = "reports"
-DEFAULT_REPORT_NAMES = {"audit": "audit", "report": "report", "remediate": "remediate", "merge": "report"}
 REMEDIATE_REPORT_SUFFIXES = ("-before", "-after")
-_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def _whole_number(minimum):
@@ -61,11 +60,25 @@ def _one_of(*choices):
 
 
 def _boolean(value):
+    """What a ``type: bool`` argument takes (the role's ``tcp_tuning_fix_conflicts``)."""
     try:
         boolean(value, strict=True)
     except TypeError:
         return "must be true or false, got %r" % (value,)
     return None
+
+
+# what the ``bool`` filter the playbooks apply knows; it reads anything else as false
+BOOL_FILTER_WORDS = frozenset(["yes", "on", "true", "1", "no", "off", "false", "0"])
+
+
+def _bool_filter(value):
+    """What ``| bool`` reads as true or false on purpose (``tcp_audit_merge``, ``tcp_audit_history``)."""
+    if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+        return None
+    if isinstance(value, str) and value.lower() in BOOL_FILTER_WORDS:
+        return None
+    return "must be true or false (yes, no, on, off, 1 or 0), got %r" % (value,)
 
 
 def _text(value):
@@ -81,7 +94,7 @@ def _host_pattern(value):
 
 
 def _report_name(value):
-    if isinstance(value, str) and files.REPORT_NAME_PATTERN.match(value):
+    if not isinstance(value, (bool, dict, list)) and files.REPORT_NAME_PATTERN.match(str(value)):
         return None
     return "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got %r" % (value,)
 
@@ -102,7 +115,7 @@ def _thresholds(value):
             fleet.parse_thresholds(value)
         elif isinstance(value, Mapping):
             rules.merge_thresholds(dict(value))
-        elif value is not None:
+        elif value:
             return "must be a mapping of threshold names to numbers, or such a mapping as a JSON or YAML string"
     except rules.ThresholdError as exc:
         return str(exc)
@@ -114,40 +127,54 @@ def _textfile_dir(value):
         return None  # as when unset: no textfile
     if not isinstance(value, str):
         return "must be the path of node_exporter's textfile directory, got %r" % (value,)
-    path = os.path.abspath(os.path.expanduser(value))
+    path = os.path.abspath(check_type_path(value))
     if not os.path.isdir(path):
         return "%s is not a directory" % path
     return None
 
 
 def _percentage(value):
-    if not isinstance(value, bool) and _NUMBER.match(str(value)) and float(value) <= 100:
+    if not isinstance(value, bool) and _NUMBER.fullmatch(str(value)) and float(value) <= 100:
         return None
     return "must be a number from 0 to 100, got %r" % (value,)
 
 
 def _serial_step(value):
-    if isinstance(value, str) and value.endswith("%"):
-        number = value[:-1].strip()
-        return bool(_NUMBER.match(number)) and 0 < float(number) <= 100
-    return _whole_number(1)(value) is None
+    """What Ansible makes a batch size of (``pct_to_int``): an int, or text int() reads, with a ``%`` after it."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        int(value[:-1] if value.endswith("%") else value)
+    except ValueError:
+        return False
+    return True
 
 
 def _serial(value):
     steps = value if isinstance(value, list) and value else [value]
     if all(_serial_step(step) for step in steps):
         return None
-    return "must be a batch size of 1 or more, a percentage such as '25%%', or a list of those, got %r" % (value,)
+    return ("must be a batch size (a whole number), a percentage such as '25%%', or a list of those, got %r"
+            % (value,))
 
 
 def _profile(value):
     return _one_of("auto", *PROFILES)(value)
 
 
-def _mapping(value):
+def _overrides(value):
+    """What the role's ``type: dict`` takes: a mapping, or a JSON or ``key=value`` string."""
     if value is None or isinstance(value, Mapping):
         return None
-    return "must be a mapping, got %s" % type(value).__name__
+    try:
+        check_type_dict(value)
+    except TypeError:
+        return "must be a mapping, or a JSON or key=value string, got %r" % (value,)
+    return None
 
 
 INPUTS = {
@@ -155,8 +182,8 @@ INPUTS = {
     "tcp_audit_fail_on": _one_of("fail", "warn", "never"),
     "tcp_audit_thresholds": _thresholds,
     "tcp_audit_run_id": _run_id,
-    "tcp_audit_merge": _boolean,
-    "tcp_audit_history": _boolean,
+    "tcp_audit_merge": _bool_filter,
+    "tcp_audit_history": _bool_filter,
     "tcp_audit_hosts": _host_pattern,
     "tcp_audit_namespaces": _one_of("self", "all"),
     "tcp_audit_top": _whole_number(0),
@@ -168,7 +195,7 @@ INPUTS = {
     "tcp_remediate_max_fail_percentage": _percentage,
     "tcp_remediate_profile": _profile,
     "tcp_remediate_fix_conflicts": _boolean,
-    "tcp_remediate_overrides": _mapping,
+    "tcp_remediate_overrides": _overrides,
 }
 
 
@@ -183,11 +210,27 @@ def _unknown(name):
     return "%s is not a variable of the tcpops.timewait playbooks%s; it would have no effect" % (name, hint)
 
 
+def _nearest_existing(path):
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+def _is_set(values, name, check):
+    """Whether ``name`` is set to a value its check takes (its default is used otherwise)."""
+    return name in values and values[name] not in (None, "") and check(values[name]) is None
+
+
 def _destination_problems(values, playbook):
     """Whether the reports can be written where they would go: found after the whole fleet was gathered,
-    a run would end with nothing."""
-    base = os.path.abspath(os.path.expanduser(values.get("tcp_audit_report_dir") or DEFAULT_REPORT_DIR))
-    history = playbook == "report" or (playbook == "merge" and boolean(values.get("tcp_audit_history", True)))
+    a run would end with nothing. A value already refused is left to its own message."""
+    if "tcp_audit_report_dir" in values and _text(values["tcp_audit_report_dir"]):
+        return []
+    base = os.path.abspath(check_type_path(values.get("tcp_audit_report_dir") or DEFAULT_REPORT_DIR))
+    history_value = values.get("tcp_audit_history", True)
+    if _bool_filter(history_value):
+        return []
+    history = playbook == "report" or (playbook == "merge" and boolean(history_value))
     if playbook == "remediate":
         fixed = [os.path.join(base, "remediate" + suffix) for suffix in REMEDIATE_REPORT_SUFFIXES]
     else:
@@ -200,18 +243,28 @@ def _destination_problems(values, playbook):
             files.check_fixed_dest(dest)
     except files.ReportDirError as exc:
         return ["tcp_audit_report_dir: %s" % exc]
+    writable = _nearest_existing(base)
+    if not os.access(writable, os.W_OK | os.X_OK):
+        return ["tcp_audit_report_dir: %s cannot be written to (%s is not writable by uid %d)"
+                % (base, writable, os.geteuid())]
     return []
 
 
 def _report_name_problems(values, playbook):
-    if playbook != "remediate" or "tcp_audit_report_name" not in values:
+    if playbook != "remediate" or not _is_set(values, "tcp_audit_report_name", _report_name):
         return []
-    name = values["tcp_audit_report_name"]
+    name = str(values["tcp_audit_report_name"])
     longest = max(REMEDIATE_REPORT_SUFFIXES, key=len)
     if _report_name(name + longest) is None:
         return []
     return ["tcp_audit_report_name must be at most %d characters for remediate, which adds %s, got %d"
             % (64 - len(longest), " and ".join(REMEDIATE_REPORT_SUFFIXES), len(name))]
+
+
+def _writes_slice(values, playbook):
+    """A slice (tcp_audit_merge false) writes no report and no textfile: the merge does."""
+    merge = values.get("tcp_audit_merge", True)
+    return playbook in ("audit", "report") and _bool_filter(merge) is None and not boolean(merge)
 
 
 def problems(values, playbook):
@@ -223,12 +276,13 @@ def problems(values, playbook):
         if check is None:
             found.append(_unknown(name))
             continue
+        if name == "tcp_audit_textfile_dir" and _writes_slice(values, playbook):
+            continue
         problem = check(values[name])
         if problem:
             found.append("%s %s" % (name, problem) if problem.startswith("must") else "%s: %s" % (name, problem))
-    if playbook == "merge" and not str(values.get("tcp_audit_run_id") or ""):
+    run_id = values.get("tcp_audit_run_id")
+    if playbook == "merge" and (run_id is None or run_id == ""):
         found.append("tcpops.timewait.merge needs tcp_audit_run_id, the run id the slices wrote with (in an AWX "
                      "workflow it comes from the sliced node's set_stats; otherwise pass -e tcp_audit_run_id=...)")
-    if found:
-        return found
-    return _report_name_problems(values, playbook) + _destination_problems(values, playbook)
+    return found + _report_name_problems(values, playbook) + _destination_problems(values, playbook)

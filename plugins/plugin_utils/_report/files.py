@@ -41,8 +41,8 @@ WRITER = "tcpops.timewait.tcp_audit_report"
 RUN_FILES = frozenset(list(REPORT_NAMES.values()) + [MARKER])
 LATEST = "latest"
 PARTIAL_PREFIX = ".tcpops-partial-"
-RUN_DIR_PATTERN = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
-REPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+RUN_DIR_PATTERN = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?\Z")
+REPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 CURRENT = ".tcpops-current"
 VERSION_PREFIX = ".tcpops-run-"
 

@@ -3,22 +3,14 @@ and a variable set as a template instead of a registered result, each with that 
 a variable that cannot be templated makes only its host an error. The cases run in a process of their
 own (evaluate_hosts.py says why)."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluate_hosts.py")
+from .child import child_cases
 
 
 @pytest.fixture(scope="module")
 def found():
-    done = subprocess.run([sys.executable, CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          check=False, env=dict(os.environ))
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout)
+    return child_cases("evaluate_hosts.py")
 
 
 def test_thresholds_are_templated_with_each_hosts_own_variables(found):

@@ -18,18 +18,22 @@ def in_tmp(tmp_path, monkeypatch):
 GOOD = [
     ("tcp_audit_top", 0), ("tcp_audit_top", "25"), ("tcp_audit_top", 10.0),
     ("tcp_audit_namespaces", "self"), ("tcp_audit_namespaces", "all"),
-    ("tcp_audit_merge", False), ("tcp_audit_merge", "yes"), ("tcp_audit_merge", "False"),
-    ("tcp_audit_history", "true"), ("tcp_remediate_fix_conflicts", True),
+    ("tcp_audit_merge", False), ("tcp_audit_merge", "yes"), ("tcp_audit_merge", "False"), ("tcp_audit_merge", 1),
+    ("tcp_audit_history", "true"), ("tcp_remediate_fix_conflicts", True), ("tcp_remediate_fix_conflicts", "y"),
     ("tcp_audit_fail_on", "warn"), ("tcp_report_keep", 1), ("tcp_report_in_progress_keep_days", "3"),
-    ("tcp_audit_report_name", "nightly.eu-1"), ("tcp_audit_run_id", "awx-job-42"), ("tcp_audit_run_id", 42), ("tcp_audit_run_id", ""),
+    ("tcp_audit_report_name", "nightly.eu-1"), ("tcp_audit_report_name", 2024), ("tcp_audit_run_id", "awx-job-42"),
+    ("tcp_audit_run_id", 42), ("tcp_audit_run_id", ""),
     ("tcp_audit_thresholds", {"port_usage_warn": 0.3}), ("tcp_audit_thresholds", '{"close_wait_warn": 5}'),
     ("tcp_audit_thresholds", "close_wait_warn: 5"), ("tcp_audit_thresholds", ""), ("tcp_audit_thresholds", None),
+    ("tcp_audit_thresholds", []), ("tcp_audit_thresholds", False),
     ("tcp_audit_textfile_dir", ""), ("tcp_audit_textfile_dir", None), ("tcp_audit_hosts", "web:&eu"),
     ("tcp_audit_hosts", ["web", "db"]), ("tcp_audit_report_dir", "out/reports"),
     ("tcp_remediate_serial", 2), ("tcp_remediate_serial", "25%"), ("tcp_remediate_serial", [1, "50%", "100%"]),
+    ("tcp_remediate_serial", 0), ("tcp_remediate_serial", "150%"),
     ("tcp_remediate_max_fail_percentage", 0), ("tcp_remediate_max_fail_percentage", "12.5"),
     ("tcp_remediate_max_fail_percentage", 100), ("tcp_remediate_profile", "auto"),
     ("tcp_remediate_profile", "nat_gateway"), ("tcp_remediate_overrides", {}), ("tcp_remediate_overrides", None),
+    ("tcp_remediate_overrides", "net.ipv4.tcp_fin_timeout=30"), ("tcp_remediate_overrides", '{"a": 1}'),
 ]
 
 
@@ -45,8 +49,12 @@ BAD = [
     ("tcp_audit_top", 2.5, "tcp_audit_top must be a whole number of 0 or more, got 2.5"),
     ("tcp_audit_namespaces", "al", "tcp_audit_namespaces must be one of self, all, got 'al'"),
     ("tcp_audit_namespaces", True, "tcp_audit_namespaces must be one of self, all, got True"),
-    ("tcp_audit_merge", "ture", "tcp_audit_merge must be true or false, got 'ture'"),
-    ("tcp_audit_history", "maybe", "tcp_audit_history must be true or false, got 'maybe'"),
+    ("tcp_audit_merge", "ture", "tcp_audit_merge must be true or false (yes, no, on, off, 1 or 0), got 'ture'"),
+    ("tcp_audit_merge", "y", "tcp_audit_merge must be true or false (yes, no, on, off, 1 or 0), got 'y'"),
+    ("tcp_audit_merge", " true", "tcp_audit_merge must be true or false"),
+    ("tcp_audit_merge", 2, "tcp_audit_merge must be true or false"),
+    ("tcp_audit_history", "maybe", "tcp_audit_history must be true or false (yes, no, on, off, 1 or 0), got "
+                                   "'maybe'"),
     ("tcp_remediate_fix_conflicts", 2, "tcp_remediate_fix_conflicts must be true or false, got 2"),
     ("tcp_audit_fail_on", "fial", "tcp_audit_fail_on must be one of fail, warn, never, got 'fial'"),
     ("tcp_report_keep", 0, "tcp_report_keep must be a whole number of 1 or more, got 0"),
@@ -54,6 +62,8 @@ BAD = [
      "tcp_report_in_progress_keep_days must be a whole number of 1 or more, got 'a week'"),
     ("tcp_audit_report_name", "night ly", "tcp_audit_report_name must be 1 to 64 letters, digits"),
     ("tcp_audit_report_name", "-x", "tcp_audit_report_name must be 1 to 64 letters"),
+    ("tcp_audit_report_name", "nightly\n", "tcp_audit_report_name must be 1 to 64 letters"),
+    ("tcp_audit_run_id", "r1\n", "tcp_audit_run_id: run id 'r1\\n' must be 1 to 64 letters"),
     ("tcp_audit_run_id", "../x", "tcp_audit_run_id: run id '../x' must be 1 to 64 letters"),
     ("tcp_audit_thresholds", {"bogus": 1}, "tcp_audit_thresholds: unknown threshold 'bogus'"),
     ("tcp_audit_thresholds", '{"port_usage_warn": "high"}',
@@ -68,8 +78,8 @@ BAD = [
     ("tcp_audit_hosts", "", "tcp_audit_hosts must be a non-empty string, got ''"),
     ("tcp_audit_hosts", [], "tcp_audit_hosts must be a non-empty string, got []"),
     ("tcp_audit_report_dir", "  ", "tcp_audit_report_dir must be a non-empty string"),
-    ("tcp_remediate_serial", 0, "tcp_remediate_serial must be a batch size of 1 or more, a percentage"),
-    ("tcp_remediate_serial", "0%", "tcp_remediate_serial must be a batch size"),
+    ("tcp_remediate_serial", "12.5%", "tcp_remediate_serial must be a batch size (a whole number), a percentage"),
+    ("tcp_remediate_serial", "2.0", "tcp_remediate_serial must be a batch size"),
     ("tcp_remediate_serial", "25 percent", "tcp_remediate_serial must be a batch size"),
     ("tcp_remediate_serial", [1, "x"], "tcp_remediate_serial must be a batch size"),
     ("tcp_remediate_max_fail_percentage", 101, "tcp_remediate_max_fail_percentage must be a number from 0 to 100"),
@@ -77,7 +87,8 @@ BAD = [
     ("tcp_remediate_max_fail_percentage", True, "tcp_remediate_max_fail_percentage must be a number from 0 to 100"),
     ("tcp_remediate_profile", "servr", "tcp_remediate_profile must be one of auto, server, client, proxy, "
                                        "nat_gateway, got 'servr'"),
-    ("tcp_remediate_overrides", "net.ipv4.tcp_fin_timeout=30", "tcp_remediate_overrides must be a mapping, got str"),
+    ("tcp_remediate_overrides", "tcp_fin_timeout", "tcp_remediate_overrides must be a mapping, or a JSON or key=value "
+                                                   "string, got 'tcp_fin_timeout'"),
 ]
 
 
@@ -152,3 +163,31 @@ def test_the_default_report_directory_is_checked_where_the_playbook_runs(in_tmp)
 def test_nothing_is_created_by_the_check(in_tmp):
     assert play_vars.problems({"tcp_audit_report_dir": "a/b/c"}, "report") == []
     assert os.listdir(str(in_tmp)) == []
+
+
+def test_paths_are_expanded_as_the_report_task_expands_them(in_tmp, monkeypatch):
+    (in_tmp / "textfile").mkdir()
+    monkeypatch.setenv("TCPOPS_TEXTFILES", str(in_tmp / "textfile"))
+    assert play_vars.problems({"tcp_audit_textfile_dir": "$TCPOPS_TEXTFILES"}, "audit") == []
+    (in_tmp / "blocked").write_text("x")
+    monkeypatch.setenv("TCPOPS_REPORTS", str(in_tmp / "blocked"))
+    assert play_vars.problems({"tcp_audit_report_dir": "$TCPOPS_REPORTS"}, "audit") == [
+        "tcp_audit_report_dir: %s exists and is not a directory" % (in_tmp / "blocked")]
+
+
+def test_a_slice_writes_no_textfile_so_its_directory_is_not_required(in_tmp):
+    values = {"tcp_audit_textfile_dir": "/nonexistent/textfiles", "tcp_audit_merge": "false"}
+    assert play_vars.problems(values, "report") == []
+    assert play_vars.problems(dict(values, tcp_audit_merge=True), "report") == [
+        "tcp_audit_textfile_dir: /nonexistent/textfiles is not a directory"]
+
+
+def test_merge_takes_any_run_id_that_names_a_directory(in_tmp):
+    assert play_vars.problems({"tcp_audit_run_id": 0}, "merge") == []
+
+
+def test_a_destination_problem_is_named_with_the_others(in_tmp):
+    (in_tmp / "reports").write_text("x")
+    found = play_vars.problems({"tcp_audit_top": "x"}, "audit")
+    assert found == ["tcp_audit_top must be a whole number of 0 or more, got 'x'",
+                     "tcp_audit_report_dir: %s exists and is not a directory" % (in_tmp / "reports")]
