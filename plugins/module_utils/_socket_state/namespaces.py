@@ -21,10 +21,10 @@ __metaclass__ = type
 
 import errno
 import os
-import re
 from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.cgroup_owner import cgroup_owner
 
 CLONE_NEWNET = 0x40000000
 MAX_PIDS = 5
@@ -35,44 +35,9 @@ ROOT_NEEDED = ("reading other network namespaces needs root (CAP_SYS_ADMIN for s
 # errors that mean the process, or its namespace link, went away while the scan ran
 GONE = (errno.ENOENT, errno.ESRCH)
 
-_POD = re.compile(r"kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
-_CONTAINER = re.compile(r"(?:^|[/-])(?:docker|libpod|crio|cri-containerd|containerd)[-/]([0-9a-f]{64})(?:\.scope)?(?:/|$)")
-_UNIT = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
-
 
 class NamespaceReturnError(Exception):
     """The thread could not return to its own network namespace: nothing else may run."""
-
-
-def cgroup_owner(text):
-    """Who owns a process, from the text of /proc/PID/cgroup: {kind, id} or None.
-
-    A pod's containers share the pod's network namespace, so a kubepods path gives the pod uid (the
-    systemd driver writes its dashes as underscores); else a container runtime's scope gives the
-    container id (12 characters, as ``docker ps`` shows it); else the deepest ``*.service`` the unit.
-    The cgroup v2 line (``0::``) is read first, then the v1 hierarchies.
-    """
-    paths = []
-    for line in text.splitlines():
-        fields = line.split(":", 2)
-        if len(fields) == 3:
-            if fields[0] == "0" and not fields[1]:
-                paths.insert(0, fields[2])
-            else:
-                paths.append(fields[2])
-    for path in paths:
-        pod = _POD.search(path)
-        if pod:
-            return {"kind": "pod", "id": pod.group(1).replace("_", "-")}
-    for path in paths:
-        container = _CONTAINER.search(path)
-        if container:
-            return {"kind": "container", "id": container.group(1)[:12]}
-    for path in paths:
-        for part in reversed(path.split("/")):
-            if _UNIT.match(part):
-                return {"kind": "unit", "id": part}
-    return None
 
 
 def owner_text(entry):

@@ -18,31 +18,6 @@ DOCKER_ID = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b"
 POD_UID = "6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a"
 
 
-@pytest.mark.parametrize("text, owner", [
-    ("0::/system.slice/docker-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
-    ("0::/machine.slice/libpod-%s.scope/container\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
-    ("9:name=systemd:/libpod_parent/libpod-%s\n8:pids:/libpod_parent/libpod-%s\n" % (DOCKER_ID, DOCKER_ID),
-     {"kind": "container", "id": DOCKER_ID[:12]}),
-    ("0::/system.slice/crio-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
-    ("0::/system.slice/cri-containerd-%s.scope\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
-    ("12:memory:/docker/%s\n0::/\n" % DOCKER_ID, {"kind": "container", "id": DOCKER_ID[:12]}),
-    # a pod's containers share the pod's namespace: the pod wins over its container
-    ("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope\n"
-     % (POD_UID.replace("-", "_"), DOCKER_ID), {"kind": "pod", "id": POD_UID}),
-    ("0::/kubepods/besteffort/pod%s/%s\n" % (POD_UID, DOCKER_ID), {"kind": "pod", "id": POD_UID}),
-    ("0::/system.slice/nginx.service\n", {"kind": "unit", "id": "nginx.service"}),
-    ("0::/system.slice/app@2.service/worker\n", {"kind": "unit", "id": "app@2.service"}),
-    # v2 first: the v1 line names another unit
-    ("1:name=systemd:/system.slice/old.service\n0::/system.slice/new.service\n", {"kind": "unit", "id": "new.service"}),
-    ("0::/user.slice/user-0.slice/session-3.scope\n", None),
-    ("0::/\n", None),
-    ("", None),
-    ("garbage without colons\n0::/system.slice/docker-tooshort.scope\n", None),
-])
-def test_owner_from_cgroup(text, owner):
-    assert _namespaces.cgroup_owner(text) == owner
-
-
 @pytest.mark.parametrize("entry, text", [
     ({"inode": 7, "owner": {"kind": "container", "id": "4f3c2b1a0e9d"}}, "container 4f3c2b1a0e9d"),
     ({"inode": 7, "owner": {"kind": "pod", "id": POD_UID}}, "pod %s" % POD_UID),
