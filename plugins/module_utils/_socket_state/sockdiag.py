@@ -25,7 +25,7 @@ import sys
 from array import array
 from collections import Counter
 from itertools import compress, repeat
-from operator import add
+from operator import add, itemgetter
 
 # the C module behind ``socket``: all that is needed here, without the enum-based wrapper
 # classes that cost more to import than the whole summary mode takes
@@ -350,15 +350,30 @@ def destination_identity(family, key):
     return identity(family, raw[_DST_OFFSET - _DPORT_OFFSET:], raw[:2])
 
 
+_IPV4_KEY_LENGTH = _DST_OFFSET + 4 - _DPORT_OFFSET
+_IPV4_IDENTITY = struct.Struct("7s")
+
+
 def destination_identities(family, keys):
     """{key: its ``destination_identity``} for many keys of one family (those of a TIME_WAIT dump are
-    1-tuples, the live sockets' bytes); an IPv4 key's identity is put together directly."""
-    if family != AF_INET:
+    1-tuples, the live sockets' bytes). IPv4 identities (``4``, address, port) are put together for all
+    keys at once, by strided copies from the joined keys, in C."""
+    keys = list(keys)
+    kinds = set(map(type, keys))
+    if family != AF_INET or kinds not in ({tuple}, {bytes}):
+        return dict((key, destination_identity(family, key)) for key in keys)
+    raw = b"".join(map(itemgetter(0), keys) if kinds == {tuple} else keys)
+    count = len(keys)
+    if len(raw) != count * _IPV4_KEY_LENGTH:
         return dict((key, destination_identity(family, key)) for key in keys)
     start = _DST_OFFSET - _DPORT_OFFSET
-    end = start + 4
-    return dict((key, b"\x04" + key[0][start:end] + key[0][:2]) if key.__class__ is tuple else
-                (key, b"\x04" + key[start:end] + key[:2]) for key in keys)
+    packed = bytearray(_IPV4_IDENTITY.size * count)
+    packed[0::7] = b"\x04" * count
+    for index in range(4):
+        packed[1 + index::7] = raw[start + index::_IPV4_KEY_LENGTH]
+    packed[5::7] = raw[0::_IPV4_KEY_LENGTH]
+    packed[6::7] = raw[1::_IPV4_KEY_LENGTH]
+    return dict(zip(keys, map(itemgetter(0), _IPV4_IDENTITY.iter_unpack(packed))))
 
 
 destination_endpoint = identity_endpoint
