@@ -45,7 +45,10 @@ def test_audit_names_the_leaking_process_and_the_destination(audit):
     assert leak["fixed_by"] == "application"
     exhaustion = [f for f in audit["hosts"]["fleet-client"]["findings"] if f["id"] == "time_wait_port_exhaustion"][0]
     worst = exhaustion["evidence"]["worst_destination"]
-    assert (worst["address"], worst["port"]) == ("127.0.0.1", 40080) and worst["count"] >= 1900
+    assert (worst["address"], worst["port"]) == ("127.0.0.1", 40080)
+    # every TIME_WAIT of the client is toward the planted listener, so the destination holds them all; the
+    # planter tops its 2000 up every 0.1 s from sockstat and lags behind on a busy machine (1795 seen once)
+    assert worst["count"] == audit["hosts"]["fleet-client"]["facts"]["time_wait"]["outbound"] >= 1500
 
 
 def test_sysctl_files_came_with_the_facts_of_the_one_module_call(audit):
