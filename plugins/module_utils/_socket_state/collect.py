@@ -30,8 +30,8 @@ import sys
 import time
 from array import array
 from collections import Counter
-from itertools import chain, compress, repeat
-from operator import itemgetter, neg, sub, truediv
+from itertools import chain, compress
+from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import identity_is_loopback
@@ -219,9 +219,8 @@ class _Destinations(object):
 def _top_destinations(tally, backend, usable, top):
     """The ``top`` destinations by port usage, then held sockets, then the lower address and port
     (IPv4 before IPv6); the identity of each of them, and of each live socket key. Only these few are
-    turned into text; the usages are computed and the destinations ranked in C (``map``, ``heapq`` over
-    tuples whose identities are compared only on a tie), since a host can hold a socket toward each of
-    thousands of destinations."""
+    turned into text, and only destinations that tie on usage and held sockets are compared one by one
+    (a host can hold a socket toward each of thousands of destinations)."""
     import heapq
 
     merged = _Destinations(tally, backend.destination_identities)
@@ -234,20 +233,25 @@ def _top_destinations(tally, backend, usable, top):
     for destination, count in merged.time_wait.items():
         if reuse_applies(destination):
             reusable[destination] = count - merged.young.get(destination, 0)
-    identities = list(merged.held)
-    held = list(merged.held.values())
-    # ports connect() cannot take toward each destination, and the share of the usable ones that is
-    taken = list(map(sub, held, map(reusable.get, identities, repeat(0)))) if reusable else held
-    usages = map(round, map(truediv, taken, repeat(usable)), repeat(4)) if usable else repeat(0.0)
-    ranked = heapq.nsmallest(top, zip(map(neg, usages), map(neg, held), identities))
-    chosen = [destination for _usage, _held, destination in ranked]
+    usage_of = {}  # ports connect() cannot take -> port usage
+    groups = {}  # (port usage, held) -> identities
+    for destination, held in merged.held.items():
+        taken = held - reusable.get(destination, 0)
+        usage = usage_of.get(taken, False)
+        if usage is False:
+            usage = usage_of[taken] = round(taken / usable, 4) if usable else None
+        groups.setdefault((usage, held), []).append(destination)
+    chosen = []
+    for usage, held in sorted(groups, key=lambda group: (-(group[0] or 0.0), -group[1])):
+        if len(chosen) >= top:
+            break
+        chosen.extend(heapq.nsmallest(top - len(chosen), groups[(usage, held)]))
     states = merged.states(chosen)
     entries = []
     for destination in chosen:
         spared = reusable.get(destination, 0)
-        usage = round((merged.held[destination] - spared) / usable, 4) if usable else None
         entries.append(merged.entry(backend.destination_endpoint(destination), destination, states[destination],
-                                    spared, usage, reuse_applies(destination)))
+                                    spared, usage_of[merged.held[destination] - spared], reuse_applies(destination)))
     return entries, chosen, merged.identities
 
 
