@@ -92,8 +92,7 @@ class ActionModule(ControllerAction):
         if args["in_progress_keep_days"] < 1:
             raise AnsibleActionFail("in_progress_keep_days must be at least 1, got %d" % args["in_progress_keep_days"])
         if not files.REPORT_NAME_PATTERN.match(args["report_name"]):
-            raise AnsibleActionFail("report_name %r must be 1 to 64 letters, digits, '.', '_' or '-', starting "
-                                    "with a letter or digit" % args["report_name"])
+            raise AnsibleActionFail("report_name %r must be %s" % (args["report_name"], files.NAME_RULE))
         if args["stage"] == "merge" and not args["run_id"]:
             raise AnsibleActionFail("stage=merge needs run_id: the tcp_audit_run_id the slices were written with")
         run_id = args["run_id"] or files.new_run_id()

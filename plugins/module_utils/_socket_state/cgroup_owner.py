@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Who owns a process, from the text of /proc/PID/cgroup: a pod, a container or a systemd unit.
 
-Parsed with string methods, not ``re``: importing ``re`` costs the stdlib command line's
-``--namespaces all`` about 10 ms, more than reading a dozen namespaces. Standard library only.
+Parsed with string methods, not ``re``: importing ``re`` cost the stdlib command line's
+``--namespaces all`` about 8 ms of start-up (25.0 against 33.2 ms to import the walk's modules).
+Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -367,12 +367,13 @@ def destination_identities(family, keys):
     if len(raw) != count * _IPV4_KEY_LENGTH:
         return dict((key, destination_identity(family, key)) for key in keys)
     start = _DST_OFFSET - _DPORT_OFFSET
-    packed = bytearray(_IPV4_IDENTITY.size * count)
-    packed[0::7] = b"\x04" * count
+    width = _IPV4_IDENTITY.size
+    packed = bytearray(width * count)
+    packed[0::width] = b"\x04" * count
     for index in range(4):
-        packed[1 + index::7] = raw[start + index::_IPV4_KEY_LENGTH]
-    packed[5::7] = raw[0::_IPV4_KEY_LENGTH]
-    packed[6::7] = raw[1::_IPV4_KEY_LENGTH]
+        packed[1 + index::width] = raw[start + index::_IPV4_KEY_LENGTH]
+    packed[5::width] = raw[0::_IPV4_KEY_LENGTH]
+    packed[6::width] = raw[1::_IPV4_KEY_LENGTH]
     return dict(zip(keys, map(itemgetter(0), _IPV4_IDENTITY.iter_unpack(packed))))
 
 

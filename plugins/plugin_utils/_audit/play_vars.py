@@ -96,7 +96,7 @@ def _host_pattern(value):
 def _report_name(value):
     if not isinstance(value, (bool, dict, list)) and files.REPORT_NAME_PATTERN.match(str(value)):
         return None
-    return "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got %r" % (value,)
+    return "must be %s, got %r" % (files.NAME_RULE, value)
 
 
 def _run_id(value):

@@ -43,6 +43,8 @@ LATEST = "latest"
 PARTIAL_PREFIX = ".tcpops-partial-"
 RUN_DIR_PATTERN = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?\Z")
 REPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+# what REPORT_NAME_PATTERN takes, as the messages say it: the rule of report names and run ids
+NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 CURRENT = ".tcpops-current"
 VERSION_PREFIX = ".tcpops-run-"
 
@@ -387,8 +389,7 @@ RUN_ID_PATTERN = REPORT_NAME_PATTERN
 def check_run_id(run_id):
     """Raise ReportDirError unless ``run_id`` can name a directory of its own."""
     if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or run_id in (".", ".."):
-        raise ReportDirError("run id %r must be 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                             "letter or digit" % (run_id,))
+        raise ReportDirError("run id %r must be %s" % (run_id, NAME_RULE))
 
 
 def new_run_id(now=None):
