@@ -59,6 +59,25 @@ def _ss_state_count(pid, state):
     return len(out.splitlines())
 
 
+# the walk alone, with a given number of worker threads, printing {inode: counts}
+WALK = """
+import json, sys
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect, namespaces
+result = namespaces.scan(collect.namespace_reader("auto", 100, "/proc"), 100, workers=int(sys.argv[1]))
+assert result["reason"] is None, result["reason"]
+print(json.dumps(dict((entry["inode"], entry["counts"]) for entry in result["top"])))
+"""
+
+
+def _walk_from(pid, workers):
+    """The walk run from inside the namespace of ``pid``: {inode: counts} of every other namespace."""
+    argv = ["nsenter", "-t", str(pid), "-n", HOST_PYTHON, "-c", WALK, str(workers)]
+    env = dict(os.environ, PYTHONPATH=str(COLLECTIONS), PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    return dict((int(inode), counts) for inode, counts in json.loads(done.stdout).items())
+
+
 def _engine_all(top=100):
     argv = [HOST_PYTHON, "-m", ENGINE, "--namespaces", "all", "--top", str(top)]
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS), PYTHONDONTWRITEBYTECODE="1")
@@ -90,6 +109,7 @@ def scene(planter, playbook, tmp_path_factory):
         scene.namespaces = namespaces
         started = time.monotonic()
         scene.facts = _engine_all()
+        scene.walked_from_empty = dict((workers, _walk_from(namespaces["empty"].holder, workers)) for workers in (0, 2))
         scene.ss = dict((name, _ss_counts(planter, ns.holder)) for name, ns in namespaces.items())
         scene.ss_time_wait = dict((name, _ss_state_count(ns.holder, "time-wait")) for name, ns in namespaces.items())
         scene.inodes = dict((name, ns.inode) for name, ns in namespaces.items())
@@ -135,6 +155,17 @@ def test_the_host_namespace_is_the_top_level_and_not_repeated(scene):
 @pytest.mark.parametrize("name", sorted(LOADS))
 def test_each_namespace_counts_equal_ss_run_inside_it(scene, name):
     assert _entry(scene, name)["counts"] == scene.ss[name]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_namespace_is_counted_from_its_own_sockstat_whichever_thread_reads_it(scene, workers):
+    """Walked from inside "empty", whose sockstat shows no TCP socket: a thread that read the namespaces'
+    sockstat through the process's /proc/net (the calling thread's namespace) would skip every dump and
+    count nothing. Workers read /proc/thread-self/net; the calling thread (workers 0) /proc/self/net."""
+    walked = scene.walked_from_empty[workers]
+    for name in sorted(set(LOADS) - {"empty"}):
+        assert walked[scene.inodes[name]] == scene.ss[name], name
+    assert scene.inodes["empty"] not in walked
 
 
 @pytest.mark.parametrize("name", sorted(LOADS))

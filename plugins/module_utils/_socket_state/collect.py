@@ -281,14 +281,16 @@ class _OwnerSearch(object):
                 toward.update((inode, known[key]) for key, inode in pairs if inode and key in keys)
         return toward
 
-    def fill(self, time_wait, close_wait, proc_root, top, warnings, errors):
-        """Fill ``time_wait``'s likely sources (and ``likely_sources_reason``) and ``close_wait``'s owners."""
+    def fill(self, time_wait, close_wait, proc_root, top, warnings, errors, own_proc=None):
+        """Fill ``time_wait``'s likely sources (and ``likely_sources_reason``) and ``close_wait``'s owners;
+        the processes of the namespace ``own_proc`` shows (by default ``proc_root/self``'s) are searched
+        first."""
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.owners import find_owners
 
         toward = self._toward()
         process_errors = []
         owners, reason = find_owners(set(self.close_wait_ports).union(toward), proc_root, process_errors,
-                                     self.namespace_links)
+                                     self.namespace_links, own_proc)
         warnings.extend(process_errors)
         errors.extend(process_errors)
         if self.destinations and owners is None:
@@ -381,9 +383,10 @@ def _listen(tally, top):
             "ports": sorted(set(entry[2] for entry in tally.listeners))}
 
 
-def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
-    """Read the socket table; return (tally, backend used, the backend's module: it knows its
-    destination keys, ``destination_identities`` and ``destination_endpoint``)."""
+def _dump_sockets(ephemeral, backend, proc_root, warnings, errors, own_proc):
+    """Read the socket table of the calling thread's namespace, whose ``net/`` files are under
+    ``own_proc``; return (tally, backend used, the backend's module: it knows its destination keys,
+    ``destination_identities`` and ``destination_endpoint``)."""
     if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
         backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
     if backend in ("auto", "netlink"):
@@ -394,7 +397,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
         live_counts = None
         if os.path.realpath(proc_root) == os.path.realpath(DEFAULT_PROC_ROOT):
             def live_counts():
-                return kernel_state.read_live_socket_counts(proc_root)
+                return kernel_state.read_live_socket_counts(own_proc)
         try:
             _sockdiag.collect_sockets(tally, live_counts)
             return tally, "netlink", _sockdiag
@@ -406,17 +409,19 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors):
 
     tally = SocketTally(ephemeral)
     try:
-        _procnet.collect_sockets(tally, proc_root, warnings, errors)
+        _procnet.collect_sockets(tally, own_proc, warnings, errors)
     except _procnet.ProcNetError as exc:
         raise TcpStateError(str(exc))
     return tally, "proc", _procnet
 
 
-def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links=None):
+def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors, namespace_links=None,
+                      own_proc=None):
     """The full-mode keys (backend, counts, by_family, time_wait, close_wait, listen) of the network
-    namespace the calling thread is in, without the socket owners, and the ``_OwnerSearch`` that fills
-    them in; the host's facts and each namespace entry both come from here."""
-    tally, used, reader = _dump_sockets(ephemeral, backend, proc_root, warnings, errors)
+    namespace the calling thread is in (its ``net/`` files under ``own_proc``, by default ``proc_root``),
+    without the socket owners, and the ``_OwnerSearch`` that fills them in; the host's facts and each
+    namespace entry both come from here."""
+    tally, used, reader = _dump_sockets(ephemeral, backend, proc_root, warnings, errors, own_proc or proc_root)
     tally.namespace_links = namespace_links
     by_family = dict((name, _state_counts(per_state)) for name, per_state in tally.by_family.items())
     counts = dict((key, by_family["ipv4"][key] + by_family["ipv6"][key]) for key in by_family["ipv4"])
@@ -434,26 +439,29 @@ def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, err
     return breakdown, owner_search
 
 
-def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links=None):
+def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links=None, own_proc=None):
     """One network namespace's entry of ``tcp_state.namespaces`` (without inode, pids and owner), read in
     the namespace the calling thread is in: its port range and socket breakdown, all but the socket
-    owners and the sysctls the ranking does not need; and ``complete(warnings, errors)``, which adds those
-    (run in the same namespace: the owner search looks at its processes first). A walk completes only
-    the namespaces it shows in full.
-    ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``)."""
+    owners and the sysctls the ranking does not need; and ``complete(warnings, errors, own_proc)``, which
+    adds those (run in the same namespace: the owner search looks at its processes first). A walk
+    completes only the namespaces it shows in full.
+    ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``);
+    ``own_proc``: the /proc directory that shows the calling thread's own ``net/`` (``/proc/self`` for the
+    main thread, ``/proc/thread-self`` for any), by default ``proc_root``."""
     sysctls = kernel_state.read_sysctls(proc_root, warnings, kernel_state.HEADROOM_KEYS, errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
     breakdown, owner_search = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors,
-                                                namespace_links)
+                                                namespace_links, own_proc)
     entry = {"ephemeral_ports": ephemeral, "sysctl": sysctls}
     entry.update((key, breakdown[key]) for key in ("counts", "time_wait", "close_wait", "listen"))
     _cap_lists(entry, top)
 
-    def complete(more_warnings, more_errors):
+    def complete(more_warnings, more_errors, completing_proc=None):
         rest = [key for key in FACT_KEYS if key not in sysctls]
         sysctls.update(kernel_state.read_sysctls(proc_root, more_warnings, rest, more_errors))
         entry["sysctl"] = dict((key, sysctls[key]) for key in FACT_KEYS)
-        owner_search.fill(entry["time_wait"], entry["close_wait"], proc_root, top, more_warnings, more_errors)
+        owner_search.fill(entry["time_wait"], entry["close_wait"], proc_root, top, more_warnings, more_errors,
+                          completing_proc)
 
     return entry, complete
 
@@ -488,12 +496,13 @@ def _check_namespaces(namespaces, mode, proc_root):
 
 
 def namespace_reader(backend, top, proc_root):
-    """``read_namespace(warnings, errors)`` for ``namespaces.scan``: ``survey_namespace`` in whatever
-    namespace the thread is in, the owner searches of one walk sharing what they learn of processes."""
+    """``read_namespace(warnings, errors, own_proc)`` for ``namespaces.scan``: ``survey_namespace`` in
+    whatever namespace the thread is in, the owner searches of one walk sharing what they learn of
+    processes."""
     namespace_links = {}
 
-    def read_namespace(ns_warnings, ns_errors):
-        return survey_namespace(backend, top, proc_root, ns_warnings, ns_errors, namespace_links)
+    def read_namespace(ns_warnings, ns_errors, own_proc):
+        return survey_namespace(backend, top, proc_root, ns_warnings, ns_errors, namespace_links, own_proc)
 
     return read_namespace
 

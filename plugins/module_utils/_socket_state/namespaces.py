@@ -6,13 +6,12 @@
 Each network namespace (each container, each pod) has its own socket table and its own TCP sysctls,
 which the host's own view never shows. A netlink socket belongs to the namespace it is created in and
 ``/proc/sys/net`` shows the namespace of the thread that opens it, so each namespace is read by moving
-the calling thread into it with setns(2), running the facts engine's per-namespace part, and moving
-back, always, before anything else happens (failing to move back raises: nothing may go on in a
-foreign namespace). ``/proc/net`` follows the process's main thread, hence the main-thread check.
+a thread into it with setns(2), running the facts engine's per-namespace part, and moving back, always,
+before anything else happens on that thread (``entering`` does the moves, in worker threads where the
+kernel allows).
 
 Namespaces are told apart by (st_dev, st_ino) of ``/proc/PID/ns/net``; the owner is read from the
-cgroup path of one of the namespace's processes. Standard library only (setns through ``ctypes``
-before Python 3.12 added ``os.setns``).
+cgroup path of one of the namespace's processes. Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,8 +24,9 @@ from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.cgroup_owner import cgroup_owner
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.entering import (  # noqa: F401
+    NamespaceReturnError, default_workers, each_in_turn, identity, os_setns)
 
-CLONE_NEWNET = 0x40000000
 MAX_PIDS = 5
 MAX_MESSAGES = 50
 CGROUP_CAP = 1 << 16
@@ -34,10 +34,6 @@ ROOT_NEEDED = ("reading other network namespaces needs root (CAP_SYS_ADMIN for s
                "/proc/PID/ns/net links of other users' processes): run with become: true")
 # errors that mean the process, or its namespace link, went away while the scan ran
 GONE = (errno.ENOENT, errno.ESRCH)
-
-
-class NamespaceReturnError(Exception):
-    """The thread could not return to its own network namespace: nothing else may run."""
 
 
 def owner_text(entry):
@@ -75,10 +71,6 @@ def pressure(entry):
     return (-nearest, -(time_wait.get("total") or 0), -(counts.get("total") or 0), entry.get("inode") or 0)
 
 
-def _identity(stat_result):
-    return (stat_result.st_dev, stat_result.st_ino)
-
-
 def discover(proc_root, own):
     """{(st_dev, st_ino): [pid, ...]} of every network namespace but ``own`` that a process is in, and
     how many processes' links could not be read for lack of permission. A process that exits during
@@ -93,7 +85,7 @@ def discover(proc_root, own):
         if not name.isdigit():
             continue
         try:
-            key = _identity(os.stat(os.path.join(proc_root, name, "ns", "net")))
+            key = identity(os.stat(os.path.join(proc_root, name, "ns", "net")))
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM):
                 denied += 1
@@ -117,80 +109,31 @@ def read_owner(proc_root, pids):
     return None
 
 
-def os_setns():
-    """setns(fd, CLONE_NEWNET) for the calling thread: ``os.setns`` (3.12+), else libc through ctypes."""
-    if hasattr(os, "setns"):
-        return lambda fd: os.setns(fd, CLONE_NEWNET)
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def setns(fd):
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            code = ctypes.get_errno()
-            raise OSError(code, os.strerror(code))
-    return setns
-
-
-class Entering(object):
-    """Moves the calling thread into a namespace and back, given the fd of its own one."""
-
-    def __init__(self, proc_root, setns):
-        self.proc_root = proc_root
-        self.setns = setns
-        # the scan runs on the main thread only, whose namespace /proc/self shows (thread-self would
-        # say the same, but kernels before 3.17 lack it)
-        self.own_path = os.path.join(proc_root, "self", "ns", "net")
-        self.own_fd = os.open(self.own_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self.own = _identity(os.fstat(self.own_fd))
-
-    def close(self):
-        os.close(self.own_fd)
-
-    def run_in(self, pid, key, read):
-        """``read()`` inside the namespace ``key`` through process ``pid``. Raises OSError (ENOENT or
-        ESRCH when the process or its namespace went away, EPERM without the right) before moving."""
-        fd = os.open(os.path.join(self.proc_root, str(pid), "ns", "net"), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            if _identity(os.fstat(fd)) != key:  # the pid now belongs to another process
-                raise OSError(errno.ESRCH, "process %d left the namespace" % pid)
-            self.setns(fd)
-            try:
-                return read()
-            finally:
-                self._return()
-        finally:
-            os.close(fd)
-
-    def _return(self):
-        try:
-            self.setns(self.own_fd)
-            back = _identity(os.stat(self.own_path))
-        except OSError as exc:
-            raise NamespaceReturnError("could not return to the host's network namespace: %s" % exc)
-        if back != self.own:
-            raise NamespaceReturnError("still in network namespace inode %d after returning" % back[1])
-
-
 def _entry_messages(name, messages):
     return ["namespace %s: %s" % (name, message) for message in messages]
 
 
-def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_main_thread=True, is_root=None):
+def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_main_thread=True, is_root=None,
+         workers=None):
     """The ``tcp_state.namespaces`` dict.
 
-    ``read_namespace(warnings, errors)`` returns one namespace's data (counts, time_wait, close_wait,
-    ephemeral_ports, sysctl, listen) read in whatever namespace the thread is in, and a callable
-    ``complete(warnings, errors)`` (or None) that adds what only the namespaces shown in full need (the
-    socket owners): every namespace is read and ranked first, then only the ``top`` ones are entered again
-    and completed. ``setns`` defaults to the real one. Problems that stop the whole scan (not root, not
-    the main thread) are its ``reason``.
+    ``read_namespace(warnings, errors, own_proc)`` returns one namespace's data (counts, time_wait,
+    close_wait, ephemeral_ports, sysctl, listen) read in whatever namespace the thread is in (``own_proc``:
+    the /proc directory showing that thread's own ``net/``), and a callable
+    ``complete(warnings, errors, own_proc)`` (or None) that adds what only the namespaces shown in full need
+    (the socket owners): every namespace is read and ranked first, then only the ``top`` ones are entered
+    again and completed. ``setns`` defaults to the real one; ``workers`` to ``entering.default_workers``
+    (0: the calling thread walks, and must then be the main thread). Problems that stop the whole scan (not
+    root, not the main thread where that matters) are its ``reason``. Messages come in the order of the
+    namespaces' inodes, whichever thread read them.
     """
     warnings = [] if warnings is None else warnings
     result = {"total": None, "unread": None, "top": [], "reason": None, "warnings": [], "warnings_total": 0,
               "errors": [], "errors_total": 0}
-    if not is_main_thread:
-        result["reason"] = "namespaces can only be read from the main thread (/proc/net follows it)"
+    workers = default_workers(proc_root) if workers is None else workers
+    if not workers and not is_main_thread:
+        result["reason"] = ("namespaces can only be read from the main thread on a kernel without "
+                            "/proc/thread-self (/proc/net follows the main thread)")
         warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
         return result
     if not (os.geteuid() == 0 if is_root is None else is_root):
@@ -198,24 +141,30 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
         warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
         return result
     try:
-        entering = Entering(proc_root, setns or os_setns())
+        setns = setns or os_setns()
+        own = identity(os.stat(os.path.join(proc_root, "thread-self" if workers else "self", "ns", "net")))
     except (OSError, AttributeError) as exc:
-        result["reason"] = "own network namespace unreadable: %s" % (getattr(exc, "strerror", None) or exc)
-        warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
-        return result
-    ns_warnings, ns_errors = [], []
+        return _unreadable_own(result, warnings, exc)
     try:
-        found, denied = discover(proc_root, entering.own)
+        found, denied = discover(proc_root, own)
         if denied and not found:
             result["reason"] = ROOT_NEEDED
             warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
             return result
-        total, unread, ranked = _survey(entering, found, read_namespace, top, result, warnings, ns_warnings,
-                                        ns_errors)
-        for _rank, entry, complete, key, pids, name in ranked:
-            _complete_one(entering, key, pids, entry, complete, name, ns_warnings, ns_errors)
-    finally:
-        entering.close()
+
+        def walk(jobs, work):
+            return each_in_turn(proc_root, setns, jobs, work, workers)
+
+        notes = []  # (order, namespace warnings, namespace errors, scan warnings)
+        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes)
+        for index, messages in walk(ranked, _complete_one):
+            notes.append((len(found) + index,) + messages + ([],))
+    except OSError as exc:  # a thread could not open its own namespace (the reads' own errors are caught)
+        return _unreadable_own(result, warnings, exc)
+    notes.sort(key=itemgetter(0))
+    ns_warnings = [message for note in notes for message in note[1]]
+    ns_errors = [message for note in notes for message in note[2]]
+    warnings.extend(message for note in notes for message in note[3])
     result.update(total=total, unread=unread, top=[item[1] for item in ranked])
     result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
     result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
@@ -224,6 +173,12 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
     if ns_errors:
         warnings.append("%d problems reading other network namespaces: see tcp_state.namespaces.errors"
                         % len(ns_errors))
+    return result
+
+
+def _unreadable_own(result, warnings, exc):
+    result["reason"] = "own network namespace unreadable: %s" % (getattr(exc, "strerror", None) or exc)
+    warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
     return result
 
 
@@ -246,19 +201,31 @@ class _Name(object):
         return message_text(self.entry)
 
 
-def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings, ns_errors):
+def _survey(walk, proc_root, found, read_namespace, top, result, notes):
     """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
     (rank, entry, complete, key, pids, name)). Only those are kept while the walk goes on, so memory stays
     bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
-    total = unread = 0
-    ranked = []
+    jobs = []
     for key in sorted(found):
         pids = found[key]
         entry = {"inode": key[1], "pids": pids[:MAX_PIDS], "pids_total": len(pids), "owner": None}
-        name = _Name(entering.proc_root, pids, entry)
-        data, failure = _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors)
+        jobs.append((key, pids, entry, _Name(proc_root, pids, entry)))
+
+    def survey(entering, job):
+        key, pids, _entry, name = job
+        job_warnings, job_errors = [], []
+        data, failure = _read_one(entering, key, pids, read_namespace, name, job_warnings, job_errors)
+        return data, failure, job_warnings, job_errors
+
+    total = unread = 0
+    ranked = []
+    for index, (data, failure, job_warnings, job_errors) in walk(jobs, survey):
+        key, pids, entry, name = jobs[index]
+        jobs[index] = None  # a namespace not ranked among the top is not kept
+        scan_warnings = []
+        notes.append((index, job_warnings, job_errors, scan_warnings))
         if failure == "gone":
-            warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
+            scan_warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
             continue
         total += 1
         if failure:
@@ -280,19 +247,22 @@ def _survey(entering, found, read_namespace, top, result, warnings, ns_warnings,
     return total, unread, ranked
 
 
-def _complete_one(entering, key, pids, entry, complete, name, ns_warnings, ns_errors):
-    """Run ``complete`` in the namespace of a ranked entry; when that fails (its processes gone by now),
-    the entry stays as surveyed and its owner reasons say why they are unknown."""
+def _complete_one(entering, item):
+    """Run the ranked entry's ``complete`` in its namespace: (namespace warnings, namespace errors). When
+    that fails (its processes gone by now), the entry stays as surveyed and its owner reasons say why they
+    are unknown."""
+    _rank, entry, complete, key, pids, name = item
+    ns_warnings, ns_errors = [], []
     if complete is None:
-        return
+        return ns_warnings, ns_errors
 
-    def read(own_warnings, own_errors):
-        complete(own_warnings, own_errors)
+    def read(own_warnings, own_errors, own_proc):
+        complete(own_warnings, own_errors, own_proc)
         return None
 
     _data, failure = _read_one(entering, key, pids, read, name, ns_warnings, ns_errors)
     if failure is None:
-        return
+        return ns_warnings, ns_errors
     reason = {"gone": ("its processes exited after it was read, before its socket owners were searched "
                        "(its sysctl holds only the port range and reuse keys)"),
               "denied": "entering it again to search its socket owners and read its sysctls was refused"}.get(failure)
@@ -303,6 +273,7 @@ def _complete_one(entering, key, pids, entry, complete, name, ns_warnings, ns_er
     entry["close_wait"]["owners_reason"] = reason
     if entry["time_wait"].get("top_destinations"):
         entry["time_wait"]["likely_sources_reason"] = reason
+    return ns_warnings, ns_errors
 
 
 def _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors):
@@ -312,7 +283,7 @@ def _read_one(entering, key, pids, read_namespace, name, ns_warnings, ns_errors)
     for pid in pids:
         own_warnings, own_errors = [], []
         try:
-            data = entering.run_in(pid, key, lambda: read_namespace(own_warnings, own_errors))
+            data = entering.run_in(pid, key, lambda: read_namespace(own_warnings, own_errors, entering.own_proc))
         except NamespaceReturnError:
             raise
         except TcpStateError as exc:

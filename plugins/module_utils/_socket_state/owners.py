@@ -117,7 +117,7 @@ def _probe_refusal(proc_root):
     return None
 
 
-def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None):
+def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None, own_proc=None):
     """Map each process holding one of ``inodes`` (socket inode numbers) to the inodes it holds.
 
     Return (owners, reason): owners is {pid: {"comm": str, "inodes": set}} or None when the
@@ -126,7 +126,8 @@ def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None):
 
     ``namespace_links``, a dict kept by the caller across calls (one per namespace walked), keeps
     each process's namespace link once read: it only decides which processes are scanned first,
-    never which are scanned, so a stale entry costs time, not exactness.
+    never which are scanned, so a stale entry costs time, not exactness. The processes of the namespace
+    that ``own_proc`` shows (by default ``proc_root/self``: the main thread's) are scanned first.
     """
     owners = {}
     if not inodes:
@@ -137,7 +138,7 @@ def find_owners(inodes, proc_root="/proc", errors=None, namespace_links=None):
     except OSError as exc:
         return None, "cannot list %s: %s" % (proc_root, exc.strerror or exc)
     try:
-        own_namespace = _network_namespace(os.path.join(proc_root, "self"))
+        own_namespace = _network_namespace(own_proc or os.path.join(proc_root, "self"))
         links = {} if namespace_links is None else namespace_links
         later = []
         first = []

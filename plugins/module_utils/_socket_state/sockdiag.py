@@ -30,6 +30,7 @@ from operator import add, itemgetter
 # the C module behind ``socket``: all that is needed here, without the enum-based wrapper
 # classes that cost more to import than the whole summary mode takes
 import _socket
+from _thread import _local as _thread_local
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import (
     AF_INET, AF_INET6, address_text, identity, identity_endpoint)
@@ -419,15 +420,18 @@ def _receive(sock, buffer, view):
         return bytes(view[:received])
 
 
-_RECEIVE_VIEWS = []
+# threading.local without importing threading: freed with its thread
+_PER_THREAD = _thread_local()
 
 
 def _receive_view():
-    """The one receive buffer of the process, made on first use: a fresh megabyte per dump would be
-    zeroed and faulted in each time (two dumps per namespace with ``namespaces: all``)."""
-    if not _RECEIVE_VIEWS:
-        _RECEIVE_VIEWS.append(memoryview(bytearray(RECEIVE_BUFFER)))
-    return _RECEIVE_VIEWS[0]
+    """The calling thread's receive buffer, made on its first dump: a fresh megabyte per dump would be
+    zeroed and faulted in each time (two dumps per namespace with ``namespaces: all``), and threads
+    walking namespaces side by side each need their own."""
+    view = getattr(_PER_THREAD, "view", None)
+    if view is None:
+        view = _PER_THREAD.view = memoryview(bytearray(RECEIVE_BUFFER))
+    return view
 
 
 def receive_dump(sock, family, tally):

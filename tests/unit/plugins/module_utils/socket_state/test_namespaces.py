@@ -2,12 +2,14 @@
 
 The namespace walk runs on a fixture /proc tree: each network namespace is a file (its processes'
 ns/net are hard links to it, so they share its device and inode, as nsfs links do), and setns is
-replaced by a recorder of which namespace file the thread was moved into. Entering real namespaces is
-tested in tests/integration/test_namespaces_netns.py.
+replaced by a recorder of which namespace file each thread was moved into. Each walk runs both ways:
+on the calling thread (``workers=0``, kernels without /proc/thread-self) and in two worker threads.
+Entering real namespaces is tested in tests/integration/test_namespaces_netns.py.
 """
 
 import errno
 import os
+import threading
 
 import pytest
 
@@ -62,16 +64,25 @@ def test_pressure_puts_a_close_wait_or_fin_wait2_buildup_before_a_little_time_wa
 
 
 class FakeProc(object):
-    """A /proc tree with network namespaces as files and a setns that records where the thread went."""
+    """A /proc tree with network namespaces as files and a setns that records where each thread went:
+    ``moves`` in the order they happened, ``trails`` per thread."""
 
-    def __init__(self, root):
+    def __init__(self, root, workers):
         self.root = root
+        self.workers = workers
         self.files = {}
-        self.current = None
         self.moves = []
+        self.trails = {}
+        self._where = {}
+        self._lock = threading.Lock()
         self._namespace("host")
         self._link("self", "host")
-        self.current = self.key("host")
+        self._link("thread-self", "host")
+
+    @property
+    def current(self):
+        """Where the calling thread is."""
+        return self._where.get(threading.get_ident(), self.key("host"))
 
     def _namespace(self, name):
         path = os.path.join(str(self.root), "nsfiles", name)
@@ -101,20 +112,41 @@ class FakeProc(object):
 
     def setns(self, fd):
         info = os.fstat(fd)
-        self.current = (info.st_dev, info.st_ino)
-        self.moves.append(self.name_of(self.current))
+        thread = threading.get_ident()
+        with self._lock:
+            self._where[thread] = (info.st_dev, info.st_ino)
+            self.moves.append(self.name_of(self._where[thread]))
+            self.trails.setdefault(thread, []).append(self.moves[-1])
+
+    def entered(self):
+        """The namespaces entered, in the order the moves happened."""
+        return [name for name in self.moves if name != "host"]
+
+    def assert_each_move_was_followed_by_the_return(self):
+        for trail in self.trails.values():
+            assert trail[1::2] == ["host"] * (len(trail) // 2) and len(trail) % 2 == 0
+            assert "host" not in trail[0::2]
+        assert all(self._where[thread] == self.key("host") for thread in self._where)
+        if self.workers:  # the calling thread never moved
+            assert threading.get_ident() not in self.trails
+
+    def own_proc(self):
+        return os.path.join(str(self.root), "thread-self" if self.workers else "self")
 
     def reader(self, data, completed=None):
         """read_namespace returning ``data[namespace name]`` for the namespace the thread is in, and a
-        ``complete`` that appends the name of the namespace it runs in to ``completed``."""
-        def read(warnings, errors):
+        ``complete`` that appends the name of the namespace it runs in to ``completed``. Both check that
+        they are told the /proc directory of the thread they run on."""
+        def read(warnings, errors, own_proc):
             name = self.name_of(self.current)
             assert name != "host", "read_namespace ran in the host's namespace"
+            assert own_proc == self.own_proc()
             value = data[name]
             if isinstance(value, Exception):
                 raise value
 
-            def complete(more_warnings, more_errors):
+            def complete(more_warnings, more_errors, completing_proc):
+                assert completing_proc == self.own_proc()
                 completed.append(self.name_of(self.current))
             return dict(value), None if completed is None else complete
         return read
@@ -126,9 +158,9 @@ def _load(time_wait, usage=0.0):
             "close_wait": {}, "listen": {}, "ephemeral_ports": {}, "sysctl": {}}
 
 
-@pytest.fixture
-def proc(tmp_path):
-    fake = FakeProc(tmp_path)
+@pytest.fixture(params=[0, 2], ids=["calling-thread", "two-workers"])
+def proc(tmp_path, request):
+    fake = FakeProc(tmp_path, request.param)
     fake.add("host", [1, 2])
     fake.add("ctr", [100, 101], "0::/system.slice/docker-%s.scope\n" % DOCKER_ID)
     fake.add("pod", [300, 200], "0::/kubepods/besteffort/pod%s/x\n" % POD_UID)
@@ -138,7 +170,7 @@ def proc(tmp_path):
 
 def _scan(proc, data, top=10, warnings=None, completed=None, **kwargs):
     return _namespaces.scan(proc.reader(data, completed), top, str(proc.root), setns=proc.setns, warnings=warnings,
-                            is_root=True, **kwargs)
+                            is_root=True, workers=proc.workers, **kwargs)
 
 
 def test_each_other_namespace_is_read_inside_it_and_the_thread_returns_after_each(proc):
@@ -151,8 +183,8 @@ def test_each_other_namespace_is_read_inside_it_and_the_thread_returns_after_eac
     assert pod["inode"] == proc.key("pod")[1]
     assert pod["counts"] == {"total": 51, "time_wait": 50}
     # every move into a namespace is followed by the move back to the host's
-    assert proc.moves[1::2] == ["host"] * 3 and sorted(proc.moves[0::2]) == ["bare", "ctr", "pod"]
-    assert proc.current == proc.key("host")
+    assert sorted(proc.entered()) == ["bare", "ctr", "pod"]
+    proc.assert_each_move_was_followed_by_the_return()
 
 
 def test_top_bounds_the_entries_and_total_counts_them_all(proc):
@@ -168,10 +200,11 @@ def test_only_the_top_namespaces_are_completed_each_inside_itself_after_all_are_
     completed = []
     data = {"ctr": _load(5, 0.9), "pod": _load(50), "bare": _load(0), "more": _load(7)}
     result = _scan(proc, data, top=2, completed=completed)
-    assert completed == ["ctr", "pod"]
+    assert sorted(completed) == ["ctr", "pod"]
     # four namespaces surveyed, then the two ranked first entered again, each followed by the move back
-    assert sorted(proc.moves[0:8:2]) == ["bare", "ctr", "more", "pod"] and proc.moves[8::2] == ["ctr", "pod"]
-    assert proc.moves[1::2] == ["host"] * 6 and proc.current == proc.key("host")
+    assert sorted(proc.entered()[:4]) == ["bare", "ctr", "more", "pod"]
+    assert sorted(proc.entered()[4:]) == ["ctr", "pod"]
+    proc.assert_each_move_was_followed_by_the_return()
     assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
     completed[:] = []
     _scan(proc, data, top=0, completed=completed)
@@ -192,7 +225,7 @@ def test_a_namespace_gone_before_its_owners_are_searched_keeps_its_counts_and_sa
     load["close_wait"] = {"owners_reason": None}
     result = _scan(proc, {"ctr": _load(5), "pod": load, "bare": _load(0)}, completed=completed)
     pod = result["top"][0]
-    assert pod["owner"]["kind"] == "pod" and pod["counts"]["time_wait"] == 50 and completed == ["ctr", "bare"]
+    assert pod["owner"]["kind"] == "pod" and pod["counts"]["time_wait"] == 50 and sorted(completed) == ["bare", "ctr"]
     assert "exited after it was read" in pod["close_wait"]["owners_reason"]
     assert pod["time_wait"]["likely_sources_reason"] == pod["close_wait"]["owners_reason"]
     assert result["warnings"] == ["namespace pod %s: %s" % (POD_UID, pod["close_wait"]["owners_reason"])]
@@ -255,13 +288,15 @@ def test_a_namespace_the_engine_cannot_read_is_an_error_and_counted_unread(proc)
     assert proc.current == proc.key("host")
 
 
-def test_the_namespace_own_messages_are_prefixed_with_its_owner(proc):
-    def read(warnings, errors):
+def test_the_namespace_own_messages_are_prefixed_with_its_owner_in_the_order_of_the_inodes(proc):
+    def read(warnings, errors, own_proc):
         warnings.append("sysctl x unreadable")
         errors.append("sysctl x unreadable")
         return _load(1), None
-    result = _namespaces.scan(read, 10, str(proc.root), setns=proc.setns, is_root=True)
-    assert "namespace pod %s: sysctl x unreadable" % POD_UID in result["errors"]
+    result = _namespaces.scan(read, 10, str(proc.root), setns=proc.setns, is_root=True, workers=proc.workers)
+    names = {"ctr": "container %s" % DOCKER_ID[:12], "pod": "pod %s" % POD_UID, "bare": "inode %d" % proc.key("bare")[1]}
+    in_inode_order = sorted(names, key=lambda name: proc.key(name)[1])
+    assert result["errors"] == ["namespace %s: sysctl x unreadable" % names[name] for name in in_inode_order]
     assert result["errors_total"] == 3 and result["warnings_total"] == 3
 
 
@@ -272,29 +307,47 @@ def test_failing_to_return_to_the_host_namespace_raises(proc):
             raise OSError(errno.EINVAL, "Invalid argument")
     with pytest.raises(_namespaces.NamespaceReturnError, match="could not return"):
         _namespaces.scan(proc.reader({"ctr": _load(1), "pod": _load(1), "bare": _load(1)}), 10, str(proc.root),
-                         setns=setns, is_root=True)
+                         setns=setns, is_root=True, workers=proc.workers)
+    # each thread that failed to return took no more work: one namespace entered per thread
+    assert all(len(trail) == 2 for trail in proc.trails.values())
+    assert 1 <= len(proc.trails) <= max(proc.workers, 1)
+    if proc.workers:
+        assert threading.get_ident() not in proc.trails
 
 
 def test_permission_denied_by_setns_stops_with_the_reason(proc):
     def setns(fd):
         raise OSError(errno.EPERM, "Operation not permitted")
     warnings = []
-    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=setns, warnings=warnings, is_root=True)
+    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=setns, warnings=warnings, is_root=True,
+                              workers=proc.workers)
     assert result["reason"] == _namespaces.ROOT_NEEDED and result["top"] == []
     assert any("become: true" in warning for warning in warnings)
 
 
 def test_not_root_is_a_reason_not_a_failure(proc):
     warnings = []
-    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, warnings=warnings, is_root=False)
+    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, warnings=warnings, is_root=False,
+                              workers=proc.workers)
     assert result["total"] is None and result["top"] == [] and result["reason"] == _namespaces.ROOT_NEEDED
     assert proc.moves == [] and warnings
 
 
-def test_not_the_main_thread_is_a_reason(proc):
-    result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, is_root=True,
-                              is_main_thread=False)
-    assert "main thread" in result["reason"] and proc.moves == []
+def test_not_the_main_thread_is_a_reason_only_without_thread_self(proc):
+    data = {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}
+    result = _namespaces.scan(proc.reader(data), 10, str(proc.root), setns=proc.setns, is_root=True,
+                              is_main_thread=False, workers=proc.workers)
+    if proc.workers:
+        assert result["reason"] is None and result["total"] == 3
+        proc.assert_each_move_was_followed_by_the_return()
+    else:
+        assert "main thread" in result["reason"] and proc.moves == []
+
+
+def test_workers_default_to_two_where_proc_has_thread_self(tmp_path):
+    assert _namespaces.default_workers(str(tmp_path)) == 0
+    os.makedirs(str(tmp_path / "thread-self"))
+    assert _namespaces.default_workers(str(tmp_path)) == 2
 
 
 def test_self_leaves_namespaces_null_and_all_refuses_what_it_cannot_do(tmp_path):
