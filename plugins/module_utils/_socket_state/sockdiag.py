@@ -209,8 +209,8 @@ def uniform_run(data, family):
 
 def walk_uniform(data, count, length, family, tally, run_state):
     """Aggregate ``count`` messages of ``length`` bytes at once with C-level strided slices.
-    ``run_state`` is a collections.Counter of TIME_WAIT local ports (network order) that
-    the caller folds into the tally at the end of the dump (see ``fold_time_wait_ports``)."""
+    ``run_state`` is the dump's ``RunState``, which the caller folds into the tally at the end of the
+    dump (``fold_run``)."""
     span = count * length
     states = data[17:span:length]
     counts = tally.by_family["ipv6" if family == AF_INET6 else "ipv4"]
@@ -223,16 +223,22 @@ def walk_uniform(data, count, length, family, tally, run_state):
     dst_end = _DST_OFFSET + (16 if family == AF_INET6 else 4)
     if states.count(TCP_TIME_WAIT) == count:
         counts[TCP_TIME_WAIT] += count
-        run_state.update(sports)
-        keys = struct.iter_unpack("=%dx%ds%dx" % (_DPORT_OFFSET, dst_end - _DPORT_OFFSET, length - dst_end), view)
-        tally.tw_destinations[family].update(compress(keys, outbound))
+        run_state.ports.update(sports)
+        young = None
         if tally.young_after is not None:
             young = _both(outbound, young_flags(data, span, length, tally.young_after))
-            index = young.find(1)
-            while index >= 0:
-                offset = index * length
-                tally.tw_young[family][(data[offset + _DPORT_OFFSET:offset + dst_end],)] += 1
-                index = young.find(1, index + 1)
+        if family == AF_INET and _one_source(data, span, length):
+            counted = run_state.ipv4_by_source(data[_SRC_OFFSET:_DST_OFFSET])
+            keys = _ipv4_destination_numbers(data, span, length)
+            counted[0].update(compress(keys, outbound))
+            if young is not None:
+                counted[1].update(compress(keys, young))
+            return
+        keys = list(struct.iter_unpack("=%dx%ds%dx" % (_DPORT_OFFSET, dst_end - _DPORT_OFFSET, length - dst_end),
+                                       view))
+        tally.tw_destinations[family].update(compress(keys, outbound))
+        if young is not None:
+            tally.tw_young[family].update(compress(keys, young))
         return
     live = _both(outbound, states.translate(_LIVE_STATES))
     if live.count(1):
@@ -270,6 +276,51 @@ def _one_socket(data, offset, state, family, tally):
 def _both(flags, other):
     """Byte-wise AND of two equally long strings of 0/1 bytes, in C (through two big integers)."""
     return (int.from_bytes(flags, "little") & int.from_bytes(other, "little")).to_bytes(len(flags), "little")
+
+
+def _one_source(data, span, length):
+    """Whether every message of the run has the first one's 16-byte source field (strided compares)."""
+    count = span // length
+    return all(data[offset:span:length] == data[offset:offset + 1] * count
+               for offset in range(_SRC_OFFSET, _DST_OFFSET))
+
+
+def _ipv4_destination_numbers(data, span, length):
+    """Each message's destination port and IPv4 address packed into 8 bytes and read as one native
+    unsigned integer: one small object per socket for the counters, not a tuple holding a bytes object.
+    ``destination_key`` turns a number back into the key the other paths use."""
+    count = span // length
+    packed = bytearray(8 * count)
+    for slot, offset in enumerate((_DPORT_OFFSET, _DPORT_OFFSET + 1, _DST_OFFSET, _DST_OFFSET + 1,
+                                   _DST_OFFSET + 2, _DST_OFFSET + 3)):
+        packed[slot::8] = data[offset:span:length]
+    return memoryview(packed).cast("Q")
+
+
+def destination_key(number, source):
+    """The TIME_WAIT destination key (destination port, the 16-byte source field, IPv4 destination) of
+    a number of ``_ipv4_destination_numbers``, given the source field its run had."""
+    packed = number.to_bytes(8, sys.byteorder)
+    return (packed[:2] + source + packed[2:6],)
+
+
+class RunState(object):
+    """What the strided fast path counts during one dump, folded into the tally at its end
+    (``fold_run``): TIME_WAIT local ports by raw network-order value, and per 16-byte IPv4 source field
+    the outbound TIME_WAIT and the young ones by destination number (``_ipv4_destination_numbers``)."""
+
+    __slots__ = ("ports", "ipv4")
+
+    def __init__(self):
+        self.ports = Counter()
+        self.ipv4 = {}
+
+    def ipv4_by_source(self, source):
+        """(destinations, young destinations) Counters of one source field."""
+        counted = self.ipv4.get(source)
+        if counted is None:
+            counted = self.ipv4[source] = (Counter(), Counter())
+        return counted
 
 
 _COMPARE_TABLES = {}
@@ -315,14 +366,20 @@ def walk_chunk(data, family, tally, run_state):
     return walk_messages(rest, family, tally) if rest else False
 
 
-def fold_time_wait_ports(run_state, tally):
-    """Add the fast path's TIME_WAIT local ports (counted by raw network-order value) to the
-    tally's per-port table. The byte swap is its own inverse, so NETWORK_PORT also maps each
-    port to its raw value; map() keeps the 65536 steps in C."""
-    if run_state:
-        folded = map(run_state.get, NETWORK_PORT, repeat(0, 65536))
+def fold_run(run_state, tally):
+    """Add what the fast path counted by raw values (``RunState``) to the tally. The byte swap is its
+    own inverse, so NETWORK_PORT also maps each port to its raw value; map() keeps the 65536 steps
+    in C."""
+    ports = run_state.ports
+    if ports:
+        folded = map(ports.get, NETWORK_PORT, repeat(0, 65536))
         tally.tw_local_ports[:] = array(tally.tw_local_ports.typecode, map(add, tally.tw_local_ports, folded))
-        run_state.clear()
+        ports.clear()
+    for source, counted in run_state.ipv4.items():
+        for numbers, into in zip(counted, (tally.tw_destinations[AF_INET], tally.tw_young[AF_INET])):
+            for number, sockets in numbers.items():
+                into[destination_key(number, source)] += sockets
+    run_state.ipv4.clear()
 
 
 def _control_message(data, offset, length, kind):
@@ -404,11 +461,12 @@ def dump(sock, family, states, tally, seq=1):
     receive_dump(sock, family, tally)
 
 
-def _receive(sock, buffer, view):
-    """One datagram of the dump as bytes (hashable address slices need a copy anyway)."""
+def _receive_into(sock, view):
+    """Receive one datagram of the dump into ``view``; its length."""
     while True:
         try:
-            received = sock.recv_into(buffer)
+            # MSG_TRUNC: the datagram's whole length even where it did not fit (it is never cut unseen)
+            received = sock.recv_into(view, 0, _socket.MSG_TRUNC)
         except InterruptedError:
             continue
         except OSError as exc:
@@ -417,7 +475,10 @@ def _receive(sock, buffer, view):
             raise SockDiagError("netlink receive failed: %s" % (exc.strerror or exc))
         if received == 0:
             raise SockDiagError("netlink socket closed before the end of the dump")
-        return bytes(view[:received])
+        if received > len(view):
+            raise SockDiagError("netlink datagram of %d bytes does not fit the %d bytes left to receive it"
+                                % (received, len(view)))
+        return received
 
 
 # threading.local without importing threading: freed with its thread
@@ -434,14 +495,40 @@ def _receive_view():
     return view
 
 
+# whole datagrams of same-length replies are gathered up to this many bytes and taken by the fast path
+# at once: the kernel sends at most 32 KiB per datagram, and each pass costs some fixed work
+BATCH = 256 * 1024
+# a datagram is received only where this much of the buffer is free (netlink truncates what does not fit)
+DATAGRAM_ROOM = 128 * 1024
+
+
 def receive_dump(sock, family, tally):
-    """Aggregate the replies of the dump requested on ``sock`` until NLMSG_DONE."""
+    """Aggregate the replies of the dump requested on ``sock`` until NLMSG_DONE. Datagrams that are
+    nothing but replies of one length (no NLMSG_DONE among them) are gathered in the receive buffer and
+    walked together."""
     view = _receive_view()
-    buffer = view.obj
-    run_state = Counter()
-    while not walk_chunk(_receive(sock, buffer, view), family, tally, run_state):
-        pass
-    fold_time_wait_ports(run_state, tally)
+    run_state = RunState()
+    gathered = 0  # bytes of whole same-length datagrams at the start of the buffer
+    length = 0  # their replies' length
+    while True:
+        received = _receive_into(sock, view[gathered:])
+        count, run_length = uniform_run(view[gathered:gathered + received], family)
+        whole = count and count * run_length == received
+        if whole and (not gathered or run_length == length):
+            gathered += received
+            length = run_length
+            if gathered < BATCH and len(view) - gathered >= DATAGRAM_ROOM:
+                continue
+            walk_uniform(bytes(view[:gathered]), gathered // length, length, family, tally, run_state)
+            gathered = 0
+            continue
+        if gathered:
+            walk_uniform(bytes(view[:gathered]), gathered // length, length, family, tally, run_state)
+        done = walk_chunk(bytes(view[gathered:gathered + received]), family, tally, run_state)
+        gathered = 0
+        if done:
+            break
+    fold_run(run_state, tally)
 
 
 def collect_sockets(tally, live_counts=None):

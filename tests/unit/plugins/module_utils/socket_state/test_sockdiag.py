@@ -194,9 +194,9 @@ def chunk_tally(data, family, listening=(), reuse=None):
 
     tally = fresh_tally(listening, reuse)
     tally.listeners_complete(_sockdiag.NETWORK_PORT)
-    run_state = Counter()
+    run_state = _sockdiag.RunState()
     finished = _sockdiag.walk_chunk(data, family, tally, run_state)
-    _sockdiag.fold_time_wait_ports(run_state, tally)
+    _sockdiag.fold_run(run_state, tally)
     return finished, tally
 
 
@@ -402,6 +402,69 @@ def test_a_dump_across_datagrams_is_received_whole():
     peer.close()
 
 
+def mixed_time_wait(sources):
+    """TIME_WAIT from ``sources`` toward four destinations on two ports, some young (reuse on), a few
+    inbound on a listening port: the records of the fast path's number-keyed counters."""
+    records = []
+    for n in range(120):
+        records.append(diag(2, 6, sources[n % len(sources)], 40000 + n, "10.0.0.%d" % (2 + n % 4),
+                            5432 if n % 3 else 6379, attributes=PADDING, expires=59900 if n % 5 == 0 else 20000))
+    records += [diag(2, 6, sources[0], 8080, "198.51.100.%d" % n, 50000 + n, attributes=PADDING) for n in range(3)]
+    return records
+
+
+@pytest.mark.parametrize("sources", [["10.0.0.1"], ["10.0.0.1", "192.0.2.7"]], ids=["one-source", "two-sources"])
+def test_time_wait_counted_by_destination_number_agrees_with_the_walker(sources):
+    data = b"".join(mixed_time_wait(sources)) + done()
+    fast = chunk_tally(data, 2, listening=[8080], reuse=REUSE_ON)[1]
+    walker = walker_tally(data, 2, listening=[8080], reuse=REUSE_ON)[1]
+    same_aggregate(fast, walker)
+    assert sum(fast.tw_destinations[2].values()) == 120 and sum(fast.tw_young[2].values()) == 24
+
+
+def test_datagrams_gathered_across_lengths_and_a_mixed_one_agree_with_the_walker():
+    records = mixed_time_wait(["10.0.0.1"])
+    short = [diag(2, 6, "10.0.0.1", 45000 + n, "10.0.0.3", 5432, expires=59950) for n in range(30)]  # no attribute
+    mixed = [diag(2, 1, "10.0.0.1", 46000, "10.0.0.3", 5432, inode=9)] + short[:2]
+    datagrams = [b"".join(records[:40]), b"".join(records[40:80]), b"".join(short[2:20]),
+                 b"".join(mixed), b"".join(records[80:]), b"".join(short[20:]), done()]
+    sock, peer = deliver(datagrams)
+    tally = fresh_tally([8080], REUSE_ON)
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    _sockdiag.receive_dump(sock, 2, tally)
+    walker = walker_tally(b"".join(datagrams), 2, listening=[8080], reuse=REUSE_ON)[1]
+    same_aggregate(tally, walker)
+    assert tally.by_family["ipv4"][6] == 123 + 30
+    peer.close()
+
+
+def test_a_batch_is_walked_when_it_reaches_its_size(monkeypatch):
+    monkeypatch.setattr(_sockdiag, "BATCH", 3 * 96)
+    walked = []
+    real = _sockdiag.walk_uniform
+
+    def walk_uniform(data, count, length, *args):
+        walked.append(count)
+        return real(data, count, length, *args)
+    monkeypatch.setattr(_sockdiag, "walk_uniform", walk_uniform)
+    records = mixed_time_wait(["10.0.0.1"])[:10]
+    sock, peer = deliver([b"".join(records[start:start + 2]) for start in range(0, 10, 2)] + [done()])
+    tally = fresh_tally()
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    _sockdiag.receive_dump(sock, 2, tally)
+    assert walked == [4, 4, 2] and tally.by_family["ipv4"][6] == 10
+    peer.close()
+
+
+def test_a_datagram_larger_than_the_room_left_is_an_error_not_a_cut(monkeypatch):
+    monkeypatch.setattr(_sockdiag, "_PER_THREAD", type(_sockdiag._PER_THREAD)())
+    monkeypatch.setattr(_sockdiag, "RECEIVE_BUFFER", 200)
+    sock, peer = deliver([b"".join(mixed_time_wait(["10.0.0.1"])[:3]) + done()])
+    with pytest.raises(_sockdiag.SockDiagError, match="datagram of 308 bytes does not fit the 200 bytes"):
+        _sockdiag.receive_dump(sock, 2, fresh_tally())
+    peer.close()
+
+
 def test_a_datagram_that_only_looks_final_does_not_end_the_dump():
     first = looks_final(diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41000, rqueue=3, inode=77))
     second = diag(2, 8, "10.0.0.1", 5000, "10.0.0.2", 41001, inode=78) + done()
@@ -497,7 +560,7 @@ def test_the_listeners_dump_runs_before_the_outbound_ports_are_known():
     data = b"".join(diag(2, 10, "0.0.0.0", 8000 + n, "0.0.0.0", 0, wqueue=128) for n in range(4))
     from collections import Counter
 
-    _sockdiag.walk_chunk(data, 2, tally, Counter())
+    _sockdiag.walk_chunk(data, 2, tally, _sockdiag.RunState())
     assert [listener[2] for listener in tally.listeners] == [8000, 8001, 8002, 8003]
     assert tally.live_destinations[2] == {}
 
@@ -540,11 +603,11 @@ def replaying_kernel(monkeypatch, records, chunk):
         wanted = [record for record in records if record[16] == family and states & (1 << record[17])]
         datagrams = [b"".join(wanted[start:start + chunk]) for start in range(0, len(wanted), chunk)]
         datagrams.append(done())
-        run_state = Counter()
+        run_state = _sockdiag.RunState()
         for datagram in datagrams:
             if _sockdiag.walk_chunk(datagram, family, tally, run_state):
                 break
-        _sockdiag.fold_time_wait_ports(run_state, tally)
+        _sockdiag.fold_run(run_state, tally)
 
     monkeypatch.setattr(_sockdiag, "open_socket", _FakeSocket)
     monkeypatch.setattr(_sockdiag, "dump", fake_dump)
