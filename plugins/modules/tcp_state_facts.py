@@ -84,9 +84,8 @@ options:
         pod), each with its own socket table, sysctls and port range, into RV(ansible_facts.tcp_state.namespaces);
         the module's own namespace stays the top level. It enters each namespace with setns(2), so it needs
         root (V(become=true)); without root RV(ansible_facts.tcp_state.namespaces.reason) says so and the rest
-        is returned as usual. Where the kernel has C(/proc/thread-self) (Linux 3.17 and later) two worker
-        threads enter the namespaces and the module's main thread never leaves its own; on older kernels the
-        main thread reads them one after another.
+        is returned as usual. Worker threads enter the namespaces (two where the module may run on more than
+        one CPU, else one); the module's main thread never leaves its own namespace.
       - V(all) needs O(mode=full) and O(proc_root=/proc). Each namespace costs one socket dump of its own; every
         namespace is read and ranked first, and only the O(top) ones shown in full are entered again for their
         socket owners and the rest of their sysctls.
@@ -916,8 +915,8 @@ ansible_facts:
               returned: always
             reason:
               description:
-                - Why the namespaces were not read, or not all of them (not root; not the main thread on a kernel
-                  without C(/proc/thread-self)); else V(null).
+                - Why the namespaces were not read, or not all of them (not root; no thread could be started);
+                  else V(null).
               type: str
               returned: always
             top:

@@ -6,8 +6,7 @@ harness (argparse, statistics, subprocess and tempfile cost more to import than 
 read; so would json, whose import alone is 11 ms: the few numbers are printed as lines of text).
 ``python walk_namespaces.py VIEW TOP [WORKERS]`` prints ``total N``, ``reason TEXT`` (``reason -`` without
 one), ``errors N``, then ``INODE SOCKETS`` per namespace kept. ``WORKERS`` (default: what the module
-would use) sets the walk's worker threads; 0 walks on the calling thread, as on kernels without
-/proc/thread-self.
+would use) sets the walk's worker threads.
 """
 
 import sys

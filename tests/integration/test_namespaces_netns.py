@@ -59,23 +59,38 @@ def _ss_state_count(pid, state):
     return len(out.splitlines())
 
 
-# the walk alone, with a given number of worker threads, printing {inode: counts}
+# the walk alone, with a given number of worker threads, from a given /proc (or a view of it): checks that
+# the calling thread never left its namespace and that no worker is left, then prints {inode: counts}
 WALK = """
-import json, sys
+import json, os, sys, threading
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect, namespaces
-result = namespaces.scan(collect.namespace_reader("auto", 100, "/proc"), 100, workers=int(sys.argv[1]))
-assert result["reason"] is None, result["reason"]
+home = os.readlink("/proc/self/ns/net")
+result = namespaces.scan(collect.namespace_reader("auto", 10000, "/proc"), 10000, sys.argv[2],
+                         workers=int(sys.argv[1]))
+assert result["reason"] is None and result["total"] == len(result["top"]), result
+assert os.readlink("/proc/self/ns/net") == home and threading.active_count() == 1
 print(json.dumps(dict((entry["inode"], entry["counts"]) for entry in result["top"])))
 """
 
 
-def _walk_from(pid, workers):
+def _walk_from(pid, workers, proc_root="/proc"):
     """The walk run from inside the namespace of ``pid``: {inode: counts} of every other namespace."""
-    argv = ["nsenter", "-t", str(pid), "-n", HOST_PYTHON, "-c", WALK, str(workers)]
+    argv = ["nsenter", "-t", str(pid), "-n", HOST_PYTHON, "-c", WALK, str(workers), proc_root]
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS), PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     return dict((int(inode), counts) for inode, counts in json.loads(done.stdout).items())
+
+
+def _view_without_thread_self(directory, pids):
+    """A /proc standing for one without ``thread-self`` (kernels before 3.17): the planted namespaces'
+    processes, and what the walk reads besides; threads then find their own ``net/`` under
+    ``self/task/TID``."""
+    for pid in pids:
+        os.symlink("/proc/%d" % pid, os.path.join(directory, str(pid)))
+    for name in ("self", "sys", "net"):
+        os.symlink("/proc/" + name, os.path.join(directory, name))
+    return directory
 
 
 def _engine_all(top=100):
@@ -109,9 +124,13 @@ def scene(planter, playbook, tmp_path_factory):
         scene.namespaces = namespaces
         started = time.monotonic()
         scene.facts = _engine_all()
-        scene.walked_from_empty = dict((workers, _walk_from(namespaces["empty"].holder, workers)) for workers in (0, 2))
         scene.ss = dict((name, _ss_counts(planter, ns.holder)) for name, ns in namespaces.items())
         scene.ss_time_wait = dict((name, _ss_state_count(ns.holder, "time-wait")) for name, ns in namespaces.items())
+        empty = namespaces["empty"].holder
+        scene.walked_from_empty = dict((workers, _walk_from(empty, workers)) for workers in (1, 2))
+        view = _view_without_thread_self(str(tmp_path_factory.mktemp("procview")),
+                                         [ns.holder for ns in namespaces.values()])
+        scene.walked_from_empty["no thread-self"] = _walk_from(empty, 2, view)
         scene.inodes = dict((name, ns.inode) for name, ns in namespaces.items())
         scene.proc_inodes = dict((name, os.stat("/proc/%d/ns/net" % ns.holder).st_ino)
                                  for name, ns in namespaces.items())
@@ -157,11 +176,12 @@ def test_each_namespace_counts_equal_ss_run_inside_it(scene, name):
     assert _entry(scene, name)["counts"] == scene.ss[name]
 
 
-@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("workers", [1, 2, "no thread-self"])
 def test_each_namespace_is_counted_from_its_own_sockstat_whichever_thread_reads_it(scene, workers):
-    """Walked from inside "empty", whose sockstat shows no TCP socket: a thread that read the namespaces'
-    sockstat through the process's /proc/net (the calling thread's namespace) would skip every dump and
-    count nothing. Workers read /proc/thread-self/net; the calling thread (workers 0) /proc/self/net."""
+    """Walked from inside "empty", whose sockstat shows no TCP socket: a worker that read the namespaces'
+    sockstat through the process's /proc/net (the main thread's namespace) would skip every dump and
+    count nothing. Workers read /proc/thread-self/net, or /proc/self/task/TID/net where the /proc they
+    are given has no thread-self; the main thread never moves (checked in the walk's process)."""
     walked = scene.walked_from_empty[workers]
     for name in sorted(set(LOADS) - {"empty"}):
         assert walked[scene.inodes[name]] == scene.ss[name], name

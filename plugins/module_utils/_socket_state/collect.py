@@ -388,7 +388,7 @@ def _dump_sockets(ephemeral, backend, proc_root, warnings, errors, own_proc):
     ``own_proc``; return (tally, backend used, the backend's module: it knows its destination keys,
     ``destination_identities`` and ``destination_endpoint``)."""
     if backend == "auto" and os.path.realpath(proc_root) != os.path.realpath(DEFAULT_PROC_ROOT):
-        backend = "proc"  # netlink always sees this process's own namespace, not proc_root's
+        backend = "proc"  # netlink always sees the calling thread's own namespace, not proc_root's
     if backend in ("auto", "netlink"):
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 
@@ -439,15 +439,15 @@ def _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, err
     return breakdown, owner_search
 
 
-def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links=None, own_proc=None):
+def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links, own_proc):
     """One network namespace's entry of ``tcp_state.namespaces`` (without inode, pids and owner), read in
     the namespace the calling thread is in: its port range and socket breakdown, all but the socket
     owners and the sysctls the ranking does not need; and ``complete(warnings, errors, own_proc)``, which
     adds those (run in the same namespace: the owner search looks at its processes first). A walk
     completes only the namespaces it shows in full.
-    ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``);
-    ``own_proc``: the /proc directory that shows the calling thread's own ``net/`` (``/proc/self`` for the
-    main thread, ``/proc/thread-self`` for any), by default ``proc_root``."""
+    ``namespace_links``: a dict shared by the namespaces of one walk (see ``namespace_reader``), or None;
+    ``own_proc``: the /proc directory that shows the calling thread's own ``net/`` (``entering.thread_proc``:
+    ``/proc/net`` follows the main thread only), and ``complete`` is given its own thread's."""
     sysctls = kernel_state.read_sysctls(proc_root, warnings, kernel_state.HEADROOM_KEYS, errors)
     ephemeral = kernel_state.ephemeral_ports(sysctls, warnings, errors)
     breakdown, owner_search = _socket_breakdown(sysctls, ephemeral, backend, proc_root, top, warnings, errors,
@@ -456,7 +456,7 @@ def survey_namespace(backend, top, proc_root, warnings, errors, namespace_links=
     entry.update((key, breakdown[key]) for key in ("counts", "time_wait", "close_wait", "listen"))
     _cap_lists(entry, top)
 
-    def complete(more_warnings, more_errors, completing_proc=None):
+    def complete(more_warnings, more_errors, completing_proc):
         rest = [key for key in FACT_KEYS if key not in sysctls]
         sysctls.update(kernel_state.read_sysctls(proc_root, more_warnings, rest, more_errors))
         entry["sysctl"] = dict((key, sysctls[key]) for key in FACT_KEYS)
@@ -508,14 +508,11 @@ def namespace_reader(backend, top, proc_root):
 
 
 def _other_namespaces(backend, top, proc_root, warnings):
-    import threading
-
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
 
     read_namespace = namespace_reader(backend, top, proc_root)
     try:
-        return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings,
-                                is_main_thread=threading.current_thread() is threading.main_thread())
+        return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings)
     except _namespaces.NamespaceReturnError as exc:
         raise TcpStateError(str(exc))
 

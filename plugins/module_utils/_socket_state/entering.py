@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running work inside other network namespaces: setns(2) into one, the work, setns back, always.
+"""Running work inside other network namespaces: worker threads that setns(2) into one, do the work, and
+setns back, always; the calling thread never leaves its namespace.
 
-Where the kernel shows each thread its own ``/proc/thread-self`` (Linux 3.17 and later), the work runs in
-worker threads and the calling thread never leaves its namespace: a worker that cannot move back stops
-there and takes its namespace with it. Two workers, because each namespace's socket dump makes the kernel
-walk the established hash of every namespace, while the other worker decodes its own dump (the dump
-releases the GIL). On older kernels ``/proc/net`` only follows the process's main thread, so the main
-thread does the work itself, one namespace after another, as it must then be the one moving.
+A thread's own view of ``/proc/net`` is ``/proc/thread-self/net`` (Linux 3.17 and later), else
+``/proc/self/task/TID/net``; ``/proc/net`` and ``/proc/self/net`` follow the main thread only. Two workers
+where the module may run on more than one CPU: each namespace's socket dump makes the kernel walk the
+established hash that all namespaces share, and while one worker's dump runs (it releases the GIL) the
+other decodes its own. Results come back in the order of the jobs, whichever worker finished first, so
+that a walk gives what one thread going through the jobs in turn would. A worker that cannot move back
+takes no more work: the walk stops and ``NamespaceReturnError`` is raised once every worker has stopped.
 Standard library only (setns through ``ctypes`` before Python 3.12 added ``os.setns``).
 """
 
@@ -18,13 +20,21 @@ __metaclass__ = type
 
 import errno
 import os
+import queue
+import threading
 
 CLONE_NEWNET = 0x40000000
 WORKERS = 2
+# how many finished jobs may wait for an earlier one, per worker (keeps memory bounded)
+AHEAD = 2
 
 
 class NamespaceReturnError(Exception):
-    """The thread could not return to its own network namespace: nothing else may run in it."""
+    """A thread could not return to its own network namespace: nothing else may run in it."""
+
+
+class WalkUnavailable(Exception):
+    """Not one worker thread could be started."""
 
 
 def os_setns():
@@ -46,15 +56,26 @@ def identity(stat_result):
     return (stat_result.st_dev, stat_result.st_ino)
 
 
-def default_workers(proc_root):
-    """``WORKERS`` where ``proc_root`` has ``thread-self``, else 0 (the calling thread does the work)."""
-    return WORKERS if os.path.isdir(os.path.join(proc_root, "thread-self")) else 0
+def default_workers():
+    """``WORKERS`` where this process may run on more than one CPU, else 1."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return WORKERS if cpus > 1 else 1
+
+
+def thread_proc(proc_root):
+    """The /proc directory that shows the calling thread's own namespaces and ``net/``."""
+    path = os.path.join(proc_root, "thread-self")
+    if os.path.isdir(path):
+        return path
+    return os.path.join(proc_root, "self", "task", str(threading.get_native_id()))
 
 
 class Entering(object):
     """Moves the calling thread into a namespace and back. ``own_proc``: the /proc directory that shows the
-    calling thread's own namespace (``PROC/self`` for the main thread, ``PROC/thread-self`` for any thread);
-    work run inside reads its namespace's ``net/`` files from there."""
+    thread's own namespace (``thread_proc``); work run inside reads its namespace's ``net/`` files there."""
 
     def __init__(self, proc_root, setns, own_proc):
         self.proc_root = proc_root
@@ -65,7 +86,10 @@ class Entering(object):
         self.own = identity(os.fstat(self.own_fd))
 
     def close(self):
-        os.close(self.own_fd)
+        try:
+            os.close(self.own_fd)
+        except OSError:
+            pass
 
     def run_in(self, pid, key, read):
         """``read()`` inside the namespace ``key`` through process ``pid``. Raises OSError (ENOENT or
@@ -92,74 +116,112 @@ class Entering(object):
             raise NamespaceReturnError("still in network namespace inode %d after returning" % back[1])
 
 
-def each_in_turn(proc_root, setns, jobs, work, workers):
-    """Yield (index, ``work(entering, job)``) for each of ``jobs``: in order on the calling thread when
-    ``workers`` is 0, else as ``workers`` threads finish them. Any exception of ``work`` (a failed return
-    among them) stops the other workers after their current job and is raised here once they have."""
-    if not workers:
-        entering = Entering(proc_root, setns, os.path.join(proc_root, "self"))
+def _severity(failure):
+    """Which failure of a walk is raised: a failed return before anything else, OSError last."""
+    if isinstance(failure, NamespaceReturnError):
+        return 0
+    return 2 if isinstance(failure, OSError) else 1
+
+
+class Walk(object):
+    """``work(entering, job)`` for each of ``jobs`` in up to ``workers`` threads, as a context manager
+    whose iteration gives (index, result) in the order of the jobs. ``stop()`` (or leaving the iteration)
+    hands out no more jobs; leaving the ``with`` block waits for every worker to stop, then raises the
+    most severe exception a worker met (``_severity``). Raises ``WalkUnavailable`` when no thread starts."""
+
+    _DONE = object()
+
+    def __init__(self, proc_root, setns, jobs, work, workers):
+        self._jobs = jobs
+        self._work = work
+        self._results = queue.Queue()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._room = threading.Semaphore(AHEAD * workers)
+        self._handed = 0
+        self._failures = []
+        self._threads = []
+        for number in range(min(workers, len(jobs))):
+            thread = threading.Thread(target=self._worker, args=(proc_root, setns),
+                                      name="tcpops-namespace-%d" % number)
+            thread.daemon = True
+            try:
+                thread.start()
+            except RuntimeError as exc:  # out of threads (pids.max, TasksMax): walk with those started
+                if not self._threads:
+                    raise WalkUnavailable("no thread could be started to read the namespaces: %s" % exc)
+                break
+            self._threads.append(thread)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.stop()
+        for thread in self._threads:
+            thread.join()
+        while True:
+            try:
+                item = self._results.get_nowait()
+            except queue.Empty:
+                break
+            if item is not self._DONE and item[0] is None:
+                self._failures.append(item[1])
+        if self._failures:
+            worst = min(self._failures, key=_severity)
+            if exc_type is None or isinstance(worst, NamespaceReturnError):
+                raise worst
+        return False
+
+    def stop(self):
+        """Hand out no more jobs (those running finish)."""
+        self._stopped.set()
+        self._room.release()  # a worker waiting for room wakes, sees the stop and passes the wake-up on
+
+    def _take(self):
+        """The index of the next job to run, or None."""
+        self._room.acquire()
+        with self._lock:
+            if self._stopped.is_set() or self._handed >= len(self._jobs):
+                self._room.release()
+                return None
+            self._handed += 1
+            return self._handed - 1
+
+    def _worker(self, proc_root, setns):
         try:
-            for index, job in enumerate(jobs):
-                yield index, work(entering, job)
+            entering = Entering(proc_root, setns, thread_proc(proc_root))
+            try:
+                index = self._take()
+                while index is not None:
+                    self._results.put((index, self._work(entering, self._jobs[index])))
+                    index = self._take()
+            finally:
+                entering.close()
+        except BaseException as exc:  # whatever failed, this thread takes no more work: it may be elsewhere
+            self._stopped.set()
+            self._room.release()
+            self._results.put((None, exc))
         finally:
-            entering.close()
-        return
-    yield from _threaded(proc_root, setns, jobs, work, min(workers, len(jobs)))
+            self._results.put(self._DONE)
 
-
-def _threaded(proc_root, setns, jobs, work, count):
-    import queue
-    import threading
-
-    results = queue.Queue()
-    pending = iter(enumerate(jobs))
-    lock = threading.Lock()
-    stop = threading.Event()
-    done = object()
-
-    def next_job():
-        with lock:
-            return None if stop.is_set() else next(pending, None)
-
-    def worker():
-        try:
-            entering = Entering(proc_root, setns, os.path.join(proc_root, "thread-self"))
-        except BaseException as exc:  # pylint: disable=broad-except
-            stop.set()
-            results.put((None, exc))
-            results.put(done)
-            return
-        try:
-            item = next_job()
-            while item is not None:
-                results.put((item[0], work(entering, item[1])))
-                item = next_job()
-        except BaseException as exc:  # pylint: disable=broad-except
-            # whatever failed, this thread takes no more work; it may be stuck in a foreign namespace
-            stop.set()
-            results.put((None, exc))
-        finally:
-            entering.close()
-            results.put(done)
-
-    threads = [threading.Thread(target=worker, name="tcpops-namespace-%d" % number) for number in range(count)]
-    for thread in threads:
-        thread.daemon = True
-        thread.start()
-    running = len(threads)
-    failure = None
-    try:
-        while running:
-            item = results.get()
-            if item is done:
+    def __iter__(self):
+        waiting = {}
+        wanted = 0
+        running = len(self._threads)
+        while wanted < len(self._jobs):
+            if wanted in waiting:
+                result = waiting.pop(wanted)
+                self._room.release()
+                yield wanted, result
+                wanted += 1
+                continue
+            if not running or self._failures or self._stopped.is_set():
+                return
+            item = self._results.get()
+            if item is self._DONE:
                 running -= 1
             elif item[0] is None:
-                failure = failure or item[1]
+                self._failures.append(item[1])
             else:
-                yield item
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    if failure is not None:
-        raise failure
+                waiting[item[0]] = item[1]

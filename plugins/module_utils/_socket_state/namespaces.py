@@ -25,7 +25,7 @@ from operator import itemgetter
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.cgroup_owner import cgroup_owner
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.entering import (  # noqa: F401
-    NamespaceReturnError, default_workers, each_in_turn, identity, os_setns)
+    NamespaceReturnError, Walk, WalkUnavailable, default_workers, identity, os_setns, thread_proc)
 
 MAX_PIDS = 5
 MAX_MESSAGES = 50
@@ -113,8 +113,7 @@ def _entry_messages(name, messages):
     return ["namespace %s: %s" % (name, message) for message in messages]
 
 
-def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_main_thread=True, is_root=None,
-         workers=None):
+def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_root=None, workers=None):
     """The ``tcp_state.namespaces`` dict.
 
     ``read_namespace(warnings, errors, own_proc)`` returns one namespace's data (counts, time_wait,
@@ -122,49 +121,46 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
     the /proc directory showing that thread's own ``net/``), and a callable
     ``complete(warnings, errors, own_proc)`` (or None) that adds what only the namespaces shown in full need
     (the socket owners): every namespace is read and ranked first, then only the ``top`` ones are entered
-    again and completed. ``setns`` defaults to the real one; ``workers`` to ``entering.default_workers``
-    (0: the calling thread walks, and must then be the main thread). Problems that stop the whole scan (not
-    root, not the main thread where that matters) are its ``reason``. Messages come in the order of the
-    namespaces' inodes, whichever thread read them.
+    again and completed. Worker threads do the moves (``entering.Walk``; ``workers`` of them, by default
+    ``entering.default_workers()``); the calling thread stays where it is. ``setns`` defaults to the real
+    one. Problems that stop the whole scan (not root) are its ``reason``. The result is the same whichever
+    worker finishes first: each namespace's messages of the first read in the order of the inodes, then
+    those of the kept namespaces' completion in the order of their pressure.
     """
     warnings = [] if warnings is None else warnings
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError("workers must be at least 1, got %r" % workers)
     result = {"total": None, "unread": None, "top": [], "reason": None, "warnings": [], "warnings_total": 0,
               "errors": [], "errors_total": 0}
-    workers = default_workers(proc_root) if workers is None else workers
-    if not workers and not is_main_thread:
-        result["reason"] = ("namespaces can only be read from the main thread on a kernel without "
-                            "/proc/thread-self (/proc/net follows the main thread)")
-        warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
-        return result
     if not (os.geteuid() == 0 if is_root is None else is_root):
-        result["reason"] = ROOT_NEEDED
-        warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
-        return result
+        return _not_read(result, warnings, ROOT_NEEDED)
     try:
         setns = setns or os_setns()
-        own = identity(os.stat(os.path.join(proc_root, "thread-self" if workers else "self", "ns", "net")))
+        own = identity(os.stat(os.path.join(thread_proc(proc_root), "ns", "net")))
     except (OSError, AttributeError) as exc:
-        return _unreadable_own(result, warnings, exc)
+        return _not_read(result, warnings, "own network namespace unreadable: %s"
+                         % (getattr(exc, "strerror", None) or exc))
+    found, denied = discover(proc_root, own)
+    if denied and not found:
+        return _not_read(result, warnings, ROOT_NEEDED)
+
+    def walk(jobs, work):
+        return Walk(proc_root, setns, jobs, work, workers)
+
+    notes = []  # (namespace warnings, namespace errors, scan warnings), in the order described above
     try:
-        found, denied = discover(proc_root, own)
-        if denied and not found:
-            result["reason"] = ROOT_NEEDED
-            warnings.append("tcp_state.namespaces not read: %s" % ROOT_NEEDED)
-            return result
-
-        def walk(jobs, work):
-            return each_in_turn(proc_root, setns, jobs, work, workers)
-
-        notes = []  # (order, namespace warnings, namespace errors, scan warnings)
         total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes)
-        for index, messages in walk(ranked, _complete_one):
-            notes.append((len(found) + index,) + messages + ([],))
-    except OSError as exc:  # a thread could not open its own namespace (the reads' own errors are caught)
-        return _unreadable_own(result, warnings, exc)
-    notes.sort(key=itemgetter(0))
-    ns_warnings = [message for note in notes for message in note[1]]
-    ns_errors = [message for note in notes for message in note[2]]
-    warnings.extend(message for note in notes for message in note[3])
+        with walk(ranked, _complete_one) as completed:
+            notes.extend(messages + ([],) for _index, messages in completed)
+    except WalkUnavailable as exc:
+        return _not_read(result, warnings, str(exc))
+    except OSError as exc:  # a worker could not open its own namespace (the reads' own errors are caught)
+        return _not_read(result, warnings, "own network namespace unreadable in a worker thread: %s"
+                         % (exc.strerror or exc))
+    ns_warnings = [message for note in notes for message in note[0]]
+    ns_errors = [message for note in notes for message in note[1]]
+    warnings.extend(message for note in notes for message in note[2])
     result.update(total=total, unread=unread, top=[item[1] for item in ranked])
     result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
     result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
@@ -176,9 +172,9 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_m
     return result
 
 
-def _unreadable_own(result, warnings, exc):
-    result["reason"] = "own network namespace unreadable: %s" % (getattr(exc, "strerror", None) or exc)
-    warnings.append("tcp_state.namespaces not read: %s" % result["reason"])
+def _not_read(result, warnings, reason):
+    result["reason"] = reason
+    warnings.append("tcp_state.namespaces not read: %s" % reason)
     return result
 
 
@@ -219,28 +215,29 @@ def _survey(walk, proc_root, found, read_namespace, top, result, notes):
 
     total = unread = 0
     ranked = []
-    for index, (data, failure, job_warnings, job_errors) in walk(jobs, survey):
-        key, pids, entry, name = jobs[index]
-        jobs[index] = None  # a namespace not ranked among the top is not kept
-        scan_warnings = []
-        notes.append((index, job_warnings, job_errors, scan_warnings))
-        if failure == "gone":
-            scan_warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
-            continue
-        total += 1
-        if failure:
-            unread += 1
-            if failure == "denied":
-                result["reason"] = ROOT_NEEDED
-                break
-            continue
-        data, complete = data
-        entry.update(data)
-        if top:
-            ranked.append((pressure(entry), entry, complete, key, pids, name))
-            if len(ranked) > top:
-                ranked.sort(key=itemgetter(0))
-                del ranked[top:]
+    with walk(jobs, survey) as surveyed:
+        for index, (data, failure, job_warnings, job_errors) in surveyed:
+            key, pids, entry, name = jobs[index]
+            jobs[index] = None  # a namespace not ranked among the top is not kept
+            scan_warnings = []
+            notes.append((job_warnings, job_errors, scan_warnings))
+            if failure == "gone":
+                scan_warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
+                continue
+            total += 1
+            if failure:
+                unread += 1
+                if failure == "denied":
+                    result["reason"] = ROOT_NEEDED
+                    break
+                continue
+            data, complete = data
+            entry.update(data)
+            if top:
+                ranked.append((pressure(entry), entry, complete, key, pids, name))
+                if len(ranked) > top:
+                    ranked.sort(key=itemgetter(0))
+                    del ranked[top:]
     ranked.sort(key=itemgetter(0))
     for item in ranked:
         item[5].owner()

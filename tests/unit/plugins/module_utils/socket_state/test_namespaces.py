@@ -2,18 +2,20 @@
 
 The namespace walk runs on a fixture /proc tree: each network namespace is a file (its processes'
 ns/net are hard links to it, so they share its device and inode, as nsfs links do), and setns is
-replaced by a recorder of which namespace file each thread was moved into. Each walk runs both ways:
-on the calling thread (``workers=0``, kernels without /proc/thread-self) and in two worker threads.
+replaced by a recorder of which namespace file each thread was moved into. Each walk runs with one
+worker thread and with two; the calling thread never moves.
 Entering real namespaces is tested in tests/integration/test_namespaces_netns.py.
 """
 
 import errno
 import os
 import threading
+import time
 
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _collect
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import entering as _entering
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
 
 DOCKER_ID = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b"
@@ -127,20 +129,23 @@ class FakeProc(object):
             assert trail[1::2] == ["host"] * (len(trail) // 2) and len(trail) % 2 == 0
             assert "host" not in trail[0::2]
         assert all(self._where[thread] == self.key("host") for thread in self._where)
-        if self.workers:  # the calling thread never moved
-            assert threading.get_ident() not in self.trails
+        assert threading.get_ident() not in self.trails  # the calling thread never moved
+        assert_no_worker_left()
 
     def own_proc(self):
-        return os.path.join(str(self.root), "thread-self" if self.workers else "self")
+        return os.path.join(str(self.root), "thread-self")
 
-    def reader(self, data, completed=None):
+    def reader(self, data, completed=None, before=None):
         """read_namespace returning ``data[namespace name]`` for the namespace the thread is in, and a
         ``complete`` that appends the name of the namespace it runs in to ``completed``. Both check that
-        they are told the /proc directory of the thread they run on."""
+        they are told the /proc directory of the thread they run on. ``before``: {name: callable} run
+        first (to hold one namespace's read back)."""
         def read(warnings, errors, own_proc):
             name = self.name_of(self.current)
             assert name != "host", "read_namespace ran in the host's namespace"
             assert own_proc == self.own_proc()
+            if before and name in before:
+                before[name]()
             value = data[name]
             if isinstance(value, Exception):
                 raise value
@@ -158,14 +163,22 @@ def _load(time_wait, usage=0.0):
             "close_wait": {}, "listen": {}, "ephemeral_ports": {}, "sysctl": {}}
 
 
-@pytest.fixture(params=[0, 2], ids=["calling-thread", "two-workers"])
-def proc(tmp_path, request):
-    fake = FakeProc(tmp_path, request.param)
+def assert_no_worker_left():
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("tcpops-namespace")]
+
+
+def _make_proc(tmp_path, workers):
+    fake = FakeProc(tmp_path, workers)
     fake.add("host", [1, 2])
     fake.add("ctr", [100, 101], "0::/system.slice/docker-%s.scope\n" % DOCKER_ID)
     fake.add("pod", [300, 200], "0::/kubepods/besteffort/pod%s/x\n" % POD_UID)
     fake.add("bare", [400])
     return fake
+
+
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
+def proc(tmp_path, request):
+    return _make_proc(tmp_path, request.param)
 
 
 def _scan(proc, data, top=10, warnings=None, completed=None, **kwargs):
@@ -285,16 +298,35 @@ def test_a_namespace_the_engine_cannot_read_is_an_error_and_counted_unread(proc)
     result = _scan(proc, {"ctr": failure, "pod": _load(50), "bare": _load(0)})
     assert result["total"] == 3 and result["unread"] == 1 and len(result["top"]) == 2
     assert result["errors"] == ["namespace container %s: /proc/net/sockstat is not readable" % DOCKER_ID[:12]]
-    assert proc.current == proc.key("host")
+    proc.assert_each_move_was_followed_by_the_return()
+
+
+def _first_read_last(proc):
+    """``before`` hooks that hold the read of the namespace with the lowest inode until another has been
+    read (with two workers; with one they run in turn anyway)."""
+    names = sorted(("ctr", "pod", "bare"), key=lambda name: proc.key(name)[1])
+    if proc.workers == 1:
+        return {}
+    later = threading.Event()
+
+    def hold():
+        assert later.wait(5), "the second worker never read another namespace"
+
+    return dict([(names[0], hold)] + [(name, later.set) for name in names[1:]])
 
 
 def test_the_namespace_own_messages_are_prefixed_with_its_owner_in_the_order_of_the_inodes(proc):
+    names = {"ctr": "container %s" % DOCKER_ID[:12], "pod": "pod %s" % POD_UID, "bare": "inode %d" % proc.key("bare")[1]}
+    before = _first_read_last(proc)
+
     def read(warnings, errors, own_proc):
+        name = proc.name_of(proc.current)
+        if name in before:
+            before[name]()
         warnings.append("sysctl x unreadable")
         errors.append("sysctl x unreadable")
         return _load(1), None
     result = _namespaces.scan(read, 10, str(proc.root), setns=proc.setns, is_root=True, workers=proc.workers)
-    names = {"ctr": "container %s" % DOCKER_ID[:12], "pod": "pod %s" % POD_UID, "bare": "inode %d" % proc.key("bare")[1]}
     in_inode_order = sorted(names, key=lambda name: proc.key(name)[1])
     assert result["errors"] == ["namespace %s: sysctl x unreadable" % names[name] for name in in_inode_order]
     assert result["errors_total"] == 3 and result["warnings_total"] == 3
@@ -310,9 +342,159 @@ def test_failing_to_return_to_the_host_namespace_raises(proc):
                          setns=setns, is_root=True, workers=proc.workers)
     # each thread that failed to return took no more work: one namespace entered per thread
     assert all(len(trail) == 2 for trail in proc.trails.values())
-    assert 1 <= len(proc.trails) <= max(proc.workers, 1)
-    if proc.workers:
-        assert threading.get_ident() not in proc.trails
+    assert 1 <= len(proc.trails) <= proc.workers and threading.get_ident() not in proc.trails
+    assert_no_worker_left()
+
+
+def test_a_failed_return_stops_the_other_worker_after_its_current_namespace(proc):
+    for number in range(6):
+        proc.add("more%d" % number, [600 + number])
+    data = dict((name, _load(1)) for name in proc.files if name != "host")
+    first = sorted(data, key=lambda name: proc.key(name)[1])[0]
+    failed = threading.Event()
+
+    def setns(fd):
+        proc.setns(fd)
+        if proc.moves[-1] == "host" and proc.trails[threading.get_ident()][-2] == first:
+            failed.set()
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    def wait_for_the_failure():
+        failed.wait(5)
+    before = dict((name, wait_for_the_failure) for name in data if name != first)
+    with pytest.raises(_namespaces.NamespaceReturnError):
+        _namespaces.scan(proc.reader(data, before=before), 10, str(proc.root), setns=setns, is_root=True,
+                         workers=proc.workers)
+    # the failing worker entered one namespace; the other at most the one it held when the failure came
+    assert len(proc.entered()) <= proc.workers
+    assert_no_worker_left()
+
+
+def _walk(proc, jobs, work):
+    return _entering.Walk(str(proc.root), proc.setns, jobs, work, 2)
+
+
+def test_a_worker_failure_stops_the_other_worker_before_anyone_reads_the_walk(tmp_path):
+    proc = _make_proc(tmp_path, 2)
+    ran = []
+
+    def work(entering, job):
+        if job == 0:
+            time.sleep(0.1)  # the other worker is inside job 1 by now
+            raise _entering.NamespaceReturnError("stuck")
+        time.sleep(0.3)  # the failing worker has long stopped the walk by now
+        ran.append(job)
+        return job
+    with pytest.raises(_entering.NamespaceReturnError):
+        with _walk(proc, list(range(10)), work):
+            time.sleep(0.6)  # nobody reads or stops the walk meanwhile
+    assert ran == [1]
+    assert_no_worker_left()
+
+
+def test_a_failed_return_is_raised_before_any_other_failure_of_the_walk(tmp_path):
+    proc = _make_proc(tmp_path, 2)
+
+    def work(entering, job):
+        if job == 0:
+            time.sleep(0.1)  # the other worker is inside job 1 by now
+            raise OSError(errno.EMFILE, "Too many open files")
+        time.sleep(0.2)
+        raise _entering.NamespaceReturnError("stuck")
+    with pytest.raises(_entering.NamespaceReturnError):
+        with _walk(proc, [0, 1], work) as walked:
+            list(walked)
+    assert_no_worker_left()
+
+
+def test_a_failed_return_is_raised_even_when_the_walk_stops_on_a_refusal(tmp_path):
+    """The lowest namespace is refused (its walk stops with the reason) while the other worker, already in
+    the next one, cannot return: the failed return must still fail the scan."""
+    proc = _make_proc(tmp_path, 2)
+    order = sorted(("ctr", "pod", "bare"), key=lambda name: proc.key(name)[1])
+    inside = threading.Event()
+
+    def setns(fd):
+        name = proc.name_of((os.fstat(fd).st_dev, os.fstat(fd).st_ino))
+        if name == order[0]:
+            assert inside.wait(5)
+            raise OSError(errno.EPERM, "Operation not permitted")
+        proc.setns(fd)
+        if name == "host":
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    def entered():
+        inside.set()
+    with pytest.raises(_namespaces.NamespaceReturnError):
+        _namespaces.scan(proc.reader({order[1]: _load(1), order[2]: _load(1)}, before={order[1]: entered}), 10,
+                         str(proc.root), setns=setns, is_root=True, workers=proc.workers)
+    assert_no_worker_left()
+
+
+def test_a_refusal_gives_the_same_result_whichever_worker_finishes_first(proc):
+    """Namespaces before the refused one are counted, those after it are not, as in a walk in turn."""
+    order = sorted(("ctr", "pod", "bare"), key=lambda name: proc.key(name)[1])
+    before = _first_read_last(proc)
+
+    def setns(fd):
+        if proc.name_of((os.fstat(fd).st_dev, os.fstat(fd).st_ino)) == order[1]:
+            raise OSError(errno.EACCES, "Permission denied")
+        proc.setns(fd)
+    data = {order[0]: _load(5), order[2]: _load(7)}
+    warnings = []
+    result = _namespaces.scan(proc.reader(data, before=before), 10, str(proc.root), setns=setns,
+                              warnings=warnings, is_root=True, workers=proc.workers)
+    assert (result["total"], result["unread"], result["reason"]) == (2, 1, _namespaces.ROOT_NEEDED)
+    assert [entry["inode"] for entry in result["top"]] == [proc.key(order[0])[1]]
+    assert_no_worker_left()
+
+
+def test_an_unexpected_exception_in_a_worker_is_raised_after_every_worker_stopped(proc):
+    data = {"ctr": RuntimeError("a bug"), "pod": _load(1), "bare": _load(1)}
+    with pytest.raises(RuntimeError, match="a bug"):
+        _scan(proc, data)
+    proc.assert_each_move_was_followed_by_the_return()
+
+
+def test_a_worker_that_cannot_open_its_own_namespace_is_a_reason(proc, monkeypatch):
+    real_open = os.open
+    own = os.path.join(str(proc.root), "thread-self", "ns", "net")
+
+    def failing_open(path, *args, **kwargs):
+        if str(path) == own:
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", failing_open)
+    result = _scan(proc, {"ctr": _load(1), "pod": _load(1), "bare": _load(1)})
+    assert result["reason"] == "own network namespace unreadable in a worker thread: Too many open files"
+    assert result["total"] is None and proc.moves == []
+    assert_no_worker_left()
+
+
+def test_a_walk_goes_on_with_the_threads_that_started(proc, monkeypatch):
+    real_start = threading.Thread.start
+    started = []
+
+    def start(thread):
+        if thread.name == "tcpops-namespace-1":  # each walk's second worker
+            raise RuntimeError("can't start new thread")
+        started.append(thread)
+        real_start(thread)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)})
+    assert result["total"] == 3 and result["reason"] is None
+    assert len(started) == 2  # one worker for the survey, one for the completion
+    proc.assert_each_move_was_followed_by_the_return()
+
+
+def test_no_thread_at_all_is_a_reason(proc, monkeypatch):
+    def start(thread):
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(threading.Thread, "start", start)
+    warnings = []
+    result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}, warnings=warnings)
+    assert result["reason"] == "no thread could be started to read the namespaces: can't start new thread"
+    assert result["total"] is None and proc.moves == [] and warnings
 
 
 def test_permission_denied_by_setns_stops_with_the_reason(proc):
@@ -333,21 +515,20 @@ def test_not_root_is_a_reason_not_a_failure(proc):
     assert proc.moves == [] and warnings
 
 
-def test_not_the_main_thread_is_a_reason_only_without_thread_self(proc):
-    data = {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}
-    result = _namespaces.scan(proc.reader(data), 10, str(proc.root), setns=proc.setns, is_root=True,
-                              is_main_thread=False, workers=proc.workers)
-    if proc.workers:
-        assert result["reason"] is None and result["total"] == 3
-        proc.assert_each_move_was_followed_by_the_return()
-    else:
-        assert "main thread" in result["reason"] and proc.moves == []
+def test_workers_are_two_where_more_than_one_cpu_may_run_the_module(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert _namespaces.default_workers() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3})
+    assert _namespaces.default_workers() == 2
+    with pytest.raises(ValueError, match="at least 1"):
+        _namespaces.scan(lambda *args: None, 10, workers=0, is_root=True)
 
 
-def test_workers_default_to_two_where_proc_has_thread_self(tmp_path):
-    assert _namespaces.default_workers(str(tmp_path)) == 0
+def test_a_thread_sees_its_own_proc_directory(tmp_path):
+    assert _namespaces.thread_proc(str(tmp_path)) == os.path.join(
+        str(tmp_path), "self", "task", str(threading.get_native_id()))
     os.makedirs(str(tmp_path / "thread-self"))
-    assert _namespaces.default_workers(str(tmp_path)) == 2
+    assert _namespaces.thread_proc(str(tmp_path)) == os.path.join(str(tmp_path), "thread-self")
 
 
 def test_self_leaves_namespaces_null_and_all_refuses_what_it_cannot_do(tmp_path):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _tcp_state
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import sockdiag as _sockdiag
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
 TOP_KEYS = {"kernel", "mode", "collected_at", "backend", "duration_ms", "warnings", "warnings_total", "errors",
@@ -609,12 +610,45 @@ def test_a_surveyed_namespace_keeps_no_socket_tally_until_it_is_completed(make_p
     import gc
 
     proc = make_proc_tree({4444: ("psql", ["socket:[3002]"])}, base="modern")
-    entry, complete = _tcp_state.survey_namespace("proc", 10, proc, [], [])
+    entry, complete = _tcp_state.survey_namespace("proc", 10, proc, [], [], None, proc)
     gc.collect()
     assert not [item for item in gc.get_objects() if isinstance(item, _tcp_state.SocketTally)]
     assert entry["close_wait"]["owners_available"] is False and set(entry["sysctl"]) == set(
         _tcp_state.kernel_state.HEADROOM_KEYS)
-    complete([], [])
+    complete([], [], proc)
     assert entry["close_wait"]["owners_available"] is True
     assert set(entry["sysctl"]) == set(_tcp_state.FACT_KEYS)
     assert [s["pid"] for d in entry["time_wait"]["top_destinations"] for s in d["likely_sources"]] == [4444]
+
+
+def test_a_surveyed_namespace_reads_its_sockets_under_the_thread_proc_it_is_given(make_proc_tree, tmp_path):
+    """A worker thread's namespace shows under its own /proc directory (``own_proc``), not under
+    ``proc_root/net``, which follows the main thread: the sockets come from ``own_proc/net``."""
+    import shutil
+
+    proc = make_proc_tree({}, base="modern")
+    own = tmp_path / "thread"
+    shutil.copytree(os.path.join(proc, "net"), str(own / "net"))
+    for name in ("tcp", "tcp6"):  # the namespace the thread is in: no socket at all
+        with open(str(own / "net" / name)) as handle:
+            header = handle.readline()
+        (own / "net" / name).write_text(header)
+    main_view = _tcp_state.survey_namespace("proc", 10, proc, [], [], None, proc)[0]
+    thread_view = _tcp_state.survey_namespace("proc", 10, proc, [], [], None, str(own))[0]
+    assert main_view["counts"]["total"] > 0 and thread_view["counts"]["total"] == 0
+
+
+def test_the_netlink_dump_reads_sockstat_under_the_thread_proc_it_is_given(monkeypatch):
+    read = []
+
+    def live_counts(path):
+        read.append(path)
+        return 0, 0, 0
+
+    def collect_sockets(tally, counts):
+        counts()
+    monkeypatch.setattr(_tcp_state.kernel_state, "read_live_socket_counts", live_counts)
+    monkeypatch.setattr(_sockdiag, "collect_sockets", collect_sockets)
+    ephemeral = {"low": 32768, "high": 60999, "size": 28232, "reserved": [], "reserved_in_range": 0, "usable": 28232}
+    _tcp_state._dump_sockets(ephemeral, "netlink", "/proc", [], [], "/proc/self/task/7")
+    assert read == ["/proc/self/task/7"]
