@@ -101,6 +101,16 @@ options:
       - Anything else is refused with a message naming the allowed range.
     type: int
     default: 0
+  thresholds:
+    description:
+      - Overrides of the audit's thresholds, as C(tcp_audit_thresholds) gives them (the filter
+        P(tcpops.timewait.audit_thresholds#filter) turns a JSON or YAML string into this dict). With
+        O(namespaces=all) the namespaces are ranked by how near they come to these warn thresholds
+        (C(port_usage_warn), C(close_wait_warn), C(fin_wait2_warn)) instead of the defaults, so that the
+        O(top) listed in full are those nearest to a finding of this host's audit.
+      - Unknown names, values that are not numbers or are negative, and a warn threshold above its fail
+        threshold are refused with a message naming the threshold.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -922,10 +932,10 @@ ansible_facts:
             top:
               description:
                 - The O(top) namespaces under the most pressure, in full. First ranks how near a namespace comes to a
-                  finding of the audit's socket rules, the largest share of their default warn thresholds among the worst
-                  destination's C(port_usage) (0.5), C(close_wait.total) (50) and C(counts.fin_wait2) (500); then the
-                  TIME_WAIT count, then all sockets; the others are only counted in
-                  RV(ansible_facts.tcp_state.namespaces.total).
+                  finding of the audit's socket rules, the largest share of their warn thresholds (O(thresholds), else
+                  the defaults) among the worst destination's C(port_usage) (default 0.5), C(close_wait.total) (50)
+                  and C(counts.fin_wait2) (500); then the TIME_WAIT count, then all sockets; the others are only
+                  counted in RV(ansible_facts.tcp_state.namespaces.total).
               type: list
               elements: dict
               returned: always
@@ -1120,6 +1130,7 @@ def build_module():
             proc_root=dict(type="path", default="/proc"),
             config_root=dict(type="path", default="/"),
             sample_seconds=dict(type="int", default=0),
+            thresholds=dict(type="dict", default=None),
         ),
         supports_check_mode=True,
     )
@@ -1132,7 +1143,7 @@ def main():
         tcp_state = collect(mode=params["mode"], backend=params["backend"],
                             top=params["top"], proc_root=params["proc_root"],
                             config_root=params["config_root"], namespaces=params["namespaces"],
-                            sample_seconds=params["sample_seconds"])
+                            sample_seconds=params["sample_seconds"], thresholds=params["thresholds"])
     except TcpStateError as exc:
         module.fail_json(msg=str(exc))
     for warning in tcp_state["warnings"]:

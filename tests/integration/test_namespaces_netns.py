@@ -106,7 +106,7 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-def scene(planter, playbook, tmp_path_factory):
+def scene(planter, playbook, tmp_path_factory, run_module_with_ansible):
     namespaces = {}
     try:
         for name, (port_range, time_wait, pairs, close_wait) in LOADS.items():
@@ -131,13 +131,21 @@ def scene(planter, playbook, tmp_path_factory):
         view = _view_without_thread_self(str(tmp_path_factory.mktemp("procview")),
                                          [ns.holder for ns in namespaces.values()])
         scene.walked_from_empty["no thread-self"] = _walk_from(empty, 2, view)
+        # the module from inside "empty", one namespace in full: the defaults rank "narrow" (port usage 0.9
+        # of 0.5) before "leaky" (60 CLOSE_WAIT of 50); a close_wait_warn of 10 ranks "leaky" first
+        scene.kept = dict((name, run_module_with_ansible(namespaces["empty"], json.dumps(args)))
+                          for name, args in (("defaults", {"namespaces": "all", "top": 1}),
+                                             ("lowered", {"namespaces": "all", "top": 1,
+                                                          "thresholds": {"close_wait_warn": 10}})))
         scene.inodes = dict((name, ns.inode) for name, ns in namespaces.items())
         scene.proc_inodes = dict((name, os.stat("/proc/%d/ns/net" % ns.holder).st_ino)
                                  for name, ns in namespaces.items())
         scene.sysctl_range = dict((name, ns.sysctl("net.ipv4.ip_local_port_range")) for name, ns in namespaces.items())
         report_dir = tmp_path_factory.mktemp("nsaudit") / "reports"
         scene.report_dir = report_dir
-        scene.audit = playbook.run("audit", str(report_dir), {"tcp_audit_namespaces": "all"})
+        # thresholds as a survey gives them (a JSON string), equal to the defaults: read through the filter
+        scene.audit = playbook.run("audit", str(report_dir), {"tcp_audit_namespaces": "all",
+                                                              "tcp_audit_thresholds": "'{\"close_wait_warn\": 50}'"})
         scene.audit_doc = None
         if (report_dir / "tcp-audit.json").exists():
             scene.audit_doc = json.loads((report_dir / "tcp-audit.json").read_text())
@@ -186,6 +194,12 @@ def test_each_namespace_is_counted_from_its_own_sockstat_whichever_thread_reads_
     for name in sorted(set(LOADS) - {"empty"}):
         assert walked[scene.inodes[name]] == scene.ss[name], name
     assert scene.inodes["empty"] not in walked
+
+
+def test_the_module_lists_in_full_the_namespace_nearest_to_the_thresholds_it_is_given(scene):
+    kept = dict((name, [entry["inode"] for entry in result["ansible_facts"]["tcp_state"]["namespaces"]["top"]])
+                for name, result in scene.kept.items())
+    assert kept == {"defaults": [scene.inodes["narrow"]], "lowered": [scene.inodes["leaky"]]}
 
 
 @pytest.mark.parametrize("name", sorted(LOADS))

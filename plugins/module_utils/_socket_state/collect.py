@@ -507,12 +507,24 @@ def namespace_reader(backend, top, proc_root):
     return read_namespace
 
 
-def _other_namespaces(backend, top, proc_root, warnings):
+def _merged_thresholds(overrides):
+    """The audit's thresholds with ``overrides`` (None: none given, the defaults apply)."""
+    if overrides is None:
+        return None
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+
+    try:
+        return rules.merge_thresholds(overrides)
+    except rules.ThresholdError as exc:
+        raise TcpStateError("thresholds: %s" % exc)
+
+
+def _other_namespaces(backend, top, proc_root, warnings, thresholds):
     from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
 
     read_namespace = namespace_reader(backend, top, proc_root)
     try:
-        return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings)
+        return _namespaces.scan(read_namespace, top, proc_root, warnings=warnings, thresholds=thresholds)
     except _namespaces.NamespaceReturnError as exc:
         raise TcpStateError(str(exc))
 
@@ -527,8 +539,9 @@ def _sampled_rates(result, proc_root, sample_seconds, started):
 
 
 def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, config_root=DEFAULT_CONFIG_ROOT,
-            namespaces="self", sample_seconds=0):
-    """Return the tcp_state dict (RETURN of tcp_state_facts). Raise TcpStateError when it cannot."""
+            namespaces="self", sample_seconds=0, thresholds=None):
+    """Return the tcp_state dict (RETURN of tcp_state_facts). Raise TcpStateError when it cannot.
+    ``thresholds``: overrides of the audit's thresholds, by which ``namespaces="all"`` ranks the namespaces."""
     if mode not in MODES:
         raise TcpStateError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
     if backend not in BACKENDS:
@@ -536,6 +549,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
     if top < 0:
         raise TcpStateError("top must be 0 or more, got %d" % top)
     _check_namespaces(namespaces, mode, proc_root)
+    thresholds = _merged_thresholds(thresholds)
     if sample_seconds != 0 or isinstance(sample_seconds, bool):
         from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rates import check_seconds
 
@@ -591,7 +605,7 @@ def collect(mode="full", backend="auto", top=10, proc_root=DEFAULT_PROC_ROOT, co
         owner_search.fill(breakdown["time_wait"], breakdown["close_wait"], proc_root, top, warnings, errors)
         result.update(breakdown)
     if namespaces == "all":
-        result["namespaces"] = _other_namespaces(backend, top, proc_root, warnings)
+        result["namespaces"] = _other_namespaces(backend, top, proc_root, warnings, thresholds)
     if sample_seconds:
         result["rates"] = _sampled_rates(result, proc_root, sample_seconds, sample_started)
     _cap_lists(result, top)

@@ -55,20 +55,30 @@ def message_text(entry):
     return owner_text(entry)
 
 
-def pressure(entry):
+def pressure(entry, thresholds=None):
     """Sort key, most pressure first: how near the namespace comes to a finding of the audit's socket
-    rules, as the largest share of their default warn thresholds among the worst destination's port
-    usage, CLOSE_WAIT and FIN_WAIT2 (so a pod leaking CLOSE_WAIT is not ranked out by pods holding a
-    little TIME_WAIT); then TIME_WAIT, then all sockets, then the inode (for a stable order)."""
-    from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
+    rules, as the largest share of their warn thresholds (``thresholds``, else the defaults) among the
+    worst destination's port usage, CLOSE_WAIT and FIN_WAIT2 (so a pod leaking CLOSE_WAIT is not ranked
+    out by pods holding a little TIME_WAIT); then TIME_WAIT, then all sockets, then the inode (for a
+    stable order)."""
+    if thresholds is None:
+        from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
 
+        thresholds = DEFAULT_THRESHOLDS
     time_wait = entry.get("time_wait") or {}
     counts = entry.get("counts") or {}
     worst = max([d.get("port_usage") or 0.0 for d in time_wait.get("top_destinations") or []] or [0.0])
-    nearest = max(worst / DEFAULT_THRESHOLDS["port_usage_warn"],
-                  ((entry.get("close_wait") or {}).get("total") or 0) / float(DEFAULT_THRESHOLDS["close_wait_warn"]),
-                  (counts.get("fin_wait2") or 0) / float(DEFAULT_THRESHOLDS["fin_wait2_warn"]))
+    nearest = max(_share(worst, thresholds["port_usage_warn"]),
+                  _share((entry.get("close_wait") or {}).get("total") or 0, thresholds["close_wait_warn"]),
+                  _share(counts.get("fin_wait2") or 0, thresholds["fin_wait2_warn"]))
     return (-nearest, -(time_wait.get("total") or 0), -(counts.get("total") or 0), entry.get("inode") or 0)
+
+
+def _share(value, warn_at):
+    """``value`` as a share of a warn threshold; a threshold of 0 makes any value at all a finding."""
+    if warn_at:
+        return value / float(warn_at)
+    return float("inf") if value else 0.0
 
 
 def discover(proc_root, own):
@@ -113,7 +123,8 @@ def _entry_messages(name, messages):
     return ["namespace %s: %s" % (name, message) for message in messages]
 
 
-def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_root=None, workers=None):
+def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_root=None, workers=None,
+         thresholds=None):
     """The ``tcp_state.namespaces`` dict.
 
     ``read_namespace(warnings, errors, own_proc)`` returns one namespace's data (counts, time_wait,
@@ -121,7 +132,8 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
     the /proc directory showing that thread's own ``net/``), and a callable
     ``complete(warnings, errors, own_proc)`` (or None) that adds what only the namespaces shown in full need
     (the socket owners): every namespace is read and ranked first, then only the ``top`` ones are entered
-    again and completed. Worker threads do the moves (``entering.Walk``; ``workers`` of them, by default
+    again and completed, ranked by ``pressure`` with ``thresholds`` (the audit's, merged; None: the
+    defaults). Worker threads do the moves (``entering.Walk``; ``workers`` of them, by default
     ``entering.default_workers()``); the calling thread stays where it is. ``setns`` defaults to the real
     one. Problems that stop the whole scan (not root) are its ``reason``. The result is the same whichever
     worker finishes first: each namespace's messages of the first read in the order of the inodes, then
@@ -150,7 +162,7 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
 
     notes = []  # (namespace warnings, namespace errors, scan warnings), in the order described above
     try:
-        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes)
+        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes, thresholds)
         with walk(ranked, _complete_one) as completed:
             notes.extend(messages + ([],) for _index, messages in completed)
     except WalkUnavailable as exc:
@@ -197,7 +209,7 @@ class _Name(object):
         return message_text(self.entry)
 
 
-def _survey(walk, proc_root, found, read_namespace, top, result, notes):
+def _survey(walk, proc_root, found, read_namespace, top, result, notes, thresholds):
     """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
     (rank, entry, complete, key, pids, name)). Only those are kept while the walk goes on, so memory stays
     bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
@@ -234,7 +246,7 @@ def _survey(walk, proc_root, found, read_namespace, top, result, notes):
             data, complete = data
             entry.update(data)
             if top:
-                ranked.append((pressure(entry), entry, complete, key, pids, name))
+                ranked.append((pressure(entry, thresholds), entry, complete, key, pids, name))
                 if len(ranked) > top:
                     ranked.sort(key=itemgetter(0))
                     del ranked[top:]

@@ -4,12 +4,12 @@ their own (preflight_cases.py says why)."""
 
 import pytest
 
-from .child import child_cases
+from ..child import child_cases
 
 
 @pytest.fixture(scope="module")
 def found():
-    return child_cases("preflight_cases.py")
+    return child_cases(__file__, "preflight_cases.py")
 
 
 def test_values_are_templated_with_the_hosts_variables_and_omit_means_unset(found):

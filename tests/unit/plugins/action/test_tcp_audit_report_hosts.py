@@ -5,12 +5,12 @@ own (evaluate_hosts.py says why)."""
 
 import pytest
 
-from .child import child_cases
+from ..child import child_cases
 
 
 @pytest.fixture(scope="module")
 def found():
-    return child_cases("evaluate_hosts.py")
+    return child_cases(__file__, "evaluate_hosts.py")
 
 
 def test_thresholds_are_templated_with_each_hosts_own_variables(found):

@@ -65,6 +65,20 @@ def test_pressure_puts_a_close_wait_or_fin_wait2_buildup_before_a_little_time_wa
     assert [e["inode"] for e in ranked] == [7, 10, 8, 9, 11]
 
 
+def test_pressure_uses_the_thresholds_it_is_given():
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
+
+    leaking = dict(_entry(7, None, 0, 60), close_wait={"total": 60})  # 1.2 of the default 50; 6.0 of 10
+    near = _entry(10, 0.9, 10, 10)  # 1.8 of the default 0.5; 1.0 of 0.9
+    lowered = dict(DEFAULT_THRESHOLDS, close_wait_warn=10, port_usage_warn=0.9)
+    assert [e["inode"] for e in sorted([leaking, near], key=_namespaces.pressure)] == [10, 7]
+    assert [e["inode"] for e in sorted([leaking, near], key=lambda e: _namespaces.pressure(e, lowered))] == [7, 10]
+    # a warn threshold of 0: any value at all is nearest to a finding, none is not near at all
+    zero = dict(DEFAULT_THRESHOLDS, close_wait_warn=0)
+    assert _namespaces.pressure(leaking, zero)[0] == float("-inf")
+    assert _namespaces.pressure(near, zero)[0] == -1.8
+
+
 class FakeProc(object):
     """A /proc tree with network namespaces as files and a setns that records where each thread went:
     ``moves`` in the order they happened, ``trails`` per thread."""
@@ -206,6 +220,16 @@ def test_top_bounds_the_entries_and_total_counts_them_all(proc):
     assert result["total"] == 4
     assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
     assert _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=0)["top"] == []
+
+
+def test_top_keeps_the_namespaces_nearest_to_the_thresholds_the_scan_is_given(proc):
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit.thresholds import DEFAULT_THRESHOLDS
+
+    leaking = dict(_load(0), close_wait={"total": 60})
+    data = {"ctr": _load(5, 0.9), "pod": leaking, "bare": _load(0)}
+    assert [e["inode"] for e in _scan(proc, data, top=1)["top"]] == [proc.key("ctr")[1]]
+    lowered = dict(DEFAULT_THRESHOLDS, close_wait_warn=10)
+    assert [e["inode"] for e in _scan(proc, data, top=1, thresholds=lowered)["top"]] == [proc.key("pod")[1]]
 
 
 def test_only_the_top_namespaces_are_completed_each_inside_itself_after_all_are_ranked(proc):
@@ -539,6 +563,11 @@ def test_self_leaves_namespaces_null_and_all_refuses_what_it_cannot_do(tmp_path)
         _collect.collect(proc_root=str(tmp_path), namespaces="all")
     with pytest.raises(_collect.TcpStateError, match="namespaces must be one of self, all"):
         _collect.collect(namespaces="some")
+
+
+def test_bad_thresholds_are_refused_naming_the_threshold(tmp_path):
+    with pytest.raises(_collect.TcpStateError, match="thresholds: unknown threshold 'close_wait'"):
+        _collect.collect(proc_root=str(tmp_path), thresholds={"close_wait": 1})
 
 
 def test_cli_takes_namespaces():
