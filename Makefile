@@ -26,7 +26,7 @@ export PATH := $(BIN):$(SYSTEM_PATH)
 export PYTHONPATH := $(COLLECTIONS)
 
 .PHONY: help audit test venv runtime-venv collection system-deps test-unit test-sanity test-lint \
-        test-galaxy test-ee test-integration test-molecule test-changelog bench bench-fleet bench-html clean
+        test-galaxy test-ee test-integration test-molecule test-changelog test-images bench bench-fleet bench-html clean
 
 help:
 	@echo "make audit   audit this machine, print a summary, write the reports into ./reports/"
@@ -83,7 +83,11 @@ test-ee: export ANSIBLE_HOME := $(PRIVATE_ANSIBLE_HOME)
 test-ee: venv
 	scripts/ee-check.sh $(EE_DEFINITION) $(BUILD)
 
-test-integration: venv collection
+# the Debian images the integration tests, molecule and bench-fleet start containers from (built once, no registry)
+test-images: system-deps
+	tests/containers/build-image.sh
+
+test-integration: venv collection test-images
 	$(BIN)/python -m pytest tests/integration
 
 test-molecule: system-deps venv collection
@@ -93,7 +97,7 @@ bench: venv collection
 	$(BIN)/python tests/bench/bench.py
 	$(BIN)/python tests/bench/bench_namespaces.py
 
-bench-fleet: venv collection
+bench-fleet: venv collection test-images
 	$(BIN)/python tests/bench/bench_fleet.py
 	$(BIN)/python tests/bench/bench_report_task.py
 

@@ -311,9 +311,9 @@ def test_the_html_names_the_namespace_of_the_worst_port_usage(scene):
 @pytest.fixture(scope="module")
 def container():
     podman = shutil.which("podman")
-    images = subprocess.run([podman, "image", "exists", IMAGE], check=False) if podman else None
-    if not podman or images.returncode != 0:
-        pytest.skip("needs podman and the image %s (scripts/build-test-images.sh)" % IMAGE)
+    assert podman, "podman is not installed (make system-deps installs it)"
+    images = subprocess.run([podman, "image", "exists", IMAGE], check=False)
+    assert images.returncode == 0, "no image %s: build it with tests/containers/build-image.sh (make test-integration does)" % IMAGE
     name = "tcpops-nsowner-%s" % secrets.token_hex(4)
     done = subprocess.run([podman, "run", "-d", "--rm", "--name", name, IMAGE, "sleep", "300"],
                           capture_output=True, text=True, check=False)
