@@ -925,8 +925,8 @@ ansible_facts:
               returned: always
             reason:
               description:
-                - Why the namespaces were not read, or not all of them (not root; no thread could be started);
-                  else V(null).
+                - Why the namespaces were not read, or not all of them (not root; the module's own namespace
+                  unreadable, by it or by a worker thread; no thread could be started); else V(null).
               type: str
               returned: always
             top:

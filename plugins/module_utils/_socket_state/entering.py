@@ -25,7 +25,7 @@ import threading
 
 CLONE_NEWNET = 0x40000000
 WORKERS = 2
-# how many finished jobs may wait for an earlier one, per worker (keeps memory bounded)
+# jobs handed out and not yet taken by the consumer, per worker (keeps memory bounded)
 AHEAD = 2
 
 
@@ -125,9 +125,12 @@ def _severity(failure):
 
 class Walk(object):
     """``work(entering, job)`` for each of ``jobs`` in up to ``workers`` threads, as a context manager
-    whose iteration gives (index, result) in the order of the jobs. ``stop()`` (or leaving the iteration)
-    hands out no more jobs; leaving the ``with`` block waits for every worker to stop, then raises the
-    most severe exception a worker met (``_severity``). Raises ``WalkUnavailable`` when no thread starts."""
+    whose iteration gives (index, result) in the order of the jobs. ``stop()``, leaving the iteration or
+    leaving the ``with`` block hands out no more jobs; leaving the ``with`` block waits for every worker
+    to stop, then raises the most severe exception a worker met (``_severity``), of the earliest job
+    among equals, even over an exception of the block's own when it is a failed return. A worker that
+    cannot open its own namespace before any move stops the walk too. Raises ``WalkUnavailable`` when
+    no thread starts."""
 
     _DONE = object()
 
@@ -141,7 +144,14 @@ class Walk(object):
         self._handed = 0
         self._failures = []
         self._threads = []
-        for number in range(min(workers, len(jobs))):
+        try:
+            self._start(proc_root, setns, min(workers, len(jobs)))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _start(self, proc_root, setns, count):
+        for number in range(count):
             thread = threading.Thread(target=self._worker, args=(proc_root, setns),
                                       name="tcpops-namespace-%d" % number)
             thread.daemon = True
@@ -166,9 +176,9 @@ class Walk(object):
             except queue.Empty:
                 break
             if item is not self._DONE and item[0] is None:
-                self._failures.append(item[1])
+                self._failures.append(item[1:])
         if self._failures:
-            worst = min(self._failures, key=_severity)
+            worst = min(self._failures, key=lambda failure: (_severity(failure[0]), failure[1]))[0]
             if exc_type is None or isinstance(worst, NamespaceReturnError):
                 raise worst
         return False
@@ -189,6 +199,7 @@ class Walk(object):
             return self._handed - 1
 
     def _worker(self, proc_root, setns):
+        index = -1  # a failure before any job ranks first among its kind
         try:
             entering = Entering(proc_root, setns, thread_proc(proc_root))
             try:
@@ -201,11 +212,17 @@ class Walk(object):
         except BaseException as exc:  # whatever failed, this thread takes no more work: it may be elsewhere
             self._stopped.set()
             self._room.release()
-            self._results.put((None, exc))
+            self._results.put((None, exc, index))
         finally:
             self._results.put(self._DONE)
 
     def __iter__(self):
+        try:
+            yield from self._in_order()
+        finally:
+            self.stop()
+
+    def _in_order(self):
         waiting = {}
         wanted = 0
         running = len(self._threads)
@@ -222,6 +239,6 @@ class Walk(object):
             if item is self._DONE:
                 running -= 1
             elif item[0] is None:
-                self._failures.append(item[1])
+                self._failures.append(item[1:])
             else:
                 waiting[item[0]] = item[1]

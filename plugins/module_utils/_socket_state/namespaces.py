@@ -163,13 +163,17 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
     notes = []  # (namespace warnings, namespace errors, scan warnings), in the order described above
     try:
         total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes, thresholds)
+    except (WalkUnavailable, OSError) as exc:
+        return _not_read(result, warnings, _walk_failure(exc))
+    try:
         with walk(ranked, _complete_one) as completed:
             notes.extend(messages + ([],) for _index, messages in completed)
-    except WalkUnavailable as exc:
-        return _not_read(result, warnings, str(exc))
-    except OSError as exc:  # a worker could not open its own namespace (the reads' own errors are caught)
-        return _not_read(result, warnings, "own network namespace unreadable in a worker thread: %s"
-                         % (exc.strerror or exc))
+    except (WalkUnavailable, OSError) as exc:
+        why = _walk_failure(exc)
+        for item in ranked:
+            _mark_incomplete(item[1], "its socket owners were not searched nor its other sysctls read: %s" % why)
+        warnings.append("tcp_state.namespaces: the namespaces listed in full were read, not their socket owners "
+                        "nor their other sysctls: %s" % why)
     ns_warnings = [message for note in notes for message in note[0]]
     ns_errors = [message for note in notes for message in note[1]]
     warnings.extend(message for note in notes for message in note[2])
@@ -182,6 +186,21 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
         warnings.append("%d problems reading other network namespaces: see tcp_state.namespaces.errors"
                         % len(ns_errors))
     return result
+
+
+def _walk_failure(exc):
+    """Why a walk could not be made: no thread started, or a worker could not open its own namespace (the
+    reads' own errors are caught where they happen)."""
+    if isinstance(exc, WalkUnavailable):
+        return str(exc)
+    return "own network namespace unreadable in a worker thread: %s" % (exc.strerror or exc)
+
+
+def _mark_incomplete(entry, reason):
+    """A kept entry whose completion did not happen: its owner reasons say why."""
+    entry["close_wait"]["owners_reason"] = reason
+    if entry["time_wait"].get("top_destinations"):
+        entry["time_wait"]["likely_sources_reason"] = reason
 
 
 def _not_read(result, warnings, reason):
@@ -279,9 +298,7 @@ def _complete_one(entering, item):
         reason = "searching its socket owners failed (see tcp_state.namespaces.errors)"
     else:
         ns_warnings.append("namespace %s: %s" % (name, reason))
-    entry["close_wait"]["owners_reason"] = reason
-    if entry["time_wait"].get("top_destinations"):
-        entry["time_wait"]["likely_sources_reason"] = reason
+    _mark_incomplete(entry, reason)
     return ns_warnings, ns_errors
 
 

@@ -495,8 +495,8 @@ def _receive_view():
     return view
 
 
-# whole datagrams of same-length replies are gathered up to this many bytes and taken by the fast path
-# at once: the kernel sends at most 32 KiB per datagram, and each pass costs some fixed work
+# whole datagrams of same-length replies are gathered until they hold at least this many bytes, then taken
+# by the fast path at once: the kernel sends at most 32 KiB per datagram, and each pass costs some fixed work
 BATCH = 256 * 1024
 # a datagram is received only where this much of the buffer is free (netlink truncates what does not fit)
 DATAGRAM_ROOM = 128 * 1024

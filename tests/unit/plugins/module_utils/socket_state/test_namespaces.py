@@ -394,40 +394,174 @@ def test_a_failed_return_stops_the_other_worker_after_its_current_namespace(proc
     assert_no_worker_left()
 
 
-def _walk(proc, jobs, work):
-    return _entering.Walk(str(proc.root), proc.setns, jobs, work, 2)
+def _walk(proc, jobs, work, workers=2):
+    return _entering.Walk(str(proc.root), proc.setns, jobs, work, workers)
+
+
+def _in_thread(function, seconds=10):
+    """Run ``function`` in a helper thread: a walk that hangs fails the test instead of the whole run."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+    helper = threading.Thread(target=run, daemon=True)
+    helper.start()
+    helper.join(seconds)
+    assert not helper.is_alive(), "the walk hung"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _seen_walk(walks):
+    """A Walk that puts itself into ``walks`` before its workers start (for work that looks at it)."""
+    class SeenWalk(_entering.Walk):
+        def _start(self, *args):
+            walks.append(self)
+            super(SeenWalk, self)._start(*args)
+    return SeenWalk
 
 
 def test_a_worker_failure_stops_the_other_worker_before_anyone_reads_the_walk(tmp_path):
     proc = _make_proc(tmp_path, 2)
     ran = []
+    inside_job_1 = threading.Event()
+    walks = []
+    SeenWalk = _seen_walk(walks)
 
     def work(entering, job):
         if job == 0:
-            time.sleep(0.1)  # the other worker is inside job 1 by now
+            assert inside_job_1.wait(5)
             raise _entering.NamespaceReturnError("stuck")
-        time.sleep(0.3)  # the failing worker has long stopped the walk by now
+        inside_job_1.set()
+        walks[0]._stopped.wait(5)  # the failing worker stops the walk, with nobody reading it
         ran.append(job)
         return job
-    with pytest.raises(_entering.NamespaceReturnError):
-        with _walk(proc, list(range(10)), work):
-            time.sleep(0.6)  # nobody reads or stops the walk meanwhile
+
+    def walk():
+        with pytest.raises(_entering.NamespaceReturnError):
+            with SeenWalk(str(proc.root), proc.setns, list(range(10)), work, 2) as walked:
+                assert walked._stopped.wait(5)
+    _in_thread(walk)
     assert ran == [1]
     assert_no_worker_left()
 
 
 def test_a_failed_return_is_raised_before_any_other_failure_of_the_walk(tmp_path):
     proc = _make_proc(tmp_path, 2)
+    inside_job_1, failed_first = threading.Event(), threading.Event()
 
     def work(entering, job):
         if job == 0:
-            time.sleep(0.1)  # the other worker is inside job 1 by now
+            assert inside_job_1.wait(5)
+            failed_first.set()
             raise OSError(errno.EMFILE, "Too many open files")
-        time.sleep(0.2)
+        inside_job_1.set()
+        assert failed_first.wait(5)
         raise _entering.NamespaceReturnError("stuck")
-    with pytest.raises(_entering.NamespaceReturnError):
+
+    def walk():
         with _walk(proc, [0, 1], work) as walked:
             list(walked)
+    with pytest.raises(_entering.NamespaceReturnError):
+        _in_thread(walk)
+    assert_no_worker_left()
+
+
+def test_among_equal_failures_the_earliest_job_is_raised_whichever_came_first(tmp_path):
+    proc = _make_proc(tmp_path, 2)
+    walks = []
+    SeenWalk = _seen_walk(walks)
+
+    def work(entering, job):
+        if job == 0:
+            deadline = time.monotonic() + 5
+            while walks[0]._results.empty() and time.monotonic() < deadline:  # job 1's failure first
+                time.sleep(0.01)
+            raise _entering.NamespaceReturnError("stuck after job 0")
+        raise _entering.NamespaceReturnError("stuck after job 1")
+
+    def walk():
+        with SeenWalk(str(proc.root), proc.setns, [0, 1], work, 2):
+            pass
+    with pytest.raises(_entering.NamespaceReturnError, match="job 0"):
+        _in_thread(walk)
+    assert_no_worker_left()
+
+
+def test_a_failed_return_is_raised_even_when_the_walks_reader_raises(tmp_path):
+    proc = _make_proc(tmp_path, 2)
+    inside_job_1 = threading.Event()
+
+    def work(entering, job):
+        if job == 1:
+            inside_job_1.set()
+            raise _entering.NamespaceReturnError("stuck")
+        return job
+
+    def walk():
+        with _walk(proc, [0, 1], work):
+            assert inside_job_1.wait(5)
+            raise KeyError("the reader's own bug")
+    with pytest.raises(_entering.NamespaceReturnError):
+        _in_thread(walk)
+    assert_no_worker_left()
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_leaving_a_walk_whose_workers_all_wait_for_room_does_not_hang(tmp_path, workers):
+    """Every worker waits for room (the reader takes one result, dawdles, and leaves): leaving must wake
+    each of them, whatever order they wake in."""
+    proc = _make_proc(tmp_path, workers)
+
+    def walk():
+        with _walk(proc, list(range(50)), lambda entering, job: job, workers) as walked:
+            for _item in walked:
+                time.sleep(0.2)  # meanwhile the room freed is taken, and every worker waits again
+                break
+    _in_thread(walk)
+    assert_no_worker_left()
+
+
+def test_a_walk_whose_second_thread_fails_to_start_for_another_reason_leaves_no_thread(tmp_path, monkeypatch):
+    proc = _make_proc(tmp_path, 2)
+    real_start = threading.Thread.start
+
+    def start(thread):
+        if thread.name == "tcpops-namespace-1":
+            raise MemoryError("no memory for a thread")
+        real_start(thread)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(MemoryError):
+        _walk(proc, list(range(50)), lambda entering, job: job)
+    assert_no_worker_left()
+
+
+def test_when_the_completion_cannot_start_the_survey_is_kept_and_the_owners_say_why(proc, monkeypatch):
+    real_start = threading.Thread.start
+    started = []
+
+    def start(thread):
+        if thread.name.startswith("tcpops-namespace"):
+            started.append(thread.name)
+            if len(started) > proc.workers:  # the survey's threads start, the completion's do not
+                raise RuntimeError("can't start new thread")
+        real_start(thread)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    load = _load(50, 0.7)
+    load["close_wait"] = {"owners_reason": None}
+    warnings = []
+    result = _scan(proc, {"ctr": _load(5), "pod": load, "bare": _load(0)}, warnings=warnings)
+    assert result["total"] == 3 and result["reason"] is None and len(result["top"]) == 3
+    pod = result["top"][0]
+    assert pod["close_wait"]["owners_reason"] == (
+        "its socket owners were not searched nor its other sysctls read: "
+        "no thread could be started to read the namespaces: can't start new thread")
+    assert pod["time_wait"]["likely_sources_reason"] == pod["close_wait"]["owners_reason"]
+    assert any("listed in full were read, not their socket owners" in warning for warning in warnings)
     assert_no_worker_left()
 
 

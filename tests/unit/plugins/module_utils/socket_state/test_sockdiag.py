@@ -376,6 +376,7 @@ def test_ipv6_dumps_kept_when_sockstat_is_unreadable(recorded_dumps):
 def deliver(datagrams, close=False):
     """A local socket from which receive_dump reads ``datagrams``, one per recv, as from netlink."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours.settimeout(2)  # a decoder that waits for more than was sent fails instead of hanging the run
     for datagram in datagrams:
         theirs.send(datagram)
     if close:
@@ -422,6 +423,49 @@ def test_time_wait_counted_by_destination_number_agrees_with_the_walker(sources)
     assert sum(fast.tw_destinations[2].values()) == 120 and sum(fast.tw_young[2].values()) == 24
 
 
+def test_time_wait_whose_source_fields_differ_beyond_the_address_keeps_them_apart():
+    """The key holds the whole 16-byte source field: replies that differ only past its first four bytes
+    (which an IPv4 reply leaves zero) are not one source to the fast path."""
+    records = []
+    for n, record in enumerate(mixed_time_wait(["10.0.0.1"])):
+        record = bytearray(record)
+        record[16 + 8 + 8] = n % 2  # byte 8 of the source field
+        records.append(bytes(record))
+    data = b"".join(records) + done()
+    fast = chunk_tally(data, 2, listening=[8080], reuse=REUSE_ON)[1]
+    same_aggregate(fast, walker_tally(data, 2, listening=[8080], reuse=REUSE_ON)[1])
+    assert len(fast.tw_destinations[2]) == 8
+
+
+def walks_counted(monkeypatch, datagrams):
+    """receive_dump over ``datagrams``: (how many replies each walk of the fast path took, the tally)."""
+    walked = []
+    real = _sockdiag.walk_uniform
+
+    def walk_uniform(data, count, length, *args):
+        walked.append(count)
+        return real(data, count, length, *args)
+    monkeypatch.setattr(_sockdiag, "walk_uniform", walk_uniform)
+    sock, peer = deliver(datagrams)
+    tally = fresh_tally()
+    tally.listeners_complete(_sockdiag.NETWORK_PORT)
+    _sockdiag.receive_dump(sock, 2, tally)
+    peer.close()
+    return walked, tally
+
+
+def test_a_batch_is_walked_before_the_buffer_has_no_room_for_another_datagram(monkeypatch):
+    monkeypatch.setattr(_sockdiag, "_PER_THREAD", type(_sockdiag._PER_THREAD)())
+    monkeypatch.setattr(_sockdiag, "RECEIVE_BUFFER", 1000)
+    monkeypatch.setattr(_sockdiag, "DATAGRAM_ROOM", 400)
+    monkeypatch.setattr(_sockdiag, "BATCH", 10000)
+    records = mixed_time_wait(["10.0.0.1"])[:15]
+    walked, tally = walks_counted(monkeypatch, [b"".join(records[start:start + 3]) for start in range(0, 15, 3)]
+                                  + [done()])
+    # 288 bytes a datagram: after three, 136 bytes are left of 1000, fewer than the room a datagram needs
+    assert walked == [9, 6] and tally.by_family["ipv4"][6] == 15
+
+
 def test_datagrams_gathered_across_lengths_and_a_mixed_one_agree_with_the_walker():
     records = mixed_time_wait(["10.0.0.1"])
     short = [diag(2, 6, "10.0.0.1", 45000 + n, "10.0.0.3", 5432, expires=59950) for n in range(30)]  # no attribute
@@ -440,20 +484,10 @@ def test_datagrams_gathered_across_lengths_and_a_mixed_one_agree_with_the_walker
 
 def test_a_batch_is_walked_when_it_reaches_its_size(monkeypatch):
     monkeypatch.setattr(_sockdiag, "BATCH", 3 * 96)
-    walked = []
-    real = _sockdiag.walk_uniform
-
-    def walk_uniform(data, count, length, *args):
-        walked.append(count)
-        return real(data, count, length, *args)
-    monkeypatch.setattr(_sockdiag, "walk_uniform", walk_uniform)
     records = mixed_time_wait(["10.0.0.1"])[:10]
-    sock, peer = deliver([b"".join(records[start:start + 2]) for start in range(0, 10, 2)] + [done()])
-    tally = fresh_tally()
-    tally.listeners_complete(_sockdiag.NETWORK_PORT)
-    _sockdiag.receive_dump(sock, 2, tally)
+    walked, tally = walks_counted(monkeypatch, [b"".join(records[start:start + 2]) for start in range(0, 10, 2)]
+                                  + [done()])
     assert walked == [4, 4, 2] and tally.by_family["ipv4"][6] == 10
-    peer.close()
 
 
 def test_a_datagram_larger_than_the_room_left_is_an_error_not_a_cut(monkeypatch):
