@@ -24,7 +24,7 @@ from operator import itemgetter
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import printable, read_text
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.cgroup_owner import cgroup_owner
-from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.entering import (  # noqa: F401
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.entering import (
     NamespaceReturnError, Walk, WalkUnavailable, default_workers, identity, os_setns, thread_proc)
 
 MAX_PIDS = 5
@@ -160,23 +160,23 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
     def walk(jobs, work):
         return Walk(proc_root, setns, jobs, work, workers)
 
-    notes = []  # (namespace warnings, namespace errors, scan warnings), in the order described above
+    ns_warnings, ns_errors = [], []  # the walk gives each job's messages in the order described above
     try:
-        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, notes, thresholds)
+        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, thresholds,
+                                        warnings, ns_warnings, ns_errors)
     except (WalkUnavailable, OSError) as exc:
         return _not_read(result, warnings, _walk_failure(exc))
     try:
         with walk(ranked, _complete_one) as completed:
-            notes.extend(messages + ([],) for _index, messages in completed)
+            for _index, (job_warnings, job_errors) in completed:
+                ns_warnings.extend(job_warnings)
+                ns_errors.extend(job_errors)
     except (WalkUnavailable, OSError) as exc:
         why = _walk_failure(exc)
         for item in ranked:
             _mark_incomplete(item[1], "its socket owners were not searched nor its other sysctls read: %s" % why)
         warnings.append("tcp_state.namespaces: the namespaces listed in full were read, not their socket owners "
                         "nor their other sysctls: %s" % why)
-    ns_warnings = [message for note in notes for message in note[0]]
-    ns_errors = [message for note in notes for message in note[1]]
-    warnings.extend(message for note in notes for message in note[2])
     result.update(total=total, unread=unread, top=[item[1] for item in ranked])
     result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
     result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
@@ -228,7 +228,7 @@ class _Name(object):
         return message_text(self.entry)
 
 
-def _survey(walk, proc_root, found, read_namespace, top, result, notes, thresholds):
+def _survey(walk, proc_root, found, read_namespace, top, result, thresholds, warnings, ns_warnings, ns_errors):
     """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
     (rank, entry, complete, key, pids, name)). Only those are kept while the walk goes on, so memory stays
     bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
@@ -250,10 +250,10 @@ def _survey(walk, proc_root, found, read_namespace, top, result, notes, threshol
         for index, (data, failure, job_warnings, job_errors) in surveyed:
             key, pids, entry, name = jobs[index]
             jobs[index] = None  # a namespace not ranked among the top is not kept
-            scan_warnings = []
-            notes.append((job_warnings, job_errors, scan_warnings))
+            ns_warnings.extend(job_warnings)
+            ns_errors.extend(job_errors)
             if failure == "gone":
-                scan_warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
+                warnings.append("namespace %s: its processes exited before it was read (not counted)" % name)
                 continue
             total += 1
             if failure:
