@@ -97,7 +97,7 @@ bench: venv collection
 	$(BIN)/python tests/bench/bench.py
 	$(BIN)/python tests/bench/bench_namespaces.py
 
-bench-fleet: venv collection test-images
+bench-fleet: system-deps venv collection test-images
 	$(BIN)/python tests/bench/bench_fleet.py
 	$(BIN)/python tests/bench/bench_report_task.py
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests need. Installs only what is missing; needs root (or sudo).
+# Debian packages the tests and benchmarks need (openssh-client: the SSH part of make bench-fleet).
+# Installs only what is missing; needs root (or sudo).
 set -euo pipefail
-packages=(podman runc debootstrap iproute2 procps net-tools chromium prometheus-node-exporter prometheus git shellcheck)
+packages=(podman runc debootstrap iproute2 procps net-tools chromium prometheus-node-exporter prometheus git shellcheck
+          openssh-client)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

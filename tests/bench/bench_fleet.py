@@ -1,7 +1,8 @@
-"""Fleet-scale cost of the audit: podman hosts, and the controller's rules and report writers alone.
+"""Fleet-scale cost of the audit: podman hosts (through podman and over SSH), the report work alone.
 
 Run as root: ``make bench-fleet`` (or ``python tests/bench/bench_fleet.py [--sizes 5,10,20,40]
-[--rounds 3] [--variant-sizes 20] [--controller-sizes 1000,10000] [--skip-podman] [--json FILE]``).
+[--rounds 3] [--variant-sizes 20] [--ssh-sizes 20] [--controller-sizes 1000,10000] [--skip-podman]
+[--json FILE]``).
 
 Podman part: for each N, N containers of localhost/tcpops-debian:12 (each with a small planted load:
 a loopback listener and 200 connections opened and closed, so TIME_WAIT is not empty), reached with
@@ -9,8 +10,15 @@ containers.podman.podman. Round after round, in rotating order and with forks = 
 processes: ``ansible -m ping`` (the connection floor), ``ansible -m setup``, the audit playbook
 (reports included) and the sliced audit (two slices of tcpops.timewait.report in parallel, then
 tcpops.timewait.merge); at the variant sizes also the audit with forks 5, with pipelining, with the
-free strategy, and tcp_state_facts alone in full and summary mode. Wall time and the controller's
-peak RSS (``ru_maxrss`` from ``wait4``). The containers are removed at the end, also on failure.
+free strategy, and tcp_state_facts alone in full and summary mode. Wall time, the controller's
+peak RSS (``ru_maxrss`` from ``wait4``) and the CPU time the whole machine spent during the run
+(``/proc/stat``: the controller, podman and the containers share its cores). Ratios both of the
+medians and within each round. The containers are removed at the end, also on failure.
+
+SSH part, at the SSH sizes: the same load in containers of that image with sshd added
+(localhost/tcpops-debian-ssh:12, built once from it), on podman's bridge network, reached with
+ansible.builtin.ssh and a key made for the run: ``ping``, ``setup`` and the audit with Ansible's SSH
+defaults (ControlPersist), with pipelining, and without ControlPersist, in the same rotating rounds.
 
 Controller part: synthetic ``tcp_state_facts`` results (one real result taken from this machine,
 its counts varied per host) for 1,000 and 10,000 hosts; times the rules (``fleet.host_entry``),
@@ -64,18 +72,28 @@ def podman(*args):
                           env=env(), check=False, timeout=600)
 
 
+def machine_cpu_seconds():
+    """CPU time the whole machine has spent (all cores, user, nice, system, irq and softirq; not idle,
+    iowait or steal): the controller, podman and the containers' processes alike."""
+    with open("/proc/stat") as handle:
+        fields = handle.readline().split()
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
+    return (user + nice + system + irq + softirq) / float(os.sysconf("SC_CLK_TCK"))
+
+
 def timed(argv, cwd, extra_env=None):
-    """(wall seconds, peak RSS in MiB of the process tree it waited for, rc)."""
-    started = time.monotonic()
+    """(wall seconds, peak RSS in MiB of the process tree it waited for, rc, machine CPU seconds)."""
+    started, started_cpu = time.monotonic(), machine_cpu_seconds()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(extra_env),
                                cwd=cwd)
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return time.monotonic() - started, usage.ru_maxrss / 1024.0, process.returncode
+    return (time.monotonic() - started, usage.ru_maxrss / 1024.0, process.returncode,
+            machine_cpu_seconds() - started_cpu)
 
 
 def timed_parallel(argvs, then, cwd):
-    started = time.monotonic()
+    started, started_cpu = time.monotonic(), machine_cpu_seconds()
     processes = [subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=cwd)
                  for a in argvs]
     peak, rcs = 0.0, []
@@ -84,12 +102,12 @@ def timed_parallel(argvs, then, cwd):
         process.returncode = os.waitstatus_to_exitcode(status)
         peak = max(peak, usage.ru_maxrss / 1024.0)
         rcs.append(process.returncode)
-    _seconds, rss, rc = timed(then, cwd)
-    return time.monotonic() - started, max(peak, rss), max(rcs + [rc])
+    _seconds, rss, rc, _cpu = timed(then, cwd)
+    return time.monotonic() - started, max(peak, rss), max(rcs + [rc]), machine_cpu_seconds() - started_cpu
 
 
 def _commands(names, workdir, variants):
-    """{name: callable returning (seconds, peak RSS MiB, rc)} of what one round times."""
+    """{name: callable returning (seconds, peak RSS MiB, rc, machine CPU seconds)} of what one round times."""
     size = len(names)
     inventory = os.path.join(workdir, "inventory-%d.ini" % size)
     with open(inventory, "w") as handle:
@@ -123,12 +141,81 @@ def _commands(names, workdir, variants):
     return commands
 
 
+PAIRS = (("audit", "ping"), ("audit", "setup"), ("setup", "ping"))
+
+
+def paired_ratios(samples, pairs=PAIRS):
+    """The ratios within each round (one sample of each command, taken minutes apart at most), their
+    median and range: a slow minute of the machine weighs on both sides of a round's ratio, where it
+    moves only one side of a ratio of medians."""
+    paired = {}
+    for top, bottom in pairs:
+        ratios = [a[0] / b[0] for a, b in zip(samples[top], samples[bottom])]
+        cpu_ratios = [a[2] / b[2] for a, b in zip(samples[top], samples[bottom])]
+        paired["%s/%s" % (top, bottom)] = {"median": statistics.median(ratios), "min": min(ratios),
+                                           "max": max(ratios), "cpu_median": statistics.median(cpu_ratios)}
+    return paired
+
+
+def run_rounds(commands, rounds, size):
+    """{name: [(seconds, peak RSS MiB, machine CPU seconds), ...]}: each round runs every command once,
+    the order rotating from round to round."""
+    order = list(commands)
+    samples = dict((name, []) for name in order)
+    for round_index in range(rounds):
+        for name in order[round_index % len(order):] + order[:round_index % len(order)]:
+            seconds, rss, rc, cpu = commands[name]()
+            if rc:
+                raise RuntimeError("%s at N=%d ended %d" % (name, size, rc))
+            samples[name].append((seconds, rss, cpu))
+    return samples
+
+
+def summarised(samples):
+    return dict((name, {"median_s": statistics.median(s for s, _r, _c in values),
+                        "samples_s": [round(s, 2) for s, _r, _c in values],
+                        "median_cpu_s": statistics.median(c for _s, _r, c in values),
+                        "samples_cpu_s": [round(c, 2) for _s, _r, c in values],
+                        "peak_rss_mib": max(r for _s, r, _c in values)})
+                for name, values in samples.items())
+
+
 def remove_leftovers():
     """Remove every container of an earlier run that was killed before it could clean up."""
     listed = podman("ps", "-a", "--format", "{{.Names}}", "--filter", "name=^" + PREFIX)
     names = [name for name in listed.stdout.split() if name.startswith(PREFIX)]
+    remove(names)
+
+
+def remove(names):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda name: podman("rm", "-f", "-t", "0", name), names))
+
+
+def run_container(name, *arguments):
+    podman("rm", "-f", "-t", "0", name)
+    done = podman("run", "-d", "--name", name, *arguments)
+    if done.returncode:
+        raise RuntimeError(done.stdout)
+
+
+def measured(names, start, make_commands, rounds, pairs, label, after=lambda: None):
+    """Start the containers ``names`` (``start(name)`` each), time ``make_commands()`` round after round,
+    then remove them (``after()`` first), also on failure."""
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(start, names))
+        commands = make_commands()
+        load_before = os.getloadavg()[0]
+        samples = run_rounds(commands, rounds, len(names))
+        row = summarised(samples)
+        row["paired"] = paired_ratios(samples, pairs)
+        row["load"] = [load_before, os.getloadavg()[0]]
+        print("%sN=%d %s" % (label, len(names), json.dumps(row)), flush=True)
+        return row
+    finally:
+        after()
+        remove(names)
 
 
 def podman_part(sizes, rounds, workdir, variant_sizes=()):
@@ -136,36 +223,96 @@ def podman_part(sizes, rounds, workdir, variant_sizes=()):
     rows = {}
     for size in sizes:
         names = [PREFIX + "%02d" % i for i in range(size)]
+        rows[size] = measured(
+            names, lambda name: run_container(name, "--network", "none", IMAGE, "python3", "-c", LOAD),
+            lambda names=names, size=size: _commands(names, workdir, size in variant_sizes), rounds, PAIRS, "")
+    return rows
+
+
+SSH_IMAGE = "localhost/tcpops-debian-ssh:12"
+SSH_SETTINGS = (
+    # (name suffix, environment): Ansible's defaults keep one master connection per host for 60 s
+    # (ControlPersist), which the next command of the round reuses
+    ("", {}),
+    (" pipelining", {"ANSIBLE_PIPELINING": "True"}),
+    (" no ControlPersist", {"ANSIBLE_SSH_ARGS": ""}),
+)
+SSH_PAIRS = tuple(("%s%s" % (top, suffix), "%s%s" % (bottom, suffix))
+                  for suffix, _env in SSH_SETTINGS for top, bottom in PAIRS)
+
+
+def ssh_image():
+    """The test image with sshd added (apt, from the image's own Debian sources), built once per base
+    image: its label names the base image it was built from."""
+    base = podman("image", "inspect", "--format", "{{.Id}}", IMAGE).stdout.strip()
+    label = podman("image", "inspect", "--format", '{{ index .Labels "tcpops.base" }}', SSH_IMAGE)
+    if label.returncode == 0 and label.stdout.strip() == base:
+        return
+    with tempfile.TemporaryDirectory() as context:
+        with open(os.path.join(context, "Containerfile"), "w") as handle:
+            handle.write("FROM %s\nLABEL tcpops.base=%s\n"
+                         "RUN apt-get update && apt-get install -y --no-install-recommends openssh-server"
+                         " && rm -rf /var/lib/apt/lists/* && mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh\n"
+                         % (IMAGE, base))
+        done = podman("build", "-t", SSH_IMAGE, context)
+        if done.returncode:
+            raise RuntimeError("building %s: %s" % (SSH_IMAGE, done.stdout[-2000:]))
+
+
+def _ssh_commands(addresses, workdir):
+    size = len(addresses)
+    key = os.path.join(workdir, "id_ed25519")
+    inventory = os.path.join(workdir, "inventory-ssh-%d.ini" % size)
+    with open(inventory, "w") as handle:
+        handle.write("[fleet]\n%s\n[fleet:vars]\nansible_connection=ansible.builtin.ssh\nansible_user=root\n"
+                     "ansible_ssh_private_key_file=%s\nansible_ssh_common_args=-o StrictHostKeyChecking=no "
+                     "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR\nansible_python_interpreter=/usr/bin/python3\n"
+                     % ("\n".join("%s ansible_host=%s" % item for item in sorted(addresses.items())), key))
+    reports = os.path.join(workdir, "reports-ssh-%d" % size)
+    forks = ["-f", str(size)]
+    adhoc = [os.path.join(BIN, "ansible"), "fleet", "-i", inventory] + forks
+    audit = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "tcp_audit_fail_on=never",
+             "-e", "tcp_audit_report_dir=" + reports] + forks + ["tcpops.timewait.audit"]
+    commands = {}
+    for suffix, settings in SSH_SETTINGS:
+        settings = dict(settings, ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(workdir, "cp"))
+        for name, argv in (("ping", adhoc + ["-m", "ansible.builtin.ping"]),
+                           ("setup", adhoc + ["-m", "ansible.builtin.setup"]), ("audit", audit)):
+            commands[name + suffix] = (lambda argv=argv, settings=settings: timed(argv, workdir, settings))
+    return commands
+
+
+def ssh_part(sizes, rounds, workdir):
+    """The same hosts reached the way fleets are: sshd in each container, over podman's bridge network
+    (only to these containers), with Ansible's SSH defaults, with pipelining, and without ControlPersist."""
+    ssh_image()
+    key = os.path.join(workdir, "id_ed25519")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    remove_leftovers()
+    rows = {}
+    for size in sizes:
+        names = [PREFIX + "ssh-%02d" % i for i in range(size)]
 
         def start(name):
-            podman("rm", "-f", "-t", "0", name)
-            done = podman("run", "-d", "--name", name, "--network", "none", IMAGE, "python3", "-c", LOAD)
+            run_container(name, "-v", key + ".pub:/root/.ssh/authorized_keys:ro", SSH_IMAGE, "python3", "-c", LOAD)
+            done = podman("exec", name, "/usr/sbin/sshd")
             if done.returncode:
                 raise RuntimeError(done.stdout)
 
-        try:
-            with concurrent.futures.ThreadPoolExecutor(8) as pool:
-                list(pool.map(start, names))
-            commands = _commands(names, workdir, size in variant_sizes)
-            order = list(commands)
-            samples = dict((name, []) for name in order)
-            load_before = os.getloadavg()[0]
-            for round_index in range(rounds):
-                for name in order[round_index % len(order):] + order[:round_index % len(order)]:
-                    seconds, rss, rc = commands[name]()
-                    if rc:
-                        raise RuntimeError("%s at N=%d ended %d" % (name, size, rc))
-                    samples[name].append((seconds, rss))
-            rows[size] = dict((name, {"median_s": statistics.median(s for s, _r in values),
-                                      "samples_s": [round(s, 2) for s, _r in values],
-                                      "peak_rss_mib": max(r for _s, r in values)})
-                              for name, values in samples.items())
-            rows[size]["load"] = [load_before, os.getloadavg()[0]]
-            print("N=%d %s" % (size, json.dumps(rows[size])), flush=True)
-        finally:
-            with concurrent.futures.ThreadPoolExecutor(8) as pool:
-                list(pool.map(lambda name: podman("rm", "-f", "-t", "0", name), names))
+        def commands(names=names):
+            return _ssh_commands(dict((name, podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}", name)
+                                       .stdout.strip()) for name in names), workdir)
+
+        rows[size] = measured(names, start, commands, rounds, SSH_PAIRS, "ssh ",
+                              lambda: stop_masters(os.path.join(workdir, "cp")))
     return rows
+
+
+def stop_masters(control_dir):
+    """End the master connections that ControlPersist keeps for 60 s, so that none outlives the run."""
+    for name in os.listdir(control_dir) if os.path.isdir(control_dir) else ():
+        subprocess.run(["ssh", "-o", "ControlPath=" + os.path.join(control_dir, name), "-O", "exit", "bench"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=30)
 
 
 def one_real_result():
@@ -259,7 +406,25 @@ def controller_part(sizes):
     return rows
 
 
-def markdown(podman_rows, controller_rows):
+def ssh_markdown(ssh_rows):
+    lines = ["", "Over SSH (median s; ratios within each round, median and min-max; CPU: machine CPU seconds):", "",
+             "| N | settings | ping s | setup s | audit s | audit/ping | audit/setup | setup/ping | CPU audit/ping "
+             "| CPU audit/setup |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for size, row in sorted(ssh_rows.items()):
+        for suffix, _settings in SSH_SETTINGS:
+            paired = row["paired"]
+            lines.append("| %d | %s | %.1f | %.1f | %.1f | %s | %.2f | %.2f |" % (
+                size, suffix.strip() or "Ansible's defaults", row["ping" + suffix]["median_s"],
+                row["setup" + suffix]["median_s"], row["audit" + suffix]["median_s"],
+                " | ".join("%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"])
+                           for name in ("audit%s/ping%s" % (suffix, suffix), "audit%s/setup%s" % (suffix, suffix),
+                                        "setup%s/ping%s" % (suffix, suffix))),
+                paired["audit%s/ping%s" % (suffix, suffix)]["cpu_median"],
+                paired["audit%s/setup%s" % (suffix, suffix)]["cpu_median"]))
+    return lines
+
+
+def markdown(podman_rows, controller_rows, ssh_rows=None):
     lines = []
     if podman_rows:
         lines += ["| N | ping s | setup s | audit s | sliced s | audit/ping | audit/setup | peak RSS audit MiB "
@@ -270,6 +435,18 @@ def markdown(podman_rows, controller_rows):
                 row["sliced"]["median_s"], row["audit"]["median_s"] / row["ping"]["median_s"],
                 row["audit"]["median_s"] / row["setup"]["median_s"], row["audit"]["peak_rss_mib"],
                 row["load"][0], row["load"][1]))
+        lines += ["", "Within each round (median, min-max of the rounds; machine CPU seconds, median):", "",
+                  "| N | audit/ping | audit/setup | setup/ping | CPU s ping | CPU s setup | CPU s audit "
+                  "| CPU audit/ping | CPU audit/setup |", "|---|---|---|---|---|---|---|---|---|"]
+        for size, row in sorted(podman_rows.items()):
+            paired = row["paired"]
+            lines.append("| %d | %s | %.1f | %.1f | %.1f | %.2f | %.2f |" % (
+                size, " | ".join("%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"])
+                                 for name in ("audit/ping", "audit/setup", "setup/ping")),
+                row["ping"]["median_cpu_s"], row["setup"]["median_cpu_s"], row["audit"]["median_cpu_s"],
+                paired["audit/ping"]["cpu_median"], paired["audit/setup"]["cpu_median"]))
+    if ssh_rows:
+        lines += ssh_markdown(ssh_rows)
     for size, row in sorted(podman_rows.items()):
         if "audit forks=5" not in row:
             continue
@@ -309,23 +486,26 @@ def main():
     parser.add_argument("--variant-sizes", default="20",
                         help="sizes at which forks 5, pipelining, strategy free and the module's summary mode "
                              "are timed too, alternating with the rest")
+    parser.add_argument("--ssh-sizes", default="20",
+                        help="sizes at which the hosts are also reached over SSH (sshd in each container)")
     parser.add_argument("--skip-podman", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
     print("load average at start: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
-    podman_rows = {}
+    podman_rows, ssh_rows = {}, {}
     if not args.skip_podman:
         with tempfile.TemporaryDirectory() as workdir:
             podman_rows = podman_part([int(s) for s in args.sizes.split(",") if s], args.rounds, workdir,
                                       [int(s) for s in args.variant_sizes.split(",") if s])
+            ssh_rows = ssh_part([int(s) for s in args.ssh_sizes.split(",") if s], args.rounds, workdir)
     # after the timed commands: a child's peak RSS as wait4 reports it starts from this process's own
     # (exec keeps the high-water mark), which the controller part raises to hundreds of MiB
     controller_rows = controller_part([int(s) for s in args.controller_sizes.split(",") if s])
     print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
-    print(markdown(podman_rows, controller_rows))
+    print(markdown(podman_rows, controller_rows, ssh_rows))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"podman": podman_rows, "controller": controller_rows}, handle, indent=2)
+            json.dump({"podman": podman_rows, "ssh": ssh_rows, "controller": controller_rows}, handle, indent=2)
 
 
 if __name__ == "__main__":
