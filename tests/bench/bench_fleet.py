@@ -18,7 +18,9 @@ medians and within each round. The containers are removed at the end, also on fa
 SSH part, at the SSH sizes: the same load in containers of that image with sshd added
 (localhost/tcpops-debian-ssh:12, built once from it), on podman's bridge network, reached with
 ansible.builtin.ssh and a key made for the run: ``ping``, ``setup`` and the audit with Ansible's SSH
-defaults (ControlPersist), with pipelining, and without ControlPersist, in the same rotating rounds.
+defaults on master connections opened just before (an untimed ping) and with none open, with
+pipelining (masters open), and with ``ANSIBLE_SSH_ARGS=""`` (no multiplexing), in the same rotating
+rounds.
 
 Controller part: synthetic ``tcp_state_facts`` results (one real result taken from this machine,
 its counts varied per host) for 1,000 and 10,000 hosts; times the rules (``fleet.host_entry``),
@@ -214,8 +216,10 @@ def measured(names, start, make_commands, rounds, pairs, label, after=lambda: No
         print("%sN=%d %s" % (label, len(names), json.dumps(row)), flush=True)
         return row
     finally:
-        after()
-        remove(names)
+        try:
+            after()
+        finally:
+            remove(names)
 
 
 def podman_part(sizes, rounds, workdir, variant_sizes=()):
@@ -231,20 +235,28 @@ def podman_part(sizes, rounds, workdir, variant_sizes=()):
 
 SSH_IMAGE = "localhost/tcpops-debian-ssh:12"
 SSH_SETTINGS = (
-    # (name suffix, environment): Ansible's defaults keep one master connection per host for 60 s
-    # (ControlPersist), which the next command of the round reuses
-    ("", {}),
-    (" pipelining", {"ANSIBLE_PIPELINING": "True"}),
-    (" no ControlPersist", {"ANSIBLE_SSH_ARGS": ""}),
+    # (name suffix, environment, master connections before the timed command). Ansible's default
+    # ssh_args (-C -o ControlMaster=auto -o ControlPersist=60s) make the first ssh call to a host open a
+    # master connection that its later calls use, and keep it 60 s: "open" runs an untimed ping first,
+    # "closed" ends them all first. An empty ssh_args turns multiplexing off: every ssh call connects.
+    ("", {}, "open"),
+    (" cold", {}, "closed"),
+    (" pipelining", {"ANSIBLE_PIPELINING": "True"}, "open"),
+    (" no multiplexing", {"ANSIBLE_SSH_ARGS": ""}, None),
 )
+SSH_LABELS = {"": "Ansible's defaults, master connections open", " cold": "Ansible's defaults, none open",
+              " pipelining": "pipelining, master connections open", " no multiplexing": "ssh_args empty"}
 SSH_PAIRS = tuple(("%s%s" % (top, suffix), "%s%s" % (bottom, suffix))
-                  for suffix, _env in SSH_SETTINGS for top, bottom in PAIRS)
+                  for suffix, _env, _masters in SSH_SETTINGS for top, bottom in PAIRS)
 
 
 def ssh_image():
     """The test image with sshd added (apt, from the image's own Debian sources), built once per base
     image: its label names the base image it was built from."""
-    base = podman("image", "inspect", "--format", "{{.Id}}", IMAGE).stdout.strip()
+    inspected = podman("image", "inspect", "--format", "{{.Id}}", IMAGE)
+    if inspected.returncode:
+        raise RuntimeError("%s: %s (make test-images builds it)" % (IMAGE, inspected.stdout.strip()))
+    base = inspected.stdout.strip()
     label = podman("image", "inspect", "--format", '{{ index .Labels "tcpops.base" }}', SSH_IMAGE)
     if label.returncode == 0 and label.stdout.strip() == base:
         return
@@ -273,18 +285,33 @@ def _ssh_commands(addresses, workdir):
     adhoc = [os.path.join(BIN, "ansible"), "fleet", "-i", inventory] + forks
     audit = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "tcp_audit_fail_on=never",
              "-e", "tcp_audit_report_dir=" + reports] + forks + ["tcpops.timewait.audit"]
+    control_dir = os.path.join(workdir, "cp")
+    ping = adhoc + ["-m", "ansible.builtin.ping"]
     commands = {}
-    for suffix, settings in SSH_SETTINGS:
-        settings = dict(settings, ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(workdir, "cp"))
-        for name, argv in (("ping", adhoc + ["-m", "ansible.builtin.ping"]),
-                           ("setup", adhoc + ["-m", "ansible.builtin.setup"]), ("audit", audit)):
-            commands[name + suffix] = (lambda argv=argv, settings=settings: timed(argv, workdir, settings))
+    for suffix, settings, masters in SSH_SETTINGS:
+        settings = dict(settings, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir)
+        for name, argv in (("ping", ping), ("setup", adhoc + ["-m", "ansible.builtin.setup"]), ("audit", audit)):
+            commands[name + suffix] = (lambda argv=argv, settings=settings, masters=masters:
+                                       prepare_masters(masters, ping, workdir, settings) or
+                                       timed(argv, workdir, settings))
     return commands
+
+
+def prepare_masters(masters, ping, workdir, settings):
+    """Before a timed command: "open" the master connections (an untimed ``ping``), or end them all
+    ("closed"), or leave them (None)."""
+    if masters == "open" and timed(ping, workdir, settings)[2]:
+        raise RuntimeError("opening the master connections failed")
+    if masters == "closed":
+        stop_masters(settings["ANSIBLE_SSH_CONTROL_PATH_DIR"])
 
 
 def ssh_part(sizes, rounds, workdir):
     """The same hosts reached the way fleets are: sshd in each container, over podman's bridge network
-    (only to these containers), with Ansible's SSH defaults, with pipelining, and without ControlPersist."""
+    (only to these containers), with Ansible's SSH defaults on open and on closed master connections,
+    with pipelining, and without multiplexing."""
+    if not sizes:
+        return {}
     ssh_image()
     key = os.path.join(workdir, "id_ed25519")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
@@ -300,8 +327,12 @@ def ssh_part(sizes, rounds, workdir):
                 raise RuntimeError(done.stdout)
 
         def commands(names=names):
-            return _ssh_commands(dict((name, podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}", name)
-                                       .stdout.strip()) for name in names), workdir)
+            addresses = dict((name, podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}", name)
+                              .stdout.strip()) for name in names)
+            missing = sorted(name for name, address in addresses.items() if not address)
+            if missing:
+                raise RuntimeError("no address on podman's bridge network: %s" % ", ".join(missing))
+            return _ssh_commands(addresses, workdir)
 
         rows[size] = measured(names, start, commands, rounds, SSH_PAIRS, "ssh ",
                               lambda: stop_masters(os.path.join(workdir, "cp")))
@@ -411,10 +442,10 @@ def ssh_markdown(ssh_rows):
              "| N | settings | ping s | setup s | audit s | audit/ping | audit/setup | setup/ping | CPU audit/ping "
              "| CPU audit/setup |", "|---|---|---|---|---|---|---|---|---|---|"]
     for size, row in sorted(ssh_rows.items()):
-        for suffix, _settings in SSH_SETTINGS:
+        for suffix, _settings, _masters in SSH_SETTINGS:
             paired = row["paired"]
             lines.append("| %d | %s | %.1f | %.1f | %.1f | %s | %.2f | %.2f |" % (
-                size, suffix.strip() or "Ansible's defaults", row["ping" + suffix]["median_s"],
+                size, SSH_LABELS[suffix], row["ping" + suffix]["median_s"],
                 row["setup" + suffix]["median_s"], row["audit" + suffix]["median_s"],
                 " | ".join("%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"])
                            for name in ("audit%s/ping%s" % (suffix, suffix), "audit%s/setup%s" % (suffix, suffix),
