@@ -235,19 +235,17 @@ def podman_part(sizes, rounds, workdir, variant_sizes=()):
 
 SSH_IMAGE = "localhost/tcpops-debian-ssh:12"
 SSH_SETTINGS = (
-    # (name suffix, environment, master connections before the timed command). Ansible's default
+    # (name suffix, environment, master connections before the timed command, label). Ansible's default
     # ssh_args (-C -o ControlMaster=auto -o ControlPersist=60s) make the first ssh call to a host open a
     # master connection that its later calls use, and keep it 60 s: "open" runs an untimed ping first,
     # "closed" ends them all first. An empty ssh_args turns multiplexing off: every ssh call connects.
-    ("", {}, "open"),
-    (" cold", {}, "closed"),
-    (" pipelining", {"ANSIBLE_PIPELINING": "True"}, "open"),
-    (" no multiplexing", {"ANSIBLE_SSH_ARGS": ""}, None),
+    ("", {}, "open", "Ansible's defaults, master connections open"),
+    (" cold", {}, "closed", "Ansible's defaults, none open"),
+    (" pipelining", {"ANSIBLE_PIPELINING": "True"}, "open", "pipelining, master connections open"),
+    (" no multiplexing", {"ANSIBLE_SSH_ARGS": ""}, None, "ssh_args empty"),
 )
-SSH_LABELS = {"": "Ansible's defaults, master connections open", " cold": "Ansible's defaults, none open",
-              " pipelining": "pipelining, master connections open", " no multiplexing": "ssh_args empty"}
-SSH_PAIRS = tuple(("%s%s" % (top, suffix), "%s%s" % (bottom, suffix))
-                  for suffix, _env, _masters in SSH_SETTINGS for top, bottom in PAIRS)
+SSH_PAIRS = tuple((top + suffix, bottom + suffix) for suffix, _env, _masters, _label in SSH_SETTINGS
+                  for top, bottom in PAIRS)
 
 
 def ssh_image():
@@ -271,9 +269,8 @@ def ssh_image():
             raise RuntimeError("building %s: %s" % (SSH_IMAGE, done.stdout[-2000:]))
 
 
-def _ssh_commands(addresses, workdir):
+def _ssh_commands(addresses, workdir, key, control_dir):
     size = len(addresses)
-    key = os.path.join(workdir, "id_ed25519")
     inventory = os.path.join(workdir, "inventory-ssh-%d.ini" % size)
     with open(inventory, "w") as handle:
         handle.write("[fleet]\n%s\n[fleet:vars]\nansible_connection=ansible.builtin.ssh\nansible_user=root\n"
@@ -285,10 +282,9 @@ def _ssh_commands(addresses, workdir):
     adhoc = [os.path.join(BIN, "ansible"), "fleet", "-i", inventory] + forks
     audit = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "tcp_audit_fail_on=never",
              "-e", "tcp_audit_report_dir=" + reports] + forks + ["tcpops.timewait.audit"]
-    control_dir = os.path.join(workdir, "cp")
     ping = adhoc + ["-m", "ansible.builtin.ping"]
     commands = {}
-    for suffix, settings, masters in SSH_SETTINGS:
+    for suffix, settings, masters, _label in SSH_SETTINGS:
         settings = dict(settings, ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir)
         for name, argv in (("ping", ping), ("setup", adhoc + ["-m", "ansible.builtin.setup"]), ("audit", audit)):
             commands[name + suffix] = (lambda argv=argv, settings=settings, masters=masters:
@@ -313,7 +309,7 @@ def ssh_part(sizes, rounds, workdir):
     if not sizes:
         return {}
     ssh_image()
-    key = os.path.join(workdir, "id_ed25519")
+    key, control_dir = os.path.join(workdir, "id_ed25519"), os.path.join(workdir, "cp")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
     remove_leftovers()
     rows = {}
@@ -332,10 +328,9 @@ def ssh_part(sizes, rounds, workdir):
             missing = sorted(name for name, address in addresses.items() if not address)
             if missing:
                 raise RuntimeError("no address on podman's bridge network: %s" % ", ".join(missing))
-            return _ssh_commands(addresses, workdir)
+            return _ssh_commands(addresses, workdir, key, control_dir)
 
-        rows[size] = measured(names, start, commands, rounds, SSH_PAIRS, "ssh ",
-                              lambda: stop_masters(os.path.join(workdir, "cp")))
+        rows[size] = measured(names, start, commands, rounds, SSH_PAIRS, "ssh ", lambda: stop_masters(control_dir))
     return rows
 
 
@@ -437,21 +432,24 @@ def controller_part(sizes):
     return rows
 
 
+def paired_cells(paired, suffix=""):
+    """The table cells of the ratios within the rounds: audit/ping, audit/setup, setup/ping (median and
+    range), then audit/ping and audit/setup in CPU time."""
+    names = ["%s%s/%s%s" % (top, suffix, bottom, suffix) for top, bottom in PAIRS]
+    return (["%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"]) for name in names],
+            ["%.2f" % paired[name]["cpu_median"] for name in names[:2]])
+
+
 def ssh_markdown(ssh_rows):
     lines = ["", "Over SSH (median s; ratios within each round, median and min-max; CPU: machine CPU seconds):", "",
              "| N | settings | ping s | setup s | audit s | audit/ping | audit/setup | setup/ping | CPU audit/ping "
              "| CPU audit/setup |", "|---|---|---|---|---|---|---|---|---|---|"]
     for size, row in sorted(ssh_rows.items()):
-        for suffix, _settings, _masters in SSH_SETTINGS:
-            paired = row["paired"]
-            lines.append("| %d | %s | %.1f | %.1f | %.1f | %s | %.2f | %.2f |" % (
-                size, SSH_LABELS[suffix], row["ping" + suffix]["median_s"],
-                row["setup" + suffix]["median_s"], row["audit" + suffix]["median_s"],
-                " | ".join("%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"])
-                           for name in ("audit%s/ping%s" % (suffix, suffix), "audit%s/setup%s" % (suffix, suffix),
-                                        "setup%s/ping%s" % (suffix, suffix))),
-                paired["audit%s/ping%s" % (suffix, suffix)]["cpu_median"],
-                paired["audit%s/setup%s" % (suffix, suffix)]["cpu_median"]))
+        for suffix, _settings, _masters, label in SSH_SETTINGS:
+            ratios, cpu_ratios = paired_cells(row["paired"], suffix)
+            lines.append("| %s |" % " | ".join(
+                ["%d" % size, label] + ["%.1f" % row[name + suffix]["median_s"] for name in ("ping", "setup", "audit")]
+                + ratios + cpu_ratios))
     return lines
 
 
@@ -470,12 +468,10 @@ def markdown(podman_rows, controller_rows, ssh_rows=None):
                   "| N | audit/ping | audit/setup | setup/ping | CPU s ping | CPU s setup | CPU s audit "
                   "| CPU audit/ping | CPU audit/setup |", "|---|---|---|---|---|---|---|---|---|"]
         for size, row in sorted(podman_rows.items()):
-            paired = row["paired"]
-            lines.append("| %d | %s | %.1f | %.1f | %.1f | %.2f | %.2f |" % (
-                size, " | ".join("%.2f (%.2f-%.2f)" % (paired[name]["median"], paired[name]["min"], paired[name]["max"])
-                                 for name in ("audit/ping", "audit/setup", "setup/ping")),
-                row["ping"]["median_cpu_s"], row["setup"]["median_cpu_s"], row["audit"]["median_cpu_s"],
-                paired["audit/ping"]["cpu_median"], paired["audit/setup"]["cpu_median"]))
+            ratios, cpu_ratios = paired_cells(row["paired"])
+            lines.append("| %s |" % " | ".join(
+                ["%d" % size] + ratios + ["%.1f" % row[name]["median_cpu_s"] for name in ("ping", "setup", "audit")]
+                + cpu_ratios))
     if ssh_rows:
         lines += ssh_markdown(ssh_rows)
     for size, row in sorted(podman_rows.items()):
