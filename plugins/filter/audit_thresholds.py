@@ -42,11 +42,15 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import parse_thresholds
 
 
 def audit_thresholds(overrides):
+    # Imported here, not at the top: Jinja looks a filter up when it compiles a template, so every
+    # worker running the gather task loads this plugin even where namespaces is self and the filter
+    # never runs; the rules and the parser would cost each of them about 35 ms.
+    from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import parse_thresholds
+
     try:
         if isinstance(overrides, str):
             overrides = parse_thresholds(overrides)

@@ -40,7 +40,12 @@ _value:
   type: str
 """
 
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import failure_reason
+
+def failure_reason(result):
+    # imported when it runs: loading the plugin, which every template naming it does, stays cheap
+    from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import failure_reason as reason
+
+    return reason(result)
 
 
 class FilterModule(object):
