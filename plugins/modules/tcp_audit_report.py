@@ -230,7 +230,7 @@ table:
   description:
     - Plain-text summary table, worst hosts first, one line per element.
     - The TIME_WAIT and CLOSE_WAIT columns count the host's own network namespace; a cell adds C(+N netns)
-      for the sockets in that state in the host's containers and pods listed in full (C(tcp_audit_namespaces=all)),
+      for the sockets in that state in the host's containers and pods (C(tcp_audit_namespaces=all)),
       and a line after the rows says so.
   returned: success
   type: list

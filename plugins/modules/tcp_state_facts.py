@@ -899,6 +899,8 @@ ansible_facts:
           sample:
             total: 2
             unread: 0
+            counts: {"established": 6, "syn_sent": 0, "syn_recv": 0, "fin_wait1": 0, "fin_wait2": 0, "time_wait": 21010,
+                     "close": 0, "close_wait": 0, "last_ack": 0, "listen": 2, "closing": 0, "total": 21018}
             reason: null
             top:
               - inode: 4026532281
@@ -923,6 +925,14 @@ ansible_facts:
                 - V(null) when RV(ansible_facts.tcp_state.namespaces.total) is.
               type: int
               returned: always
+            counts:
+              description:
+                - Sockets per state summed over every namespace read, those listed in
+                  RV(ansible_facts.tcp_state.namespaces.top) and the others alike (the same keys as
+                  RV(ansible_facts.tcp_state.counts)); the namespaces that could not be read are not in it.
+                - V(null) when RV(ansible_facts.tcp_state.namespaces.total) is.
+              type: dict
+              returned: always
             reason:
               description:
                 - Why the namespaces were not read, or not all of them (not root; the module's own namespace
@@ -935,7 +945,7 @@ ansible_facts:
                   finding of the audit's socket rules, the largest share of their warn thresholds (O(thresholds), else
                   the defaults) among the worst destination's C(port_usage) (default 0.5), C(close_wait.total) (50)
                   and C(counts.fin_wait2) (500); then the TIME_WAIT count, then all sockets; the others are only
-                  counted in RV(ansible_facts.tcp_state.namespaces.total).
+                  counted, in RV(ansible_facts.tcp_state.namespaces.total) and RV(ansible_facts.tcp_state.namespaces.counts).
               type: list
               elements: dict
               returned: always

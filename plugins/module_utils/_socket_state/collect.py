@@ -36,11 +36,10 @@ from operator import itemgetter
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import kernel as kernel_state
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.address import identity_is_loopback
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import (
-    HOLDING_STATES, STATE_NAMES, TCP_CLOSE_WAIT, TCP_TIME_WAIT)
+    COUNT_KEYS, HOLDING_STATES, STATE_NAMES, TCP_CLOSE_WAIT, TCP_TIME_WAIT)
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl import files as sysctl_files
 from ansible_collections.tcpops.timewait.plugins.module_utils._sysctl.keys import FACT_KEYS
 
-COUNT_KEYS = STATE_NAMES[1:12]  # every state once (12, NEW_SYN_RECV, counts as syn_recv)
 TIME_WAIT_MS = 60000  # TCP_TIMEWAIT_LEN, compiled into the kernel
 MAX_LIKELY_SOURCES = 5
 MODES = ("full", "summary")

@@ -26,6 +26,7 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._host_files import
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.cgroup_owner import cgroup_owner
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.entering import (
     NamespaceReturnError, Walk, WalkUnavailable, default_workers, identity, os_setns, thread_proc)
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import COUNT_KEYS
 
 MAX_PIDS = 5
 MAX_MESSAGES = 50
@@ -143,8 +144,8 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError("workers must be at least 1, got %r" % workers)
-    result = {"total": None, "unread": None, "top": [], "reason": None, "warnings": [], "warnings_total": 0,
-              "errors": [], "errors_total": 0}
+    result = {"total": None, "unread": None, "counts": None, "top": [], "reason": None, "warnings": [],
+              "warnings_total": 0, "errors": [], "errors_total": 0}
     if not (os.geteuid() == 0 if is_root is None else is_root):
         return _not_read(result, warnings, ROOT_NEEDED)
     try:
@@ -162,8 +163,8 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
 
     ns_warnings, ns_errors = [], []  # the walk gives each job's messages in the order described above
     try:
-        total, unread, ranked = _survey(walk, proc_root, found, read_namespace, top, result, thresholds,
-                                        warnings, ns_warnings, ns_errors)
+        total, unread, counts, ranked = _survey(walk, proc_root, found, read_namespace, top, result, thresholds,
+                                                warnings, ns_warnings, ns_errors)
     except (WalkUnavailable, OSError) as exc:
         return _not_read(result, warnings, _walk_failure(exc))
     try:
@@ -177,7 +178,7 @@ def scan(read_namespace, top, proc_root="/proc", setns=None, warnings=None, is_r
             _mark_incomplete(item[1], "its socket owners were not searched nor its other sysctls read: %s" % why)
         warnings.append("tcp_state.namespaces: the namespaces listed in full were read, not their socket owners "
                         "nor their other sysctls: %s" % why)
-    result.update(total=total, unread=unread, top=[item[1] for item in ranked])
+    result.update(total=total, unread=unread, counts=counts, top=[item[1] for item in ranked])
     result["warnings"], result["warnings_total"] = ns_warnings[:MAX_MESSAGES], len(ns_warnings)
     result["errors"], result["errors_total"] = ns_errors[:MAX_MESSAGES], len(ns_errors)
     if result["reason"]:
@@ -229,9 +230,10 @@ class _Name(object):
 
 
 def _survey(walk, proc_root, found, read_namespace, top, result, thresholds, warnings, ns_warnings, ns_errors):
-    """Read every namespace once: (total, unread, the ``top`` most pressed as a ranked list of
-    (rank, entry, complete, key, pids, name)). Only those are kept while the walk goes on, so memory stays
-    bounded by ``top`` whatever the number of namespaces; their owners are read at the end."""
+    """Read every namespace once: (total, unread, the sockets per state summed over those read, the ``top``
+    most pressed as a ranked list of (rank, entry, complete, key, pids, name)). Only those are kept while
+    the walk goes on, so memory stays bounded by ``top`` whatever the number of namespaces; their owners are
+    read at the end."""
     jobs = []
     for key in sorted(found):
         pids = found[key]
@@ -245,6 +247,7 @@ def _survey(walk, proc_root, found, read_namespace, top, result, thresholds, war
         return data, failure, job_warnings, job_errors
 
     total = unread = 0
+    counts = dict.fromkeys(COUNT_KEYS + ("total",), 0)
     ranked = []
     with walk(jobs, survey) as surveyed:
         for index, (data, failure, job_warnings, job_errors) in surveyed:
@@ -264,6 +267,9 @@ def _survey(walk, proc_root, found, read_namespace, top, result, thresholds, war
                 continue
             data, complete = data
             entry.update(data)
+            for state, sockets in (entry.get("counts") or {}).items():
+                if state in counts:
+                    counts[state] += sockets
             if top:
                 ranked.append((pressure(entry, thresholds), entry, complete, key, pids, name))
                 if len(ranked) > top:
@@ -272,7 +278,7 @@ def _survey(walk, proc_root, found, read_namespace, top, result, thresholds, war
     ranked.sort(key=itemgetter(0))
     for item in ranked:
         item[5].owner()
-    return total, unread, ranked
+    return total, unread, counts, ranked
 
 
 def _complete_one(entering, item):

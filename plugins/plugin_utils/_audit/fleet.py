@@ -487,22 +487,29 @@ def state_counts(entry):
 
 
 def namespace_state_counts(entry):
-    """(``{state: sockets}`` summed over the host's other network namespaces listed in full, how many are
-    listed, how many the host has): the sockets its own ``counts`` leave out (``tcp_state.namespaces.top``,
-    the most pressed ones with ``namespaces: all``, of ``namespaces.total``); (None, 0, 0) without any.
-    A value that is not a count (``is_count``) is left out."""
+    """(``{state: sockets}`` summed over the host's other network namespaces, how many namespaces that sum
+    covers, how many are listed in full, how many the host has); (None, 0, 0, 0) without any.
+    The sum is ``tcp_state.namespaces.counts``, over every namespace read (``namespaces: all``). Facts
+    without it, gathered by an older version of the module (a fact cache, a kept run read back for the
+    trends), give the sum over those listed in full (``tcp_state.namespaces.top``). A value that is not a
+    count (``is_count``) is left out."""
     facts = entry.get("facts")
     found = namespace_entries(facts)
+    namespaces = facts.get("namespaces") if isinstance(facts, dict) else None
+    namespaces = namespaces if isinstance(namespaces, dict) else {}
+    total, unread, summed = namespaces.get("total"), namespaces.get("unread"), namespaces.get("counts")
+    if isinstance(summed, dict) and is_count(total) and is_count(unread) and total > unread:
+        counts = dict((state, add_count(0, summed.get(state))) for state in STATE_KEYS)
+        return counts, total - unread, len(found), total
     if not found:
-        return None, 0, 0
+        return None, 0, 0, 0
     counts = dict.fromkeys(STATE_KEYS, 0)
     for namespace in found:
         own = namespace.get("counts")
         if isinstance(own, dict):
             for state in STATE_KEYS:
                 counts[state] = add_count(counts[state], own.get(state))
-    total = facts["namespaces"].get("total")
-    return counts, len(found), total if is_count(total) and total >= len(found) else len(found)
+    return counts, len(found), len(found), total if is_count(total) and total >= len(found) else len(found)
 
 
 def _owner_notes(doc):
@@ -534,7 +541,7 @@ def summary_table(doc):
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
     if in_namespaces:
-        lines.append("+N netns: sockets in the host's containers and pods listed in full (tcp_audit_namespaces: all), "
+        lines.append("+N netns: sockets in the host's containers and pods (tcp_audit_namespaces: all), "
                      "beside the host's own")
     status = doc["summary"]["by_status"]
     lines.append("%d hosts: %s" % (doc["summary"]["hosts"], ", ".join(

@@ -17,8 +17,8 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rate
 
 # the rates over the interval since the previous run (counter_deltas) close the row, empty without one
 RATE_COLUMNS = tuple("%s_per_second" % key for key, _names in RATE_COUNTERS)
-# then the host's other network namespaces (containers, pods) listed in full, how many it has, their
-# sockets summed; empty without namespaces: all
+# then the host's other network namespaces (containers, pods): how many are listed in full, how many it
+# has, their sockets summed (over every namespace read); empty without namespaces: all
 NAMESPACE_STATES = ("established", "time_wait", "close_wait", "fin_wait2")
 NAMESPACE_COLUMNS = ("namespaces_listed", "namespaces_total") + tuple("namespaces_%s" % state for state in NAMESPACE_STATES)
 COLUMNS = ("host", "status", "fail_count", "warn_count", "failing_rules", "warning_rules", "established",
@@ -33,7 +33,7 @@ def _interval(found):
 
 
 def _namespaces(entry):
-    counts, listed, total = namespace_state_counts(entry)
+    counts, _summed_over, listed, total = namespace_state_counts(entry)
     if counts is None:
         return (None,) * len(NAMESPACE_COLUMNS)
     return (listed, total) + tuple(counts[state] for state in NAMESPACE_STATES)

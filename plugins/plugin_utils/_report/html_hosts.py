@@ -95,14 +95,14 @@ def where_note(where):
 
 
 def _count_cell(host, state, own):
-    """A socket count of the host's own namespace, and below it what its other namespaces listed hold."""
-    counts, listed, total = host["in_namespaces"]
+    """A socket count of the host's own namespace, and below it what its other namespaces hold."""
+    counts, summed_over, _listed, total = host["in_namespaces"]
     if not (counts and counts.get(state)):
         return shown(number(own))
-    return Markup('%s<br><small title="in the %s other network namespaces listed in full, of the %s on the host">'
+    return Markup('%s<br><small title="in %s of the %s other network namespaces on the host">'
                   '+%s in %s netns</small>') % (
-        shown(number(own)), shown(listed), shown(total), shown(number(counts[state])),
-        shown(listed if listed == total else "%s/%s" % (listed, total)))
+        shown(number(own)), shown(summed_over), shown(total), shown(number(counts[state])),
+        shown(summed_over if summed_over == total else "%s/%s" % (summed_over, total)))
 
 
 def host_row(host, sort_keys, outcomes, comparison):

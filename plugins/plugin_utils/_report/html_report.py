@@ -543,25 +543,25 @@ def fleet_states_chart(views):
 
 
 def namespaces_note(views):
-    """Under the per-state bars (the hosts' own namespaces), what their other namespaces listed in full
-    hold besides, or None without any."""
+    """Under the per-state bars (the hosts' own namespaces), what their other namespaces hold besides, or
+    None without any."""
     totals = dict((state, 0) for state, _colour in STATE_COLOURS)
-    listed = known = hosts = 0
+    read = known = hosts = 0
     for view in views:
-        counts, count, total = view["in_namespaces"]
+        counts, summed_over, _listed, total = view["in_namespaces"]
         if counts is None:
             continue
         hosts += 1
-        listed += count
+        read += summed_over
         known += total
         for state in totals:
             totals[state] = add_count(totals[state], counts.get(state, 0))
     if not hosts:
         return None
     held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])
-    return ("Not in these bars: the sockets of the hosts' other network namespaces (containers, pods), the %s listed "
-            "in full of %s on %s: %s." % (number(listed), number(known),
-                                          "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none"))
+    return ("Not in these bars: the sockets of the hosts' other network namespaces (containers, pods), %s of %s "
+            "on %s: %s." % (number(read), number(known),
+                            "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none"))
 
 
 def hot_view(doc):

@@ -71,8 +71,8 @@ def render(doc, generated_epoch=None, report="audit"):
     in_namespaces = [(n, counts) for n, counts in in_namespaces if counts is not None]
     if in_namespaces:
         _metric(lines, "tcp_audit_namespaces_tcp_sockets", "gauge",
-                "TCP sockets per state in the host's other network namespaces listed in full (namespaces: all, "
-                "the most pressed ones), summed; tcp_audit_tcp_sockets leaves them out.",
+                "TCP sockets per state in the host's other network namespaces (namespaces: all), summed; "
+                "tcp_audit_tcp_sockets leaves them out.",
                 ("host", "state"), [((n, state), value) for n, counts in in_namespaces
                                     for state, value in sorted(counts.items())], report, escaped)
     intervals = [(n, hosts[n].get("counter_deltas")) for n in names]

@@ -2,7 +2,8 @@
 # Copyright: tcpops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Trends over the kept report runs: fleet status counts per run, per host worst port usage and TIME_WAIT (its
-containers' and pods' included: those each run listed in full).
+containers' and pods' included: every one read, or in runs gathered before the module summed them, those
+listed in full).
 
 ``read_runs`` only reads: it opens ``tcp-audit.json`` of each complete run below the history base
 (``files.complete_runs``) and keeps the few numbers a trend needs. ``series`` adds the run being
@@ -39,8 +40,9 @@ def point(doc):
 
 
 def _time_wait(entry):
-    """(the host's TIME_WAIT with its containers' and pods' listed in full, whether any were added); None
-    when the host's own count is not a finite number of zero or more (a kept run is read back as is)."""
+    """(the host's TIME_WAIT with its containers' and pods' added (``namespace_state_counts``), whether any
+    were added); None when the host's own count is not a finite number of zero or more (a kept run is read
+    back as is)."""
     own = state_counts(entry)["time_wait"]
     if own is None:
         return None, False

@@ -17,6 +17,7 @@ import pytest
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import collect as _collect
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import entering as _entering
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state import namespaces as _namespaces
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import STATE_NAMES
 
 DOCKER_ID = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b"
 POD_UID = "6f1c2a47-9b3e-4c1d-8a2b-0e5f6d7c8b9a"
@@ -177,6 +178,12 @@ def _load(time_wait, usage=0.0):
             "close_wait": {}, "listen": {}, "ephemeral_ports": {}, "sysctl": {}}
 
 
+def _held(counts):
+    """The states of summed ``counts`` that hold sockets; every state is there, with "total"."""
+    assert sorted(counts) == sorted(STATE_NAMES[1:12] + ("total",))
+    return dict((state, sockets) for state, sockets in counts.items() if sockets)
+
+
 def assert_no_worker_left():
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("tcpops-namespace")]
 
@@ -214,12 +221,15 @@ def test_each_other_namespace_is_read_inside_it_and_the_thread_returns_after_eac
     proc.assert_each_move_was_followed_by_the_return()
 
 
-def test_top_bounds_the_entries_and_total_counts_them_all(proc):
+def test_top_bounds_the_entries_and_total_and_counts_cover_them_all(proc):
     proc.add("more", [500])
     result = _scan(proc, {"ctr": _load(5, 0.9), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=2)
     assert result["total"] == 4
     assert [e["inode"] for e in result["top"]] == [proc.key("ctr")[1], proc.key("pod")[1]]
-    assert _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=0)["top"] == []
+    # the sockets of all four, the two not listed included
+    assert _held(result["counts"]) == {"total": 66, "time_wait": 62}
+    none_listed = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0), "more": _load(7)}, top=0)
+    assert none_listed["top"] == [] and _held(none_listed["counts"]) == {"total": 66, "time_wait": 62}
 
 
 def test_top_keeps_the_namespaces_nearest_to_the_thresholds_the_scan_is_given(proc):
@@ -321,6 +331,7 @@ def test_a_namespace_the_engine_cannot_read_is_an_error_and_counted_unread(proc)
     failure = _collect.TcpStateError("/proc/net/sockstat is not readable")
     result = _scan(proc, {"ctr": failure, "pod": _load(50), "bare": _load(0)})
     assert result["total"] == 3 and result["unread"] == 1 and len(result["top"]) == 2
+    assert _held(result["counts"]) == {"total": 52, "time_wait": 50}  # the two read
     assert result["errors"] == ["namespace container %s: /proc/net/sockstat is not readable" % DOCKER_ID[:12]]
     proc.assert_each_move_was_followed_by_the_return()
 
@@ -604,6 +615,7 @@ def test_a_refusal_gives_the_same_result_whichever_worker_finishes_first(proc):
                               warnings=warnings, is_root=True, workers=proc.workers)
     assert (result["total"], result["unread"], result["reason"]) == (2, 1, _namespaces.ROOT_NEEDED)
     assert [entry["inode"] for entry in result["top"]] == [proc.key(order[0])[1]]
+    assert _held(result["counts"]) == {"total": 6, "time_wait": 5}
     assert_no_worker_left()
 
 
@@ -670,6 +682,7 @@ def test_not_root_is_a_reason_not_a_failure(proc):
     result = _namespaces.scan(proc.reader({}), 10, str(proc.root), setns=proc.setns, warnings=warnings, is_root=False,
                               workers=proc.workers)
     assert result["total"] is None and result["top"] == [] and result["reason"] == _namespaces.ROOT_NEEDED
+    assert result["counts"] is None
     assert proc.moves == [] and warnings
 
 

@@ -487,17 +487,37 @@ def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
                                                    last_ack=float("inf"))
     facts["namespaces"]["top"].append({"inode": 9, "counts": ["not", "a", "mapping"]})
     facts["namespaces"]["total"] = 40
-    counts, listed, total = fleet.namespace_state_counts({"facts": facts})
+    counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
     first = facts["namespaces"]["top"][0]["counts"]
-    assert (listed, total) == (3, 40) and counts["time_wait"] == first["time_wait"]
+    # facts without namespaces.counts (an older module): the sum over those listed
+    assert (summed_over, listed, total) == (3, 3, 40) and counts["time_wait"] == first["time_wait"]
     assert counts["close_wait"] == first["close_wait"] + facts["namespaces"]["top"][1]["counts"]["close_wait"]
     for state in ("established", "fin_wait2", "syn_sent", "last_ack"):
         assert counts[state] == first.get(state, 0), state
     for odd_total in (None, "40", 1, float("nan")):
         facts["namespaces"]["total"] = odd_total
-        assert fleet.namespace_state_counts({"facts": facts})[1:] == (3, 3)
-    assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0, 0)
-    assert fleet.namespace_state_counts({"facts": None}) == (None, 0, 0)
+        assert fleet.namespace_state_counts({"facts": facts})[1:] == (3, 3, 3)
+    assert fleet.namespace_state_counts({"facts": load("tcp_state_clean.json")}) == (None, 0, 0, 0)
+    assert fleet.namespace_state_counts({"facts": None}) == (None, 0, 0, 0)
+
+
+def test_the_sum_over_every_namespace_read_is_taken_when_the_facts_hold_it():
+    facts = _host_with_pods(0.6, [0.9])
+    summed = dict.fromkeys(fleet.STATE_KEYS, 0)
+    summed.update(time_wait=90000, close_wait=70, established=True, fin_wait2=float("nan"), syn_sent=-5)
+    facts["namespaces"].update(total=40, unread=2, counts=summed)
+    counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
+    assert (summed_over, listed, total) == (38, 1, 40)
+    assert (counts["time_wait"], counts["close_wait"]) == (90000, 70)
+    assert counts["established"] == counts["fin_wait2"] == counts["syn_sent"] == 0  # not counts: left out
+    table = fleet.summary_table(fleet.build_document({"node": fleet.host_entry(ok_result(facts))}, "t"))
+    assert "%s +90000 netns" % facts["counts"]["time_wait"] in table[1] and "+70 netns" in table[1]
+    # none read, or a count that is not one: the sum over those listed, as for older facts
+    for total, unread in ((40, 40), ("40", 2), (40, None)):
+        facts["namespaces"].update(total=total, unread=unread)
+        assert fleet.namespace_state_counts({"facts": facts})[1:3] == (1, 1)
+    facts["namespaces"].update(total=40, unread=2, counts=["not", "a", "mapping"])
+    assert fleet.namespace_state_counts({"facts": facts})[1:] == (1, 1, 40)
 
 
 def test_finite_only_copies_only_what_it_changes():

@@ -329,11 +329,29 @@ def test_the_pods_sockets_show_beside_the_hosts_own_counts():
     page = report_html.render(doc_of(**{"node-1": data, "node-2": facts()}))
     row = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
     cells = row[:row.index("</div>")].split("</span><span>")
-    title = ' title="in the 2 other network namespaces listed in full, of the 7 on the host"'
+    title = ' title="in 2 of the 7 other network namespaces on the host"'
     # host, status, worst port usage, TIME_WAIT, CLOSE_WAIT, ESTAB, findings
     assert cells[3] == "40<br><small%s>+28,412 in 2/7 netns</small>" % title
     assert cells[4] == "2"  # CLOSE_WAIT: none in the pods, nothing added
     assert cells[5] == "12<br><small%s>+20 in 2/7 netns</small>" % title
     assert ('<p class="note">Not in these bars: the sockets of the hosts&#39; other network namespaces (containers, '
-            "pods), the 2 listed in full of 7 on 1 host: established 20, time_wait 28,412.</p>") in page
+            "pods), 2 of 7 on 1 host: established 20, time_wait 28,412.</p>") in page
     assert "Not in these bars" not in report_html.render(doc_of(**{"node-2": facts()}))
+
+
+def test_the_pods_sockets_are_those_of_every_namespace_read_when_the_facts_sum_them():
+    data = _with_pods([0.9, 0.2])
+    for pod in data["namespaces"]["top"]:
+        pod["counts"] = {"established": 10, "time_wait": 3000, "close_wait": 0}
+    summed = dict((state, 0) for state in ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
+                                           "time_wait", "close", "close_wait", "last_ack", "listen", "closing"))
+    summed.update(established=50, time_wait=15000, total=15050)
+    data["namespaces"].update(total=7, unread=1, counts=summed)
+    page = report_html.render(doc_of(**{"node-1": data, "node-2": facts()}))
+    row = page[page.index('<a href="#host-node-1">node-1</a></span>'):]
+    cells = row[:row.index("</div>")].split("</span><span>")
+    title = ' title="in 6 of the 7 other network namespaces on the host"'
+    assert cells[3] == "40<br><small%s>+15,000 in 6/7 netns</small>" % title
+    assert cells[5] == "12<br><small%s>+50 in 6/7 netns</small>" % title
+    assert ('<p class="note">Not in these bars: the sockets of the hosts&#39; other network namespaces (containers, '
+            "pods), 6 of 7 on 1 host: established 50, time_wait 15,000.</p>") in page

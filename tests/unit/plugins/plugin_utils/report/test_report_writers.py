@@ -422,6 +422,20 @@ def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
     assert not [line for line in lines if line.startswith('tcp_audit_namespaces_tcp_sockets{host="clean-1"')]
 
 
+def test_the_pods_sockets_are_summed_over_every_namespace_read_when_the_facts_hold_the_sum():
+    doc = doc_with_pods()
+    summed = dict.fromkeys(fleet.STATE_KEYS, 0)
+    summed.update(time_wait=52000, close_wait=3)
+    # 2 listed in full of the 29 read
+    doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
+    web = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))["web-1"]
+    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_time_wait"],
+            web["namespaces_close_wait"]) == ("2", "30", "52000", "3")
+    lines = report_prom.render(doc, 0).splitlines()
+    assert 'tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="time_wait"} 52000' in lines
+    assert 'tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="close_wait"} 3' in lines
+
+
 def _odd_facts_result():
     """A module result whose numbers are what Python's JSON decoder lets through: NaN and Infinity."""
     facts = load("tcp_state_clean.json")
