@@ -929,7 +929,10 @@ ansible_facts:
               description:
                 - Sockets per state summed over every namespace read, those listed in
                   RV(ansible_facts.tcp_state.namespaces.top) and the others alike (the same keys as
-                  RV(ansible_facts.tcp_state.counts)); the namespaces that could not be read are not in it.
+                  RV(ansible_facts.tcp_state.counts)). It leaves out the namespaces that could not be read
+                  (RV(ansible_facts.tcp_state.namespaces.unread)), those whose processes all exited before they
+                  were read, and, when RV(ansible_facts.tcp_state.namespaces.reason) says the walk stopped, those
+                  it did not reach.
                 - V(null) when RV(ansible_facts.tcp_state.namespaces.total) is.
               type: dict
               returned: always

@@ -14,7 +14,8 @@ TCP_LISTEN = 10
 # the name of each state number (12, NEW_SYN_RECV, is reported as syn_recv)
 STATE_NAMES = (None, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
                "close", "close_wait", "last_ack", "listen", "closing", "syn_recv")
-# the keys of a namespace's counts: every state once, then "total"
+# the states of every counts dict (the host's, each namespace's, their sum), each once (12, NEW_SYN_RECV,
+# counts as syn_recv); the dicts add "total"
 COUNT_KEYS = STATE_NAMES[1:12]
 # the states other than TIME_WAIT in which a socket holds its local port toward its destination:
 # established, syn_sent, fin_wait1, fin_wait2, close_wait, last_ack, closing

@@ -486,6 +486,11 @@ def state_counts(entry):
     return dict((state, counts.get(state) if is_count(counts.get(state)) else None) for state in STATE_KEYS)
 
 
+def _whole_count(value):
+    """A count of namespaces: a whole number (not a float, not a bool) from 0 to the socket count bound."""
+    return isinstance(value, int) and is_count(value)
+
+
 def namespace_state_counts(entry):
     """(``{state: sockets}`` summed over the host's other network namespaces, how many namespaces that sum
     covers, how many are listed in full, how many the host has); (None, 0, 0, 0) without any.
@@ -498,7 +503,8 @@ def namespace_state_counts(entry):
     namespaces = facts.get("namespaces") if isinstance(facts, dict) else None
     namespaces = namespaces if isinstance(namespaces, dict) else {}
     total, unread, summed = namespaces.get("total"), namespaces.get("unread"), namespaces.get("counts")
-    if isinstance(summed, dict) and is_count(total) and is_count(unread) and total > unread:
+    if (isinstance(summed, dict) and is_count(summed.get("total")) and _whole_count(total)
+            and _whole_count(unread) and total - unread >= max(len(found), 1)):
         counts = dict((state, add_count(0, summed.get(state))) for state in STATE_KEYS)
         return counts, total - unread, len(found), total
     if not found:

@@ -546,13 +546,13 @@ def namespaces_note(views):
     """Under the per-state bars (the hosts' own namespaces), what their other namespaces hold besides, or
     None without any."""
     totals = dict((state, 0) for state, _colour in STATE_COLOURS)
-    read = known = hosts = 0
+    covered = known = hosts = 0
     for view in views:
         counts, summed_over, _listed, total = view["in_namespaces"]
         if counts is None:
             continue
         hosts += 1
-        read += summed_over
+        covered += summed_over
         known += total
         for state in totals:
             totals[state] = add_count(totals[state], counts.get(state, 0))
@@ -560,7 +560,7 @@ def namespaces_note(views):
         return None
     held = ", ".join("%s %s" % (state, number(totals[state])) for state, _colour in STATE_COLOURS if totals[state])
     return ("Not in these bars: the sockets of the hosts' other network namespaces (containers, pods), %s of %s "
-            "on %s: %s." % (number(read), number(known),
+            "on %s: %s." % (number(covered), number(known),
                             "1 host" if hosts == 1 else "%s hosts" % number(hosts), held or "none"))
 
 

@@ -310,6 +310,7 @@ def test_a_namespace_whose_processes_all_vanished_is_a_warning_not_a_failure(pro
     assert result["total"] == 2 and len(result["top"]) == 2 and result["errors"] == []
     assert warnings == ["namespace inode %d: its processes exited before it was read (not counted)"
                         % proc.key("bare")[1]]
+    assert _held(result["counts"]) == {"total": 57, "time_wait": 55}
 
 
 def test_a_pid_reused_by_a_process_of_another_namespace_is_not_entered(proc, monkeypatch):
@@ -331,7 +332,7 @@ def test_a_namespace_the_engine_cannot_read_is_an_error_and_counted_unread(proc)
     failure = _collect.TcpStateError("/proc/net/sockstat is not readable")
     result = _scan(proc, {"ctr": failure, "pod": _load(50), "bare": _load(0)})
     assert result["total"] == 3 and result["unread"] == 1 and len(result["top"]) == 2
-    assert _held(result["counts"]) == {"total": 52, "time_wait": 50}  # the two read
+    assert _held(result["counts"]) == {"total": 52, "time_wait": 50}
     assert result["errors"] == ["namespace container %s: /proc/net/sockstat is not readable" % DOCKER_ID[:12]]
     proc.assert_each_move_was_followed_by_the_return()
 
@@ -497,7 +498,10 @@ def test_among_equal_failures_the_earliest_job_is_raised_whichever_came_first(tm
 
     def walk():
         with SeenWalk(str(proc.root), proc.setns, [0, 1], work, 2):
-            pass
+            # leaving the block stops the walk: both jobs must have been taken first, which a loaded
+            # machine may not have done by the time an empty block ends
+            for thread in walks[0]._threads:
+                thread.join(5)
     with pytest.raises(_entering.NamespaceReturnError, match="job 0"):
         _in_thread(walk)
     assert_no_worker_left()
@@ -637,7 +641,7 @@ def test_a_worker_that_cannot_open_its_own_namespace_is_a_reason(proc, monkeypat
     monkeypatch.setattr(os, "open", failing_open)
     result = _scan(proc, {"ctr": _load(1), "pod": _load(1), "bare": _load(1)})
     assert result["reason"] == "own network namespace unreadable in a worker thread: Too many open files"
-    assert result["total"] is None and proc.moves == []
+    assert result["total"] is None and result["counts"] is None and proc.moves == []
     assert_no_worker_left()
 
 
@@ -664,7 +668,7 @@ def test_no_thread_at_all_is_a_reason(proc, monkeypatch):
     warnings = []
     result = _scan(proc, {"ctr": _load(5), "pod": _load(50), "bare": _load(0)}, warnings=warnings)
     assert result["reason"] == "no thread could be started to read the namespaces: can't start new thread"
-    assert result["total"] is None and proc.moves == [] and warnings
+    assert result["total"] is None and result["counts"] is None and proc.moves == [] and warnings
 
 
 def test_permission_denied_by_setns_stops_with_the_reason(proc):
@@ -754,3 +758,11 @@ def test_a_hostile_cgroup_file_gives_no_owner_and_never_blocks(tmp_path, plant):
     (second / "cgroup").write_text("0::/system.slice/nginx.service\n")
     assert _namespaces.read_owner(str(tmp_path), [100, 200]) == {"kind": "unit", "id": "nginx.service"}
     assert _namespaces.read_owner(str(tmp_path), [100]) is None
+
+
+def test_a_host_without_other_namespaces_counts_none_and_sums_zeros(tmp_path):
+    alone = FakeProc(tmp_path, 1)
+    alone.add("host", [1, 2])
+    result = _scan(alone, {})
+    assert (result["total"], result["unread"], result["top"], result["reason"]) == (0, 0, [], None)
+    assert _held(result["counts"]) == {}

@@ -504,7 +504,7 @@ def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
 def test_the_sum_over_every_namespace_read_is_taken_when_the_facts_hold_it():
     facts = _host_with_pods(0.6, [0.9])
     summed = dict.fromkeys(fleet.STATE_KEYS, 0)
-    summed.update(time_wait=90000, close_wait=70, established=True, fin_wait2=float("nan"), syn_sent=-5)
+    summed.update(total=90070, time_wait=90000, close_wait=70, established=True, fin_wait2=float("nan"), syn_sent=-5)
     facts["namespaces"].update(total=40, unread=2, counts=summed)
     counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
     assert (summed_over, listed, total) == (38, 1, 40)
@@ -518,6 +518,35 @@ def test_the_sum_over_every_namespace_read_is_taken_when_the_facts_hold_it():
         assert fleet.namespace_state_counts({"facts": facts})[1:3] == (1, 1)
     facts["namespaces"].update(total=40, unread=2, counts=["not", "a", "mapping"])
     assert fleet.namespace_state_counts({"facts": facts})[1:] == (1, 1, 40)
+
+
+@pytest.mark.parametrize("total, unread, counts", [
+    (40.5, 0.5, None),  # namespaces are counted in whole numbers
+    (True, 0, None),
+    (float("nan"), 0, None),
+    (40, -1, None),
+    (2, 5, None),  # more unread than found
+    (3, 3, None),  # none read
+    (0, 0, None),  # fewer read than listed (1)
+    (40, 2, {}),  # a sum without its total
+    (40, 2, {"total": "many", "time_wait": 90000}),
+])
+def test_a_sum_that_does_not_add_up_gives_way_to_the_sum_over_those_listed(total, unread, counts):
+    facts = _host_with_pods(0.6, [0.9])
+    summed = dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=90000, time_wait=90000) if counts is None else counts
+    facts["namespaces"].update(total=total, unread=unread, counts=summed)
+    found, summed_over, listed, _total = fleet.namespace_state_counts({"facts": facts})
+    assert (summed_over, listed) == (1, 1)
+    assert found["time_wait"] == facts["namespaces"]["top"][0]["counts"]["time_wait"]
+
+
+def test_a_sum_with_no_namespace_listed_in_full_still_counts():
+    facts = _host_with_pods(0.6, [])
+    facts["namespaces"].update(total=12, unread=0, counts=dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=700,
+                                                               time_wait=600, close_wait=fleet.COUNT_MAX + 1))
+    counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
+    assert (summed_over, listed, total) == (12, 0, 12)
+    assert counts["time_wait"] == 600 and counts["close_wait"] == 0  # beyond any host: left out
 
 
 def test_finite_only_copies_only_what_it_changes():

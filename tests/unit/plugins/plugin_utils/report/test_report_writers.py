@@ -378,7 +378,7 @@ def test_counts_no_host_could_hold_are_printed_nowhere():
     facts["counts"] = dict(facts["counts"], time_wait=1e308, established=10 ** 40)
     for entry in facts["namespaces"]["top"]:
         entry["counts"] = dict(entry["counts"], close_wait=fleet.COUNT_MAX + 1)
-    facts["namespaces"]["total"] = 1e308  # the note "listed in full, of N"
+    facts["namespaces"]["total"] = 1e308  # the note's and the cells' "of N"
     facts["time_wait"]["top_destinations"].append(dict(facts["time_wait"]["top_destinations"][0], count=10 ** 30,
                                                        port_usage=0.01))
     digits = re.compile(r"[0-9](?:,?[0-9]){15,}")  # 10**15 sockets and more, with or without separators
@@ -389,6 +389,18 @@ def test_counts_no_host_could_hold_are_printed_nowhere():
             assert str(pods * (fleet.COUNT_MAX + 1)) not in text and "{:,}".format(pods * (fleet.COUNT_MAX + 1)) not in text
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
     assert rows["web-1"]["time_wait"] == rows["web-1"]["established"] == ""
+
+
+def test_sums_of_the_namespaces_no_host_could_hold_are_printed_nowhere():
+    doc = doc_with_pods()
+    summed = dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=5, time_wait=1e308, established=10 ** 40,
+                  close_wait=fleet.COUNT_MAX + 1, fin_wait2=float("inf"))
+    doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
+    digits = re.compile(r"[0-9](?:,?[0-9]){15,}")
+    for text in (report_html.render(doc), report_csv.render(doc), report_prom.render(doc, generated_epoch=1)):
+        assert not digits.search(text) and "e+" not in text and "inf" not in text.lower()
+    web = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))["web-1"]
+    assert (web["namespaces_time_wait"], web["namespaces_close_wait"], web["namespaces_fin_wait2"]) == ("0", "0", "0")
 
 
 @pytest.mark.parametrize("path, value", [
@@ -425,7 +437,7 @@ def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
 def test_the_pods_sockets_are_summed_over_every_namespace_read_when_the_facts_hold_the_sum():
     doc = doc_with_pods()
     summed = dict.fromkeys(fleet.STATE_KEYS, 0)
-    summed.update(time_wait=52000, close_wait=3)
+    summed.update(total=52003, time_wait=52000, close_wait=3)
     # 2 listed in full of the 29 read
     doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
     web = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))["web-1"]
