@@ -18,6 +18,7 @@ import yaml
 
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.namespaces import owner_text
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import COUNT_KEYS
 
 SCHEMA_VERSION = 1
 # worst first: a host the audit could not see is the one to look at before anything else
@@ -39,8 +40,7 @@ CONTAINER_FIXER = "container"
 CONTAINER_REMEDIATION = ("The tcp_tuning role tunes the host's own network namespace only, never this one: set the "
                          "sysctls in the container's or pod's own settings (podman or docker run --sysctl, "
                          "Kubernetes securityContext.sysctls), or fix its client. What the role does on a host: ")
-STATE_KEYS = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close",
-              "close_wait", "last_ack", "listen", "closing")
+STATE_KEYS = COUNT_KEYS  # the states of the facts' counts, each once
 
 
 # Lines that say nothing about the cause: a traceback's header, ssh's closing notice.
