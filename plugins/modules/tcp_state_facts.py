@@ -1124,6 +1124,11 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tcpops.timewait.plugins.module_utils._payload_import import compile_each_file_once
+
+compile_each_file_once()
+
 from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.collect import (
     BACKENDS,
     MODES,

@@ -86,6 +86,10 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._payload_import import compile_each_file_once
+
+compile_each_file_once()
+
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.kernel import KernelSysctl
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.live import LiveWriteError, diff_text, set_live
 

@@ -261,6 +261,10 @@ kernel:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._payload_import import compile_each_file_once
+
+compile_each_file_once()
+
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.plan import PlanInput, plan_for
 
 
