@@ -19,6 +19,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import deltas
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
@@ -201,11 +202,16 @@ class ActionModule(ControllerAction):
         templating leaves as it is, and going through ``hostvars[host][var]`` would template the whole result
         again. Only the thresholds (inventory or survey, which may hold templates) and a variable that is a
         string instead of a registered result are templated, with the host's variables; when that fails (an
-        undefined variable), that host is an error with the reason and the others are reported."""
+        undefined variable), that host is an error with the reason and the others are reported. So is a host
+        with a misspelled name of the playbooks' variables: the preflight task sees only the first host's."""
         hosts = {}
         parsed = {}
         for name in args["hosts"]:
             host = _HostValues(hostvars, name, self._templar)
+            misspelled = play_vars.unknown_names(host.raw)
+            if misspelled:
+                hosts[name] = fleet.error_entry("; ".join(misspelled))
+                continue
             try:
                 overrides = host.templated(args["thresholds_var"])
                 facts_result = host.registered(args["facts_var"])

@@ -22,8 +22,8 @@ description:
     the report task, which templates them for each host.
   - What this host does not see is not checked here. A value set for other hosts only reaches
     M(tcpops.timewait.tcp_state_facts) (C(tcp_audit_top), C(tcp_audit_namespaces)), which makes that host
-    an C(error), or the report task (C(tcp_audit_thresholds)), which does the same; a misspelled name set
-    for other hosts only has no effect.
+    an C(error), or the report task (C(tcp_audit_thresholds)), which does the same; the report task also
+    makes a host with a misspelled name set for it only an C(error) with the message this module gives.
   - It fails, naming every problem, when a name is not one of the playbooks' variables (with the
     closest variable, so C(tcp_audit_namespace) is answered with C(did you mean tcp_audit_namespaces?));
     when a value is not what the variable takes (C(tcp_audit_top) a whole number of 0 or more,

@@ -19,6 +19,9 @@ description:
     as C(tcp_state.sysctl_config), and the threshold overrides (O(thresholds_var)), evaluates every audit rule
     and sets the host status to its worst finding, or to C(unreachable) / C(error) with the reason
     when the facts could not be gathered.
+  - A host with a variable named like the playbooks' (C(tcp_audit_*), C(tcp_report_*), C(tcp_remediate_*))
+    that is none of them, such as C(tcp_audit_namespace) in its C(host_vars), is C(error) with the reason
+    M(tcpops.timewait.tcp_audit_preflight) gives (which sees only the first host's variables).
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
     C(tcp-audit.prom), with the marker C(.tcpops-run.json), into a private directory
     (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader

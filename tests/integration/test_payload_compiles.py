@@ -1,8 +1,9 @@
 """The facts module as Ansible ships it (a real AnsiballZ file, kept with ANSIBLE_KEEP_REMOTE_FILES)
-compiles each file of the collection's host code once, under the controller host's python3 and under
-Debian 13's python 3.13 in a container, and still returns its facts. The standard import from the
-payload's zip compiles each file twice (CPython's zipimporter names a file by compiling it); the
-same count of Ansible's own module_utils in the same run shows that this run would have seen it."""
+compiles each file of the collection's host code below module_utils once (but the two it imports to
+install the finder), under the controller host's python3 and under Debian 13's python 3.13 in a
+container, and still returns its facts. The standard import from the payload's zip compiles each file
+twice (CPython's zipimporter names a file by compiling it); the same count of Ansible's own basic.py
+in the same run shows that this run would have seen it."""
 
 import glob
 import json

@@ -1,7 +1,8 @@
 """A mistyped variable stops each playbook at its first task, before any host is contacted: the reports
 already published and node_exporter's textfile stay as they were (without the check, a bad tcp_audit_top
 published a run of errors over them, and remediate wrote its before reports). A value set for one other
-host only is still that host's error, with the module's reason.
+host only is still that host's error, with the module's reason; so is a misspelled name, with the report
+task's.
 """
 
 import json
@@ -75,14 +76,24 @@ def test_a_report_directory_the_reports_cannot_go_to_is_refused_before_any_host(
     assert blocker.read_text() == "a file where the reports would go\n"
 
 
-def test_a_bad_value_for_one_other_host_is_that_hosts_error(tmp_path, playbook, reportdirs):
+OTHER_HOST = [
+    ("tcp_audit_top=many", "top"),
+    ("tcp_audit_namespace=all", "tcp_audit_namespace is not a variable of the tcpops.timewait playbooks (did you "
+                                "mean tcp_audit_namespaces?); it would have no effect"),
+]
+
+
+@pytest.mark.parametrize("variable,reason", OTHER_HOST, ids=[variable for variable, _reason in OTHER_HOST])
+def test_a_bad_value_or_a_misspelled_name_for_one_other_host_is_that_hosts_error(tmp_path, playbook, reportdirs,
+                                                                                 variable, reason):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("localhost ansible_connection=local\n"
-                         "second ansible_connection=local tcp_audit_top=many\n")
+                         "second ansible_connection=local %s\n" % variable)
     dest = tmp_path / "reports"
     done = playbook.run("audit", dest, inventory=str(inventory))
     assert done.returncode == 0, done.stdout[-3000:]
     hosts = reportdirs.assert_fixed(str(dest))["hosts"]
     assert hosts["localhost"]["status"] != "error", hosts["localhost"]["reason"]
-    assert hosts["second"]["status"] == "error" and "top" in hosts["second"]["reason"], hosts["second"]["reason"]
+    assert hosts["second"]["status"] == "error" and reason in hosts["second"]["reason"], hosts["second"]["reason"]
     assert json.loads((dest / "tcp-audit.json").read_text())["summary"]["hosts"] == 2
+

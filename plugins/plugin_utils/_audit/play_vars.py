@@ -210,6 +210,12 @@ def _unknown(name):
     return "%s is not a variable of the tcpops.timewait playbooks%s; it would have no effect" % (name, hint)
 
 
+def unknown_names(names):
+    """A problem for each name among ``names`` (a host's variables) that looks like the playbooks' inputs
+    and is none of them: a misspelled name, which would have no effect."""
+    return [_unknown(name) for name in names_to_check(names) if name not in INPUTS]
+
+
 def _nearest_existing(path):
     while not os.path.lexists(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)

@@ -14,6 +14,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.tcpops.timewait.plugins.action.tcp_audit_report import ActionModule
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
 ARGS = {"facts_var": "tcp_audit_gathered", "thresholds_var": "tcp_audit_thresholds", "remediation_var": None,
@@ -81,7 +82,26 @@ def plain_mapping():
     return {"hosts": _evaluate({"web-1": {"tcp_audit_gathered": _result()}}, ["web-1"])}
 
 
-CASES = (per_host_thresholds, registered_text, facts_as_template, missing_host_and_remediation, plain_mapping)
+def _folk_result():
+    """A host whose findings the tcp_tuning role fixes (tw_recycle in its sysctl files)."""
+    result = _result()
+    result["ansible_facts"]["tcp_state"]["sysctl_config"] = load("sysctl_config_folk.json")
+    return result
+
+
+def misspelled_names():
+    hostvars = FakeHostVars({
+        "web-1": {"tcp_audit_gathered": _folk_result(), "tcp_audit_thresholds": {"close_wait_warn": 5},
+                  "tcp_remediate_outcome": None, "tcp_audit_summary_of": {}},
+        "web-2": {"tcp_audit_gathered": _folk_result(), "tcp_audit_threshold": {"close_wait_warn": 5},
+                  "tcp_remediate_profil": "client"},
+    })
+    hosts = _evaluate(hostvars, ["web-1", "web-2"])
+    return {"hosts": hosts, "outcomes": dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items())}
+
+
+CASES = (per_host_thresholds, registered_text, facts_as_template, missing_host_and_remediation, plain_mapping,
+         misspelled_names)
 
 if __name__ == "__main__":
     json.dump(dict((case.__name__, case()) for case in CASES), sys.stdout, default=str)

@@ -1,6 +1,7 @@
 """How the report task reads each host: its variables once and as they are, templating only the thresholds
 and a variable set as a template instead of a registered result, each with that host's own variables;
-a variable that cannot be templated makes only its host an error. The cases run in a process of their
+a variable that cannot be templated, or a misspelled name of the playbooks' variables, makes only its host
+an error. The cases run in a process of their
 own (evaluate_hosts.py says why)."""
 
 import pytest
@@ -52,3 +53,17 @@ def test_a_host_not_in_the_inventory_and_the_remediation_variables(found):
 
 def test_hostvars_without_raw_get_are_read_as_a_mapping(found):
     assert found["plain_mapping"]["hosts"]["web-1"]["status"] != "error"
+
+
+def test_a_misspelled_variable_makes_only_its_host_an_error_naming_it_and_the_closest_variable(found):
+    """An error, not a judgement without what was meant: remediate then leaves that host alone."""
+    hosts = found["misspelled_names"]["hosts"]
+    outcomes = found["misspelled_names"]["outcomes"]
+    assert outcomes["web-1"]["fixable_by_tuning"] is True and outcomes["web-2"]["fixable_by_tuning"] is False
+    assert hosts["web-1"]["status"] != "error"
+    assert hosts["web-1"]["thresholds"]["close_wait_warn"] == 5
+    assert hosts["web-2"]["status"] == "error" and hosts["web-2"]["findings"] == []
+    assert hosts["web-2"]["reason"] == (
+        "tcp_audit_threshold is not a variable of the tcpops.timewait playbooks (did you mean tcp_audit_thresholds?); "
+        "it would have no effect; tcp_remediate_profil is not a variable of the tcpops.timewait playbooks (did you "
+        "mean tcp_remediate_profile?); it would have no effect")
