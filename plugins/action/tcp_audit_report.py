@@ -104,7 +104,10 @@ class ActionModule(ControllerAction):
             raise AnsibleActionFail("tcp_audit_run_id: %s" % exc)
 
         if args["stage"] == "slice":
-            return self._write_slice(result, args, base, run_id, self._evaluate(args, hostvars))
+            hosts, warnings = self._evaluate(args, hostvars, task_vars.get("inventory_hostname"))
+            if warnings:
+                result["warnings"] = warnings
+            return self._write_slice(result, args, base, run_id, hosts)
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
@@ -133,7 +136,9 @@ class ActionModule(ControllerAction):
         else:
             # an unsliced run is one slice merged at once, with the slices of the same run id
             # written earlier, if any; this play's hosts count as the newest slice
-            hosts, missing, slice_warnings, slice_count = self._evaluate(args, hostvars), [], [], 1
+            hosts, hosts_warnings = self._evaluate(args, hostvars, task_vars.get("inventory_hostname"))
+            warnings.extend(hosts_warnings)
+            missing, slice_warnings, slice_count = [], [], 1
             if args["run_id"]:
                 try:
                     earlier, slice_warnings = files.read_slices(base, run_id)
@@ -195,19 +200,21 @@ class ActionModule(ControllerAction):
         )
         return result
 
-    def _evaluate(self, args, hostvars):
-        """This play's hosts, each evaluated from its registered facts and its thresholds.
+    def _evaluate(self, args, hostvars, first_host=None):
+        """(This play's hosts, each evaluated from its registered facts and its thresholds, warnings).
 
         Each host's variables are read once and as they are (``raw_get``): a registered result is data that
         templating leaves as it is, and going through ``hostvars[host][var]`` would template the whole result
         again. Only the thresholds (inventory or survey, which may hold templates) and a variable that is a
         string instead of a registered result are templated, with the host's variables; when that fails (an
         undefined variable), that host is an error with the reason and the others are reported. So is a host
-        with a misspelled name of the playbooks' variables: the preflight task sees only the first host's."""
-        hosts = {}
-        parsed = {}
+        with a misspelled name of the playbooks' variables: the preflight task sees only the first host's
+        (``first_host``, the host this task runs for). A warning names each run-wide variable that other hosts
+        set otherwise than the first host: the run uses the first host's value."""
+        hosts, parsed, variables = {}, {}, {}
         for name in args["hosts"]:
             host = _HostValues(hostvars, name, self._templar)
+            variables[name] = host.raw
             misspelled = play_vars.unknown_names(host.raw)
             if misspelled:
                 hosts[name] = fleet.error_entry("; ".join(misspelled))
@@ -229,7 +236,17 @@ class ActionModule(ControllerAction):
                 overrides = parsed[overrides]
             hosts[name] = fleet.host_entry(facts_result, overrides)
             hosts[name].update(extra)
-        return hosts
+        return hosts, self._run_wide_warnings(first_host, variables)
+
+    @staticmethod
+    def _run_wide_warnings(first_host, variables):
+        if first_host not in variables:
+            return []
+        set_apart = {}
+        for name, raw in variables.items():
+            for var in play_vars.run_wide_set_apart(variables[first_host], raw):
+                set_apart.setdefault(var, []).append(name)
+        return play_vars.set_apart_warnings(first_host, set_apart)
 
     @staticmethod
     def _write_slice(result, args, base, run_id, hosts):

@@ -22,6 +22,11 @@ description:
   - A host with a variable named like the playbooks' (C(tcp_audit_*), C(tcp_report_*), C(tcp_remediate_*))
     that is none of them, such as C(tcp_audit_namespace) in its C(host_vars), is C(error) with the reason
     M(tcpops.timewait.tcp_audit_preflight) gives (which sees only the first host's variables).
+  - A warning names each run-wide variable of the playbooks that other hosts set otherwise than the host
+    this task runs for, the play's first, whose value the whole run uses. Not run-wide are
+    C(tcp_audit_thresholds), C(tcp_audit_namespaces), C(tcp_audit_top), C(tcp_remediate_profile),
+    C(tcp_remediate_fix_conflicts), C(tcp_remediate_overrides) and C(tcp_remediate_max_fail_percentage),
+    read for each host, and C(tcp_audit_hosts) and C(tcp_remediate_serial), play keywords.
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
     C(tcp-audit.prom), with the marker C(.tcpops-run.json), into a private directory
     (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader

@@ -40,10 +40,14 @@ def _result():
     return {"changed": False, "ansible_facts": {"tcp_state": load("tcp_state_clean.json")}}
 
 
-def _evaluate(hostvars, hosts, **args):
+def _evaluate_with_warnings(hostvars, hosts, first_host=None, **args):
     action = ActionModule.__new__(ActionModule)
     action._templar = Templar(loader=DataLoader())
-    return action._evaluate(dict(ARGS, hosts=hosts, **args), hostvars)
+    return action._evaluate(dict(ARGS, hosts=hosts, **args), hostvars, first_host)
+
+
+def _evaluate(hostvars, hosts, **args):
+    return _evaluate_with_warnings(hostvars, hosts, **args)[0]
 
 
 def per_host_thresholds():
@@ -100,8 +104,25 @@ def misspelled_names():
     return {"hosts": hosts, "outcomes": dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items())}
 
 
+def run_wide_set_apart():
+    run_wide = {"tcp_audit_fail_on": "fail", "tcp_audit_report_dir": "/srv/reports"}
+    hostvars = FakeHostVars({
+        "web-1": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_top=5),
+        "web-2": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_top=20, tcp_audit_thresholds={},
+                      tcp_remediate_max_fail_percentage=50, tcp_remediate_serial=2, tcp_audit_hosts="web"),
+        "web-3": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_fail_on="never"),
+        "web-4": {"tcp_audit_gathered": _result(), "tcp_audit_fail_on": "never", "tcp_report_keep": 3},
+        "web-5": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_fail_on="never"),
+    })
+    names = ["web-1", "web-2", "web-3", "web-4", "web-5"]
+    hosts, warnings = _evaluate_with_warnings(hostvars, names, "web-1")
+    return {"hosts": hosts, "warnings": warnings, "reads": list(hostvars.reads),
+            "not_in_play": _evaluate_with_warnings(hostvars, ["web-2", "web-3"], "web-1")[1],
+            "no_first_host": _evaluate_with_warnings(hostvars, names)[1]}
+
+
 CASES = (per_host_thresholds, registered_text, facts_as_template, missing_host_and_remediation, plain_mapping,
-         misspelled_names)
+         misspelled_names, run_wide_set_apart)
 
 if __name__ == "__main__":
     json.dump(dict((case.__name__, case()) for case in CASES), sys.stdout, default=str)

@@ -67,3 +67,21 @@ def test_a_misspelled_variable_makes_only_its_host_an_error_naming_it_and_the_cl
         "tcp_audit_threshold is not a variable of the tcpops.timewait playbooks (did you mean tcp_audit_thresholds?); "
         "it would have no effect; tcp_remediate_profil is not a variable of the tcpops.timewait playbooks (did you "
         "mean tcp_remediate_profile?); it would have no effect")
+
+
+def test_a_run_wide_variable_other_hosts_set_otherwise_than_the_first_is_named_in_a_warning(found):
+    case = found["run_wide_set_apart"]
+    rest = ", the play's first host, whose value the whole run uses: it is read once, so set it alike for all " \
+           "hosts, or with -e"
+    assert case["warnings"] == [
+        "tcp_audit_fail_on is set otherwise for web-3 and 2 more hosts than for web-1" + rest,
+        "tcp_audit_report_dir is set otherwise for web-4 than for web-1" + rest,
+        "tcp_report_keep is set otherwise for web-4 than for web-1" + rest,
+    ]
+    assert all(host["status"] != "error" for host in case["hosts"].values())
+    assert case["reads"] == ["web-1", "web-2", "web-3", "web-4", "web-5"]  # no host's variables read twice
+
+
+def test_without_the_first_host_in_the_play_nothing_is_compared(found):
+    assert found["run_wide_set_apart"]["not_in_play"] == []
+    assert found["run_wide_set_apart"]["no_first_host"] == []
