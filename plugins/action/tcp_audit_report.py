@@ -44,7 +44,9 @@ ARGUMENT_SPEC = dict(
     remediation_outcome_var=dict(type="str"),
     stage=dict(type="str", default="all", choices=["all", "slice", "merge"]),
     run_id=dict(type="str"),
+    playbook=dict(type="str", choices=["audit", "report", "remediate"]),
 )
+VARIABLE_NAME_OPTIONS = ("facts_var", "thresholds_var", "remediation_var", "remediation_outcome_var")
 
 
 class HostValueError(Exception):
@@ -81,6 +83,15 @@ class _HostValues(object):
         return self.templated(var) if isinstance(value, str) else plain(value)
 
 
+def _with_misspelled_names(entry, misspelled):
+    """The host as an error, not judged without what was meant (remediate then leaves it alone); the facts it
+    gave and the reason it had already (unreachable, failed) are kept."""
+    reasons = misspelled + ([entry["reason"]] if entry.get("reason") else [])
+    error = fleet.error_entry("; ".join(reasons), entry.get("facts"), entry.get("sysctl_config"))
+    error.update((key, entry[key]) for key in ("remediation", "remediation_outcome") if key in entry)
+    return error
+
+
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
@@ -104,10 +115,7 @@ class ActionModule(ControllerAction):
             raise AnsibleActionFail("tcp_audit_run_id: %s" % exc)
 
         if args["stage"] == "slice":
-            hosts, warnings = self._evaluate(args, hostvars, task_vars.get("inventory_hostname"))
-            if warnings:
-                result["warnings"] = warnings
-            return self._write_slice(result, args, base, run_id, hosts)
+            return self._write_slice(result, args, base, run_id, self._evaluate(args, hostvars))
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
@@ -136,9 +144,7 @@ class ActionModule(ControllerAction):
         else:
             # an unsliced run is one slice merged at once, with the slices of the same run id
             # written earlier, if any; this play's hosts count as the newest slice
-            hosts, hosts_warnings = self._evaluate(args, hostvars, task_vars.get("inventory_hostname"))
-            warnings.extend(hosts_warnings)
-            missing, slice_warnings, slice_count = [], [], 1
+            hosts, missing, slice_warnings, slice_count = self._evaluate(args, hostvars), [], [], 1
             if args["run_id"]:
                 try:
                     earlier, slice_warnings = files.read_slices(base, run_id)
@@ -200,53 +206,47 @@ class ActionModule(ControllerAction):
         )
         return result
 
-    def _evaluate(self, args, hostvars, first_host=None):
-        """(This play's hosts, each evaluated from its registered facts and its thresholds, warnings).
+    def _evaluate(self, args, hostvars):
+        """This play's hosts, each evaluated from its registered facts and its thresholds.
 
         Each host's variables are read once and as they are (``raw_get``): a registered result is data that
         templating leaves as it is, and going through ``hostvars[host][var]`` would template the whole result
         again. Only the thresholds (inventory or survey, which may hold templates) and a variable that is a
         string instead of a registered result are templated, with the host's variables; when that fails (an
-        undefined variable), that host is an error with the reason and the others are reported. So is a host
-        with a misspelled name of the playbooks' variables: the preflight task sees only the first host's
-        (``first_host``, the host this task runs for). A warning names each run-wide variable that other hosts
-        set otherwise than the first host: the run uses the first host's value."""
-        hosts, parsed, variables = {}, {}, {}
+        undefined variable), that host is an error with the reason and the others are reported. In one of the
+        collection's playbooks (``playbook``), so is a host with a misspelled name of the playbooks' variables:
+        the preflight task sees only the first host's."""
+        hosts = {}
+        parsed = {}
+        options_naming_variables = set(args[option] for option in VARIABLE_NAME_OPTIONS if args[option])
         for name in args["hosts"]:
             host = _HostValues(hostvars, name, self._templar)
-            variables[name] = host.raw
-            misspelled = play_vars.unknown_names(host.raw)
-            if misspelled:
-                hosts[name] = fleet.error_entry("; ".join(misspelled))
-                continue
-            try:
-                overrides = host.templated(args["thresholds_var"])
-                facts_result = host.registered(args["facts_var"])
-                extra = dict((key, host.registered(args[key + "_var"]))
-                             for key in ("remediation", "remediation_outcome") if args[key + "_var"])
-            except HostValueError as exc:
-                hosts[name] = fleet.error_entry(str(exc))
-                continue
-            if isinstance(overrides, str):
-                if overrides not in parsed:
-                    try:
-                        parsed[overrides] = fleet.parse_thresholds(overrides)
-                    except rules.ThresholdError as exc:
-                        raise AnsibleActionFail("%s: %s" % (args["thresholds_var"], exc))
-                overrides = parsed[overrides]
-            hosts[name] = fleet.host_entry(facts_result, overrides)
-            hosts[name].update(extra)
-        return hosts, self._run_wide_warnings(first_host, variables)
+            hosts[name] = self._host_entry(args, host, parsed)
+            if args["playbook"]:
+                misspelled = play_vars.unknown_names(var for var in host.raw if var not in options_naming_variables)
+                if misspelled:
+                    hosts[name] = _with_misspelled_names(hosts[name], misspelled)
+        return hosts
 
     @staticmethod
-    def _run_wide_warnings(first_host, variables):
-        if first_host not in variables:
-            return []
-        set_apart = {}
-        for name, raw in variables.items():
-            for var in play_vars.run_wide_set_apart(variables[first_host], raw):
-                set_apart.setdefault(var, []).append(name)
-        return play_vars.set_apart_warnings(first_host, set_apart)
+    def _host_entry(args, host, parsed):
+        try:
+            overrides = host.templated(args["thresholds_var"])
+            facts_result = host.registered(args["facts_var"])
+            extra = dict((key, host.registered(args[key + "_var"]))
+                         for key in ("remediation", "remediation_outcome") if args[key + "_var"])
+        except HostValueError as exc:
+            return fleet.error_entry(str(exc))
+        if isinstance(overrides, str):
+            if overrides not in parsed:
+                try:
+                    parsed[overrides] = fleet.parse_thresholds(overrides)
+                except rules.ThresholdError as exc:
+                    raise AnsibleActionFail("%s: %s" % (args["thresholds_var"], exc))
+            overrides = parsed[overrides]
+        entry = fleet.host_entry(facts_result, overrides)
+        entry.update(extra)
+        return entry
 
     @staticmethod
     def _write_slice(result, args, base, run_id, hosts):

@@ -19,14 +19,8 @@ description:
     as C(tcp_state.sysctl_config), and the threshold overrides (O(thresholds_var)), evaluates every audit rule
     and sets the host status to its worst finding, or to C(unreachable) / C(error) with the reason
     when the facts could not be gathered.
-  - A host with a variable named like the playbooks' (C(tcp_audit_*), C(tcp_report_*), C(tcp_remediate_*))
-    that is none of them, such as C(tcp_audit_namespace) in its C(host_vars), is C(error) with the reason
-    M(tcpops.timewait.tcp_audit_preflight) gives (which sees only the first host's variables).
-  - A warning names each run-wide variable of the playbooks that other hosts set otherwise than the host
-    this task runs for, the play's first, whose value the whole run uses. Not run-wide are
-    C(tcp_audit_thresholds), C(tcp_audit_namespaces), C(tcp_audit_top), C(tcp_remediate_profile),
-    C(tcp_remediate_fix_conflicts), C(tcp_remediate_overrides) and C(tcp_remediate_max_fail_percentage),
-    read for each host, and C(tcp_audit_hosts) and C(tcp_remediate_serial), play keywords.
+  - In the collection's playbooks (O(playbook)), a host with a misspelled name of their variables is
+    C(error) with the reason M(tcpops.timewait.tcp_audit_preflight) gives.
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
     C(tcp-audit.prom), with the marker C(.tcpops-run.json), into a private directory
     (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader
@@ -171,6 +165,17 @@ options:
         C(-), at most 64, starting with a letter or digit. Required with O(stage=merge).
       - When omitted, a new id is made (UTC time and a random part), so the run is a slice of its own.
     type: str
+  playbook:
+    description:
+      - The collection's playbook this task is part of. With it, a host that has a variable named like the
+        playbooks' (C(tcp_audit_*), C(tcp_report_*), C(tcp_remediate_*)) that is none of them, such as
+        C(tcp_audit_namespace) in its C(host_vars), is C(error) with the reason
+        M(tcpops.timewait.tcp_audit_preflight) gives (which sees only the first host's variables); the facts
+        it gave and a reason it had already (unreachable, failed) are kept. The variables the options
+        ending in C(_var) name are not checked.
+      - Without it (the task in a playbook of your own), no variable name is checked.
+    type: str
+    choices: [audit, report, remediate]
 attributes:
   check_mode:
     support: full

@@ -2,7 +2,7 @@
 already published and node_exporter's textfile stay as they were (without the check, a bad tcp_audit_top
 published a run of errors over them, and remediate wrote its before reports). A value set for one other
 host only is still that host's error, with the module's reason; so is a misspelled name, with the report
-task's. A run-wide variable set otherwise for another host than the first is named in a warning.
+task's.
 """
 
 import json
@@ -96,14 +96,3 @@ def test_a_bad_value_or_a_misspelled_name_for_one_other_host_is_that_hosts_error
     assert hosts["localhost"]["status"] != "error", hosts["localhost"]["reason"]
     assert hosts["second"]["status"] == "error" and reason in hosts["second"]["reason"], hosts["second"]["reason"]
     assert json.loads((dest / "tcp-audit.json").read_text())["summary"]["hosts"] == 2
-
-
-def test_a_run_wide_variable_set_otherwise_for_another_host_is_named_in_a_warning(tmp_path, playbook):
-    inventory = tmp_path / "hosts.ini"
-    inventory.write_text("localhost ansible_connection=local\n"
-                         "second ansible_connection=local tcp_audit_report_name=elsewhere\n")
-    done = playbook.run("audit", tmp_path / "reports", inventory=str(inventory))
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert ("tcp_audit_report_name is set otherwise for second than for localhost, the play's first host, whose "
-            "value the whole run uses") in one_line(done.stdout)
-    assert 'report="audit"' in (tmp_path / "reports" / "tcp-audit.prom").read_text()

@@ -199,35 +199,6 @@ INPUTS = {
 }
 
 
-# read for each host by the tasks that act on it
-PER_HOST = frozenset(["tcp_audit_thresholds", "tcp_audit_namespaces", "tcp_audit_top", "tcp_remediate_profile",
-                      "tcp_remediate_fix_conflicts", "tcp_remediate_overrides", "tcp_remediate_max_fail_percentage"])
-# play keywords (hosts, serial), templated without any host's variables
-PLAY_KEYWORDS = frozenset(["tcp_audit_hosts", "tcp_remediate_serial"])
-# read once, by the tasks that run once, from the play's first host
-RUN_WIDE = tuple(sorted(set(INPUTS) - PER_HOST - PLAY_KEYWORDS))
-UNSET = object()
-
-
-def run_wide_set_apart(first, other):
-    """The run-wide inputs that ``other`` (a host's variables as they are) sets otherwise than ``first``
-    (the play's first host's, whose values the whole run uses)."""
-    return [name for name in RUN_WIDE if other.get(name, UNSET) != first.get(name, UNSET)]
-
-
-def set_apart_warnings(first_host, set_apart):
-    """A warning for each run-wide input of ``set_apart`` ({name: [host, ...]}) that some hosts set otherwise
-    than the first: for them, it has no effect."""
-    warnings = []
-    for name in sorted(set_apart):
-        hosts = sorted(set_apart[name])
-        more = " and %d more hosts" % (len(hosts) - 1) if len(hosts) > 1 else ""
-        warnings.append("%s is set otherwise for %s%s than for %s, the play's first host, whose value the whole run "
-                        "uses: it is read once, so set it alike for all hosts, or with -e" % (name, hosts[0], more,
-                                                                                              first_host))
-    return warnings
-
-
 def names_to_check(names):
     """The names among ``names`` (a host's variables) that are the playbooks' inputs, or look like them."""
     return sorted(name for name in names if PREFIX.match(name) and name not in SET_BY_PLAYBOOKS)

@@ -18,7 +18,7 @@ from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import flee
 from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
 ARGS = {"facts_var": "tcp_audit_gathered", "thresholds_var": "tcp_audit_thresholds", "remediation_var": None,
-        "remediation_outcome_var": None}
+        "remediation_outcome_var": None, "playbook": None}
 
 
 class FakeHostVars(object):
@@ -40,14 +40,10 @@ def _result():
     return {"changed": False, "ansible_facts": {"tcp_state": load("tcp_state_clean.json")}}
 
 
-def _evaluate_with_warnings(hostvars, hosts, first_host=None, **args):
+def _evaluate(hostvars, hosts, **args):
     action = ActionModule.__new__(ActionModule)
     action._templar = Templar(loader=DataLoader())
-    return action._evaluate(dict(ARGS, hosts=hosts, **args), hostvars, first_host)
-
-
-def _evaluate(hostvars, hosts, **args):
-    return _evaluate_with_warnings(hostvars, hosts, **args)[0]
+    return action._evaluate(dict(ARGS, hosts=hosts, **args), hostvars)
 
 
 def per_host_thresholds():
@@ -99,30 +95,20 @@ def misspelled_names():
                   "tcp_remediate_outcome": None, "tcp_audit_summary_of": {}},
         "web-2": {"tcp_audit_gathered": _folk_result(), "tcp_audit_threshold": {"close_wait_warn": 5},
                   "tcp_remediate_profil": "client"},
+        "web-3": {"tcp_audit_gathered": {"unreachable": True, "msg": "ssh: connect to host web-3 port 22: timed out"},
+                  "tcp_audit_namespace": "all"},
+        "web-4": {"tcp_audit_facts": _folk_result(), "tcp_audit_tuned": {"changed": True}},
     })
-    hosts = _evaluate(hostvars, ["web-1", "web-2"])
-    return {"hosts": hosts, "outcomes": dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items())}
-
-
-def run_wide_set_apart():
-    run_wide = {"tcp_audit_fail_on": "fail", "tcp_audit_report_dir": "/srv/reports"}
-    hostvars = FakeHostVars({
-        "web-1": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_top=5),
-        "web-2": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_top=20, tcp_audit_thresholds={},
-                      tcp_remediate_max_fail_percentage=50, tcp_remediate_serial=2, tcp_audit_hosts="web"),
-        "web-3": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_fail_on="never"),
-        "web-4": {"tcp_audit_gathered": _result(), "tcp_audit_fail_on": "never", "tcp_report_keep": 3},
-        "web-5": dict(run_wide, tcp_audit_gathered=_result(), tcp_audit_fail_on="never"),
-    })
-    names = ["web-1", "web-2", "web-3", "web-4", "web-5"]
-    hosts, warnings = _evaluate_with_warnings(hostvars, names, "web-1")
-    return {"hosts": hosts, "warnings": warnings, "reads": list(hostvars.reads),
-            "not_in_play": _evaluate_with_warnings(hostvars, ["web-2", "web-3"], "web-1")[1],
-            "no_first_host": _evaluate_with_warnings(hostvars, names)[1]}
+    names = ["web-1", "web-2", "web-3"]
+    hosts = _evaluate(hostvars, names, playbook="audit")
+    return {"hosts": hosts, "outcomes": dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items()),
+            "outside_the_playbooks": _evaluate(hostvars, names),
+            "variables_named_by_options": _evaluate(hostvars, ["web-4"], playbook="remediate",
+                                                    facts_var="tcp_audit_facts", remediation_var="tcp_audit_tuned")}
 
 
 CASES = (per_host_thresholds, registered_text, facts_as_template, missing_host_and_remediation, plain_mapping,
-         misspelled_names, run_wide_set_apart)
+         misspelled_names)
 
 if __name__ == "__main__":
     json.dump(dict((case.__name__, case()) for case in CASES), sys.stdout, default=str)

@@ -67,21 +67,18 @@ def test_a_misspelled_variable_makes_only_its_host_an_error_naming_it_and_the_cl
         "tcp_audit_threshold is not a variable of the tcpops.timewait playbooks (did you mean tcp_audit_thresholds?); "
         "it would have no effect; tcp_remediate_profil is not a variable of the tcpops.timewait playbooks (did you "
         "mean tcp_remediate_profile?); it would have no effect")
+    assert hosts["web-2"]["facts"]["counts"]["total"] >= 0 and hosts["web-2"]["sysctl_config"]["files"]
 
 
-def test_a_run_wide_variable_other_hosts_set_otherwise_than_the_first_is_named_in_a_warning(found):
-    case = found["run_wide_set_apart"]
-    rest = ", the play's first host, whose value the whole run uses: it is read once, so set it alike for all " \
-           "hosts, or with -e"
-    assert case["warnings"] == [
-        "tcp_audit_fail_on is set otherwise for web-3 and 2 more hosts than for web-1" + rest,
-        "tcp_audit_report_dir is set otherwise for web-4 than for web-1" + rest,
-        "tcp_report_keep is set otherwise for web-4 than for web-1" + rest,
-    ]
-    assert all(host["status"] != "error" for host in case["hosts"].values())
-    assert case["reads"] == ["web-1", "web-2", "web-3", "web-4", "web-5"]  # no host's variables read twice
+def test_a_misspelled_variable_keeps_the_reason_the_host_had_already(found):
+    reason = found["misspelled_names"]["hosts"]["web-3"]["reason"]
+    assert reason.startswith("tcp_audit_namespace is not a variable of the tcpops.timewait playbooks (did you mean "
+                             "tcp_audit_namespaces?); it would have no effect; ")
+    assert "ssh: connect to host web-3 port 22: timed out" in reason
 
 
-def test_without_the_first_host_in_the_play_nothing_is_compared(found):
-    assert found["run_wide_set_apart"]["not_in_play"] == []
-    assert found["run_wide_set_apart"]["no_first_host"] == []
+def test_names_are_checked_only_in_the_collections_playbooks_and_never_the_variables_the_task_is_told_to_read(found):
+    outside = found["misspelled_names"]["outside_the_playbooks"]
+    assert outside["web-2"]["status"] != "error" and outside["web-3"]["status"] == "unreachable"
+    named = found["misspelled_names"]["variables_named_by_options"]["web-4"]
+    assert named["status"] != "error" and named["remediation"] == {"changed": True}
