@@ -46,7 +46,9 @@ ARGUMENT_SPEC = dict(
     run_id=dict(type="str"),
     playbook=dict(type="str", choices=["audit", "report", "remediate"]),
 )
-VARIABLE_NAME_OPTIONS = ("facts_var", "thresholds_var", "remediation_var", "remediation_outcome_var")
+# what the remediate playbook's report tasks also read of each host, each named by the option KEY_var
+REMEDIATION_KEYS = ("remediation", "remediation_outcome")
+VARIABLE_NAME_OPTIONS = ("facts_var", "thresholds_var") + tuple(key + "_var" for key in REMEDIATION_KEYS)
 
 
 class HostValueError(Exception):
@@ -88,7 +90,7 @@ def _with_misspelled_names(entry, misspelled):
     gave and the reason it had already (unreachable, failed) are kept."""
     reasons = misspelled + ([entry["reason"]] if entry.get("reason") else [])
     error = fleet.error_entry("; ".join(reasons), entry.get("facts"), entry.get("sysctl_config"))
-    error.update((key, entry[key]) for key in ("remediation", "remediation_outcome") if key in entry)
+    error.update((key, entry[key]) for key in REMEDIATION_KEYS if key in entry)
     return error
 
 
@@ -233,8 +235,7 @@ class ActionModule(ControllerAction):
         try:
             overrides = host.templated(args["thresholds_var"])
             facts_result = host.registered(args["facts_var"])
-            extra = dict((key, host.registered(args[key + "_var"]))
-                         for key in ("remediation", "remediation_outcome") if args[key + "_var"])
+            extra = dict((key, host.registered(args[key + "_var"])) for key in REMEDIATION_KEYS if args[key + "_var"])
         except HostValueError as exc:
             return fleet.error_entry(str(exc))
         if isinstance(overrides, str):

@@ -40,7 +40,6 @@ CONTAINER_FIXER = "container"
 CONTAINER_REMEDIATION = ("The tcp_tuning role tunes the host's own network namespace only, never this one: set the "
                          "sysctls in the container's or pod's own settings (podman or docker run --sysctl, "
                          "Kubernetes securityContext.sysctls), or fix its client. What the role does on a host: ")
-STATE_KEYS = COUNT_KEYS  # the states of the facts' counts, each once
 
 
 # Lines that say nothing about the cause: a traceback's header, ssh's closing notice.
@@ -483,7 +482,7 @@ def state_counts(entry):
     facts = entry.get("facts")
     counts = facts.get("counts") if isinstance(facts, dict) else None
     counts = counts if isinstance(counts, dict) else {}
-    return dict((state, counts.get(state) if is_count(counts.get(state)) else None) for state in STATE_KEYS)
+    return dict((state, counts.get(state) if is_count(counts.get(state)) else None) for state in COUNT_KEYS)
 
 
 def _whole_count(value):
@@ -505,15 +504,15 @@ def namespace_state_counts(entry):
     total, unread, summed = namespaces.get("total"), namespaces.get("unread"), namespaces.get("counts")
     if (isinstance(summed, dict) and is_count(summed.get("total")) and _whole_count(total)
             and _whole_count(unread) and total - unread >= max(len(found), 1)):
-        counts = dict((state, add_count(0, summed.get(state))) for state in STATE_KEYS)
+        counts = dict((state, add_count(0, summed.get(state))) for state in COUNT_KEYS)
         return counts, total - unread, len(found), total
     if not found:
         return None, 0, 0, 0
-    counts = dict.fromkeys(STATE_KEYS, 0)
+    counts = dict.fromkeys(COUNT_KEYS, 0)
     for namespace in found:
         own = namespace.get("counts")
         if isinstance(own, dict):
-            for state in STATE_KEYS:
+            for state in COUNT_KEYS:
                 counts[state] = add_count(counts[state], own.get(state))
     return counts, len(found), len(found), total if is_count(total) and total >= len(found) else len(found)
 

@@ -3,6 +3,7 @@
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import COUNT_KEYS
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.tests.unit.fixtures.audit_files import load
 
@@ -503,7 +504,7 @@ def test_the_pods_sockets_are_summed_per_state_and_odd_counts_are_left_out():
 
 def test_the_sum_over_every_namespace_read_is_taken_when_the_facts_hold_it():
     facts = _host_with_pods(0.6, [0.9])
-    summed = dict.fromkeys(fleet.STATE_KEYS, 0)
+    summed = dict.fromkeys(COUNT_KEYS, 0)
     summed.update(total=90070, time_wait=90000, close_wait=70, established=True, fin_wait2=float("nan"), syn_sent=-5)
     facts["namespaces"].update(total=40, unread=2, counts=summed)
     counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
@@ -533,7 +534,7 @@ def test_the_sum_over_every_namespace_read_is_taken_when_the_facts_hold_it():
 ])
 def test_a_sum_that_does_not_add_up_gives_way_to_the_sum_over_those_listed(total, unread, counts):
     facts = _host_with_pods(0.6, [0.9])
-    summed = dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=90000, time_wait=90000) if counts is None else counts
+    summed = dict(dict.fromkeys(COUNT_KEYS, 0), total=90000, time_wait=90000) if counts is None else counts
     facts["namespaces"].update(total=total, unread=unread, counts=summed)
     found, summed_over, listed, _total = fleet.namespace_state_counts({"facts": facts})
     assert (summed_over, listed) == (1, 1)
@@ -542,7 +543,7 @@ def test_a_sum_that_does_not_add_up_gives_way_to_the_sum_over_those_listed(total
 
 def test_a_sum_with_no_namespace_listed_in_full_still_counts():
     facts = _host_with_pods(0.6, [])
-    facts["namespaces"].update(total=12, unread=0, counts=dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=700,
+    facts["namespaces"].update(total=12, unread=0, counts=dict(dict.fromkeys(COUNT_KEYS, 0), total=700,
                                                                time_wait=600, close_wait=fleet.COUNT_MAX + 1))
     counts, summed_over, listed, total = fleet.namespace_state_counts({"facts": facts})
     assert (summed_over, listed, total) == (12, 0, 12)

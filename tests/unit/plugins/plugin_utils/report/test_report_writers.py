@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.states import COUNT_KEYS
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import common
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import csv_report as report_csv
@@ -393,7 +394,7 @@ def test_counts_no_host_could_hold_are_printed_nowhere():
 
 def test_sums_of_the_namespaces_no_host_could_hold_are_printed_nowhere():
     doc = doc_with_pods()
-    summed = dict(dict.fromkeys(fleet.STATE_KEYS, 0), total=5, time_wait=1e308, established=10 ** 40,
+    summed = dict(dict.fromkeys(COUNT_KEYS, 0), total=5, time_wait=1e308, established=10 ** 40,
                   close_wait=fleet.COUNT_MAX + 1, fin_wait2=float("inf"))
     doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
     digits = re.compile(r"[0-9](?:,?[0-9]){15,}")
@@ -436,7 +437,7 @@ def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
 
 def test_the_pods_sockets_are_summed_over_every_namespace_read_when_the_facts_hold_the_sum():
     doc = doc_with_pods()
-    summed = dict.fromkeys(fleet.STATE_KEYS, 0)
+    summed = dict.fromkeys(COUNT_KEYS, 0)
     summed.update(total=52003, time_wait=52000, close_wait=3)
     # 2 listed in full of the 29 read
     doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
