@@ -176,6 +176,14 @@ options:
       - Without it (the task in a playbook of your own), no variable name is checked.
     type: str
     choices: [audit, report, remediate]
+  publish:
+    description:
+      - Publish RV(stats) for the next node of an AWX workflow as M(ansible.builtin.set_stats) would (not
+        per host, each key replacing what an earlier task published). The result carries them as
+        RV(ansible_stats), which Ansible publishes from any task's result, so the play needs no
+        C(set_stats) task. The audit, report and merge playbooks set it.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -217,7 +225,7 @@ missing_hosts:
   elements: str
 stats:
   description:
-    - What the playbooks publish with C(ansible.builtin.set_stats) for the next node of an AWX workflow
+    - The outcome for the next node of an AWX workflow (published with O(publish)),
       C(tcp_audit_run_id), and C(tcp_audit) with C(scope) (C(slice) or C(fleet)), C(run_id),
       C(worst_status), C(by_status), C(hosts), C(missing_hosts) (a count) and C(report_dir).
   returned: success
@@ -225,6 +233,10 @@ stats:
   sample: {tcp_audit_run_id: awx-workflow-4211, tcp_audit: {scope: fleet, run_id: awx-workflow-4211,
            worst_status: warn, by_status: {unreachable: 0, error: 0, fail: 0, warn: 2, pass: 38},
            hosts: 40, missing_hosts: 0, report_dir: /srv/audit/20260101T020000Z}}
+ansible_stats:
+  description: RV(stats) as Ansible publishes them (C(data), C(per_host) V(false), C(aggregate) V(false)).
+  returned: O(publish=true)
+  type: dict
 report_dir:
   description: Directory the reports were written into.
   returned: O(stage=all) or O(stage=merge)

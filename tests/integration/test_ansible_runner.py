@@ -94,3 +94,28 @@ def test_playbook_under_ansible_runner(private_data_dir, tmp_path, playbook, ide
     assert all(entry["thresholds"]["close_wait_warn"] == 100000 for entry in doc["hosts"].values())
     for name in ("tcp-audit.csv", "tcp-audit.html", "tcp-audit.junit.xml", "tcp-audit.prom"):
         assert (report_dir / name).stat().st_size > 0
+
+
+def test_failed_run_still_publishes_the_outcome(private_data_dir, tmp_path):
+    """fail_on reached: the job fails on the summary task, and its artifact still carries the outcome (the
+    report task publishes it, before the run is failed). Every host is at least warn: no host's live
+    tcp_max_tw_buckets reaches a max_tw_buckets_min of 2**31."""
+    extravars = json.loads((private_data_dir / "env" / "extravars").read_text())
+    extravars.update(tcp_audit_fail_on="warn", tcp_audit_thresholds='{"max_tw_buckets_min": 2147483648}')
+    (private_data_dir / "env" / "extravars").write_text(json.dumps(extravars))
+    done, artifacts = runner(private_data_dir, "tcpops.timewait.report", "failing")
+    assert done.returncode != 0, done.stdout
+    assert (artifacts / "status").read_text().strip() == "failed"
+
+    found = [event for _size, _path, event in events(artifacts)]
+    failed = [event for event in found if event.get("event") == "runner_on_failed"]
+    assert [event["event_data"]["task"] for event in failed] == [
+        "Print the audit summary, failing the run when findings reach tcp_audit_fail_on"]
+    message = failed[0]["event_data"]["res"]["msg"]
+    assert message[0].startswith("Audit status ") and "reaches tcp_audit_fail_on=warn" in message[0], message
+    assert any(line.startswith("HOST ") for line in message), message
+    summary = [event for event in found if event.get("event") == "playbook_on_stats"][0]["event_data"]["artifact_data"]
+    assert summary["tcp_audit"]["scope"] == "fleet" and summary["tcp_audit"]["hosts"] == FLEET_SIZE
+    assert summary["tcp_audit"]["worst_status"] in ("warn", "fail")
+    assert summary["tcp_audit"]["by_status"]["pass"] == 0
+    assert os.path.isdir(summary["tcp_audit"]["report_dir"])

@@ -8,6 +8,7 @@ that the slicing and merging is what is tested, not the transport.
 
 import json
 import os
+import re
 import subprocess
 
 HOST_PYTHON = "/usr/bin/python3"
@@ -24,9 +25,11 @@ def inventory(tmp_path, python):
 
 
 def start(playbook, inv, base, name, *extra):
+    """The playbook in the background; its output ends with what it published for a workflow (CUSTOM STATS)."""
     args = list(playbook.argv(name, str(base), None, inv))
+    env = dict(playbook.env(), ANSIBLE_SHOW_CUSTOM_STATS="1")
     return subprocess.Popen(args[:-1] + list(extra) + [args[-1]], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=playbook.env(), cwd=str(base.parent))
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=str(base.parent))
 
 
 def finish(process):
@@ -57,6 +60,7 @@ def test_slices_at_the_same_time_then_merge_give_the_report_of_the_whole_fleet(t
         rc, out = finish(process)
         assert rc == 0, out
         assert "slice of run nightly-1" in out
+        assert "scope: slice" in out and "tcp_audit_run_id: nightly-1" in out, out
     in_progress = base / "runs-in-progress" / "nightly-1"
     assert len([n for n in os.listdir(str(in_progress)) if n.startswith("slice-")]) == 2
     runs_before = sorted(n for n in os.listdir(str(base)) if n[0].isdigit())
@@ -64,6 +68,9 @@ def test_slices_at_the_same_time_then_merge_give_the_report_of_the_whole_fleet(t
 
     rc, out = run(playbook, inv, base, "merge", "-e", "tcp_audit_run_id=nightly-1", "-e", "tcp_report_keep=5")
     assert rc == 0, out
+    published = out[out.index("CUSTOM STATS"):]
+    assert "scope: fleet" in published and "hosts: %d " % len(HOSTS) in published, published
+    assert "tcp_audit_run_id: nightly-1" in published, published
     merged = latest_doc(base)
     assert sorted(merged["hosts"]) == sorted(HOSTS)
     assert merged["summary"]["hosts"] == len(HOSTS)
@@ -113,6 +120,22 @@ def test_a_failed_slice_leaves_its_hosts_missing_never_pass(tmp_path, playbook):
     assert merged["summary"]["worst_status"] == "error"
     junit = (base / "latest" / "tcp-audit.junit.xml").read_text()
     assert junit.count("missing: no slice of this run reported this host") >= 4
+
+
+def test_findings_never_fail_a_slice_only_the_merge(tmp_path, playbook):
+    """Every host at least warn (no live tcp_max_tw_buckets reaches a max_tw_buckets_min of 2**31) and
+    tcp_audit_fail_on=warn: the slice ends 0 with its table, the merge of the run fails naming the reports."""
+    inv = inventory(tmp_path, HOST_PYTHON)
+    base = tmp_path / "reports"
+    warn_all = ("-e", "tcp_audit_fail_on=warn", "-e", "{\"tcp_audit_thresholds\": {\"max_tw_buckets_min\": 2147483648}}")
+    rc, out = run(playbook, inv, base, "audit", "-e", "tcp_audit_run_id=r3", "-e", "tcp_audit_merge=false", *warn_all)
+    assert rc == 0, out
+    assert "slice of run r3" in out and "Audit status" not in out, out
+    rc, out = run(playbook, inv, base, "merge", "-e", "tcp_audit_run_id=r3", *warn_all)
+    assert rc != 0, out
+    html = base / os.readlink(str(base / "latest")) / "tcp-audit.html"
+    assert re.search(r"Audit status (warn|fail) reaches tcp_audit_fail_on=warn; see %s\b" % re.escape(str(html)), out), out
+    assert "scope: fleet" in out[out.index("CUSTOM STATS"):], out
 
 
 def test_merge_without_slices_or_run_id_fails_clearly_and_writes_nothing(tmp_path, playbook):
