@@ -45,7 +45,7 @@ ARGUMENT_SPEC = dict(
     stage=dict(type="str", default="all", choices=["all", "slice", "merge"]),
     run_id=dict(type="str"),
     playbook=dict(type="str", choices=["audit", "report", "remediate"]),
-    publish=dict(type="bool", default=False),
+    set_stats=dict(type="bool", default=False),
 )
 # what the remediate playbook's report tasks also read of each host, each named by the option KEY_var
 REMEDIATION_KEYS = ("remediation", "remediation_outcome")
@@ -118,7 +118,7 @@ class ActionModule(ControllerAction):
             raise AnsibleActionFail("tcp_audit_run_id: %s" % exc)
 
         if args["stage"] == "slice":
-            return self._published(args, self._write_slice(result, args, base, run_id, self._evaluate(args, hostvars)))
+            return self._with_stats(args, self._write_slice(result, args, base, run_id, self._evaluate(args, hostvars)))
 
         now = time.time()
         generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
@@ -207,14 +207,14 @@ class ActionModule(ControllerAction):
             missing_hosts=missing,
             stats=self._stats(run_id, doc["summary"], run_dir, missing, "fleet"),
         )
-        return self._published(args, result)
+        return self._with_stats(args, result)
 
     @staticmethod
-    def _published(args, result):
-        """With publish, the outcome in the result as ansible.builtin.set_stats returns it: Ansible's strategy
-        publishes ``ansible_stats`` from any task's result, so the playbooks need no set_stats task of their own.
-        Not aggregated: a later publication replaces the keys instead of adding to the run id string."""
-        if args["publish"]:
+    def _with_stats(args, result):
+        """With set_stats, the outcome in the result as ansible.builtin.set_stats returns it: Ansible's strategy
+        publishes ``ansible_stats`` from any successful task's result, so the playbooks need no set_stats task of
+        their own. Not aggregated: a later publication replaces the keys instead of adding to the run id string."""
+        if args["set_stats"]:
             result["ansible_stats"] = {"data": result["stats"], "per_host": False, "aggregate": False}
         return result
 
@@ -324,7 +324,7 @@ class ActionModule(ControllerAction):
 
     @staticmethod
     def _stats(run_id, summary, report_dir, missing, scope):
-        """What set_stats publishes for an AWX workflow to branch on (see docs/awx.md)."""
+        """The outcome for an AWX workflow to branch on, published with the set_stats option (see docs/awx.md)."""
         return {
             "tcp_audit_run_id": run_id,
             "tcp_audit": {

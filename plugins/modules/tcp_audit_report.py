@@ -176,12 +176,12 @@ options:
       - Without it (the task in a playbook of your own), no variable name is checked.
     type: str
     choices: [audit, report, remediate]
-  publish:
+  set_stats:
     description:
-      - Publish RV(stats) for the next node of an AWX workflow as M(ansible.builtin.set_stats) would (not
-        per host, each key replacing what an earlier task published). The result carries them as
-        RV(ansible_stats), which Ansible publishes from any task's result, so the play needs no
-        C(set_stats) task. The audit, report and merge playbooks set it.
+      - Publish RV(stats) for the next node of an AWX workflow as M(ansible.builtin.set_stats) would, not
+        per host and not aggregated (each key replaces what an earlier task published). The result
+        carries them as RV(ansible_stats), which Ansible publishes from any successful task's result, so
+        the play needs no C(ansible.builtin.set_stats) task. The audit, report and merge playbooks set it.
     type: bool
     default: false
 attributes:
@@ -225,8 +225,8 @@ missing_hosts:
   elements: str
 stats:
   description:
-    - The outcome for the next node of an AWX workflow (published with O(publish)),
-      C(tcp_audit_run_id), and C(tcp_audit) with C(scope) (C(slice) or C(fleet)), C(run_id),
+    - The outcome for the next node of an AWX workflow, published with O(set_stats). It holds
+      C(tcp_audit_run_id) and C(tcp_audit) with C(scope) (C(slice) or C(fleet)), C(run_id),
       C(worst_status), C(by_status), C(hosts), C(missing_hosts) (a count) and C(report_dir).
   returned: success
   type: dict
@@ -235,7 +235,7 @@ stats:
            hosts: 40, missing_hosts: 0, report_dir: /srv/audit/20260101T020000Z}}
 ansible_stats:
   description: RV(stats) as Ansible publishes them (C(data), C(per_host) V(false), C(aggregate) V(false)).
-  returned: O(publish=true)
+  returned: O(set_stats=true)
   type: dict
 report_dir:
   description: Directory the reports were written into.

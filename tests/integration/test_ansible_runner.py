@@ -1,5 +1,5 @@
 """The audit and report playbooks under ``ansible-runner run`` with a private data directory, as AWX
-and CI run them: rc and status, the reports, the set_stats artifact a workflow branches on, and the
+and CI run them: rc and status, the reports, the published outcome a workflow branches on, and the
 size of every job event at a stated fleet size.
 
 The hosts are inventory names reached with the local connection (each one audits this machine).

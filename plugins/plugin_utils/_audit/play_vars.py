@@ -290,5 +290,5 @@ def problems(values, playbook):
     run_id = values.get("tcp_audit_run_id")
     if playbook == "merge" and (run_id is None or run_id == ""):
         found.append("tcpops.timewait.merge needs tcp_audit_run_id, the run id the slices wrote with (in an AWX "
-                     "workflow it comes from the sliced node's set_stats; otherwise pass -e tcp_audit_run_id=...)")
+                     "workflow it comes from the artifacts of the sliced node; otherwise pass -e tcp_audit_run_id=...)")
     return found + _report_name_problems(values, playbook) + _destination_problems(values, playbook)
