@@ -40,20 +40,19 @@ def core_venv(requirement):
     return venv
 
 
-def run(venv, tmp_path, playbook, *extra):
+def run(playbook, venv, tmp_path, name, *extra):
+    """The playbook ``name`` as the other playbook tests run it (conftest's ``playbook``), with the
+    ansible-playbook of ``venv``."""
     inventory = tmp_path / "hosts.ini"
     if not inventory.exists():
         inventory.write_text("[web]\nweb-1\nweb-2\n[db]\ndb-1\n[all:vars]\nansible_connection=local\n"
                              "ansible_python_interpreter=%s\n" % HOST_PYTHON)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "collections"),
-               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_SHOW_CUSTOM_STATS="1",
-               PATH="%s:%s" % (venv / "bin", os.environ.get("PATH", "")))
+    argv = list(playbook.argv(name, str(tmp_path / "reports"), None, str(inventory)))
+    argv[0] = str(venv / "bin" / "ansible-playbook")
+    env = dict(playbook.env(), ANSIBLE_SHOW_CUSTOM_STATS="1", PATH="%s:%s" % (venv / "bin", os.environ.get("PATH", "")))
     env.pop("PYTHONPATH", None)
-    argv = [str(venv / "bin" / "ansible-playbook"), "-i", str(inventory),
-            "-e", "tcp_audit_report_dir=%s" % (tmp_path / "reports"), "-e", "tcp_audit_fail_on=never"]
-    done = subprocess.run(argv + list(extra) + ["tcpops.timewait.%s" % playbook], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, env=env, cwd=str(tmp_path), timeout=600,
-                          check=False)
+    done = subprocess.run(argv[:-1] + list(extra) + [argv[-1]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, env=env, cwd=str(tmp_path), timeout=600, check=False)
     return done.returncode, done.stdout
 
 
@@ -68,38 +67,38 @@ def latest(tmp_path):
 
 
 @pytest.mark.parametrize("requirement", releases())
-def test_playbooks_on_an_older_ansible_core(requirement, tmp_path):
+def test_playbooks_on_an_older_ansible_core(requirement, tmp_path, playbook):
     venv = core_venv(requirement)
     version = subprocess.run([str(venv / "bin" / "ansible-playbook"), "--version"], stdout=subprocess.PIPE,
                              text=True, check=True).stdout
     assert "[core %s]" % requirement.split("==")[1] in version, version
 
-    rc, out = run(venv, tmp_path, "audit")
+    rc, out = run(playbook, venv, tmp_path, "audit")
     assert rc == 0, out[-3000:]
     doc = json.loads((tmp_path / "reports" / "tcp-audit.json").read_text())
     assert sorted(doc["hosts"]) == sorted(HOSTS)
     assert "reports: %s/tcp-audit.{html,json,csv,junit.xml,prom}" % (tmp_path / "reports") in out, out[-3000:]
     assert "scope: fleet" in published(out) and "hosts: 3 " in published(out), out[-3000:]
 
-    rc, out = run(venv, tmp_path, "audit", "-e", "tcp_audit_fail_on=warn", "-e", WARN_EVERY_HOST)
+    rc, out = run(playbook, venv, tmp_path, "audit", "-e", "tcp_audit_fail_on=warn", "-e", WARN_EVERY_HOST)
     assert rc != 0, out[-3000:]
     assert re.search(r"Audit status (warn|fail) reaches tcp_audit_fail_on=warn; see \S+/tcp-audit.html", out), out[-3000:]
     assert "pass: 0 " in published(out), out[-3000:]
 
-    rc, out = run(venv, tmp_path, "report")
+    rc, out = run(playbook, venv, tmp_path, "report")
     assert rc == 0, out[-3000:]
     first = latest(tmp_path)
-    rc, out = run(venv, tmp_path, "report")
+    rc, out = run(playbook, venv, tmp_path, "report")
     assert rc == 0, out[-3000:]
     second = latest(tmp_path)
     assert second["comparison"]["previous_generated_at"] == first["generated_at"], second.get("comparison")
 
     for group in ("web", "db"):
-        rc, out = run(venv, tmp_path, "report", "-e", "tcp_audit_run_id=series-1", "-e", "tcp_audit_merge=false",
+        rc, out = run(playbook, venv, tmp_path, "report", "-e", "tcp_audit_run_id=series-1", "-e", "tcp_audit_merge=false",
                       "--limit", group)
         assert rc == 0 and "slice of run series-1" in out, out[-3000:]
         assert "scope: slice" in published(out), out[-3000:]
-    rc, out = run(venv, tmp_path, "merge", "-e", "tcp_audit_run_id=series-1")
+    rc, out = run(playbook, venv, tmp_path, "merge", "-e", "tcp_audit_run_id=series-1")
     assert rc == 0, out[-3000:]
     merged = latest(tmp_path)
     assert sorted(merged["hosts"]) == sorted(HOSTS)
