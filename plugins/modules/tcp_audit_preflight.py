@@ -69,9 +69,9 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tcpops.timewait.controller_action
 notes:
-  - Checking the variables costs the run one task on the controller; reading each host's variables for the
-    variables the run reads once adds about 0.3 ms of controller CPU per host (measured at 1,000 and 10,000
-    hosts).
+  - Checking the variables costs the run one task on the controller, which reads every host's variables
+    once for those the run reads once; measured, the task took 0.17 s at 1,000 hosts and 2.3 to 3.1 s at
+    10,000 (0.2 to 0.3 ms per host).
 """
 
 EXAMPLES = r"""
