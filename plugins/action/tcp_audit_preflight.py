@@ -10,8 +10,9 @@ __metaclass__ = type
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import run_wide
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import HostValueError, HostValues
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import HostValues
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
 
 ARGUMENT_SPEC = dict(
@@ -26,15 +27,20 @@ except ImportError:  # ansible-core before 2.19
         """Never raised: before 2.19 a template that gives omit returns the omit placeholder."""
 
 
+def _kept(raw, wanted):
+    """The variables of ``wanted`` a host has, as plain values: not the whole of every host's at once."""
+    return dict((name, plain(raw[name])) for name in wanted if name in raw)
+
+
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.start(tmp, task_vars)
         task_vars = task_vars or {}
-        values, found = self._templated(task_vars)
+        values, found, untemplatable = self._templated(task_vars)
         found.extend(play_vars.problems(values, args["playbook"]))
-        found.extend(self._spread_problems(task_vars, args["playbook"]))
+        found.extend(self._spread_problems(task_vars, args["playbook"], values, untemplatable))
         if found:
             raise AnsibleActionFail(
                 "%s; nothing was gathered or written" % "; ".join(found) if len(found) == 1 else
@@ -44,10 +50,10 @@ class ActionModule(ControllerAction):
         return result
 
     def _templated(self, task_vars):
-        """({name: templated value}, problems). A value templated into omit is unset, as the playbooks'
+        """({name: templated value}, problems, names that cannot be templated). A value templated into omit is unset, as the playbooks'
         ``default(omit)`` would leave it; thresholds that cannot be templated for this host are left to the
         report task, which templates them for each host and makes each one they fail for an error."""
-        values, found = {}, []
+        values, found, untemplatable = {}, [], []
         omit = task_vars.get("omit")
         for name in play_vars.names_to_check(task_vars):
             try:
@@ -55,35 +61,48 @@ class ActionModule(ControllerAction):
             except AnsibleValueOmittedError:
                 continue
             except AnsibleError as exc:
+                untemplatable.append(name)
                 if name != "tcp_audit_thresholds":
                     found.append("%s cannot be templated: %s" % (name, " ".join(to_native(exc).split())))
                 continue
             if omit is not None and value == omit:
                 continue
             values[name] = plain(value)
-        return values, found
+        return values, found, untemplatable
 
-    def _spread_problems(self, task_vars, playbook):
-        """``play_vars.spread_problems`` for the play's hosts: each host's variables read once (the names that
-        matter kept), the play's as Ansible templates its keywords."""
+    def _spread_problems(self, task_vars, playbook, first_values, untemplatable):
+        """``run_wide.spread_problems`` over the play's hosts: each host's variables read once (the names that
+        matter kept), the play's as Ansible templates its keywords, the first host's as ``_templated`` gave
+        them. Only with ``run_once``: without it every host would read every host's."""
         hostvars = task_vars.get("hostvars")
         first = task_vars.get("inventory_hostname")
-        if hostvars is None or first is None:
+        if hostvars is None or first is None or not self._task.run_once:
             return []
-        names = play_vars.RUN_WIDE | set(play_vars.PLAY_KEYWORDS)
+        first_raw = HostValues(hostvars, first, self._templar).raw
+        wanted = run_wide.names(playbook)
+        for refers in run_wide.inputs_by_name(first_raw, wanted).values():
+            wanted |= refers or set()
         others = [host for host in task_vars.get("ansible_play_hosts_all") or [] if host != first]
-        hosts_values = []
-        for host in [first] + others:
-            raw = HostValues(hostvars, host, self._templar).raw
-            hosts_values.append((host, dict((name, raw[name]) for name in names if name in raw)))
+        hosts_values = [(first, _kept(first_raw, wanted))] + [
+            (host, _kept(HostValues(hostvars, host, self._templar).raw, wanted)) for host in others]
         play_level = self._task.get_variable_manager().get_vars(play=self._task.get_play())
-        play_values = dict((name, play_level[name]) for name in names if name in play_level)
+        play_values = dict((name, plain(play_level[name])) for name in wanted if name in play_level)
+        omit = task_vars.get("omit")
 
         def resolve(host, name):
-            values = HostValues(hostvars, host, self._templar)
+            if host == first:
+                return first_values.get(name, run_wide.UNSET)
+            raw = HostValues(hostvars, host, self._templar).raw
+            if name not in raw:
+                return run_wide.UNSET
+            available = dict(raw)
+            available.update(play_level)
             try:
-                return values.templated(name)
-            except HostValueError:
-                return plain(values.raw[name])
+                value = self._templar.copy_with_new_env(available_variables=available).template(raw[name])
+            except AnsibleValueOmittedError:
+                return run_wide.UNSET
+            except AnsibleError as exc:
+                return run_wide.Untemplatable(" ".join(to_native(exc).split()))
+            return run_wide.UNSET if omit is not None and value == omit else plain(value)
 
-        return play_vars.spread_problems(hosts_values, play_values, playbook, resolve)
+        return run_wide.spread_problems(hosts_values, play_values, playbook, resolve, skip=untemplatable)

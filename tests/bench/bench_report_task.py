@@ -2,13 +2,15 @@
 ``tcp_state_facts`` result, and the ``tcp_audit_report`` task's time per host (and the preflight's, which
 reads every host's variables too).
 
-``python tests/bench/bench_report_task.py [--sizes 100,1000] [--rounds 3]`` (``make bench-fleet`` runs
+``python tests/bench/bench_report_task.py [--sizes 100,1000] [--rounds 3] [--preflight-sizes 10000]`` (``make bench-fleet`` runs
 it after ``bench_fleet.py``). The hosts are never contacted: tasks on localhost give each host what a
 module run leaves (``set_fact`` with ``delegate_facts``: ``tcp_state`` as a host fact and the whole result
 as ``tcp_audit_gathered``), then the report task of the audit playbook writes the fleet report into a
 temporary directory. The task's duration comes from the json
 callback; beside it, the same results through the report code alone (``bench_fleet``'s controller
 part, in this process) give what Ansible adds: assembling each host's variables for the task.
+``--preflight-sizes`` (default 10000) also times a playbook holding the preflight task alone, for sizes
+where giving every host a result would take longest.
 """
 
 import argparse
@@ -66,6 +68,8 @@ PLAYBOOK = """\
       run_once: true
       delegate_to: localhost
 """
+PREFLIGHT_ALONE = PLAYBOOK[:PLAYBOOK.index("    - name: Load the result once")].replace(
+    "The report task over registered results", "The preflight task alone")
 
 
 def _seconds(stamp):
@@ -77,19 +81,25 @@ def _task_seconds(task):
     return _seconds(duration["end"]) - _seconds(duration["start"])
 
 
-def report_task_seconds(size, workdir):
-    """(report task, preflight task) durations (json callback) at ``size`` hosts, in a fresh playbook run."""
+def _run_tasks(size, workdir, playbook, extra_vars=()):
+    """The tasks of a fresh run of ``playbook`` (json callback) over ``size`` local inventory hosts."""
     inventory = os.path.join(workdir, "hosts-%d.ini" % size)
     with open(inventory, "w") as handle:
         handle.write("[fleet]\n%s\n[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n"
                      % ("\n".join("host-%05d" % index for index in range(size)), sys.executable))
+    argv = [os.path.join(bench_fleet.BIN, "ansible-playbook"), "-i", inventory, os.path.join(workdir, playbook)]
+    for extra in extra_vars:
+        argv += ["-e", extra]
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True,
+                          env=dict(bench_fleet.env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    return json.loads(done.stdout)["plays"][0]["tasks"]
+
+
+def report_task_seconds(size, workdir):
+    """(report task, preflight task) durations at ``size`` hosts, in a fresh playbook run."""
     reports = tempfile.mkdtemp(dir=workdir)
-    done = subprocess.run(
-        [os.path.join(bench_fleet.BIN, "ansible-playbook"), "-i", inventory, os.path.join(workdir, "play.yml"),
-         "-e", "result_file=%s" % os.path.join(workdir, "result.json"), "-e", "report_dir=%s" % reports],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True,
-        env=dict(bench_fleet.env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json"))
-    tasks = json.loads(done.stdout)["plays"][0]["tasks"]
+    tasks = _run_tasks(size, workdir, "play.yml", ["result_file=%s" % os.path.join(workdir, "result.json"),
+                                                   "report_dir=%s" % reports])
     with open(os.path.join(reports, "tcp-audit.json")) as handle:
         hosts = len(json.load(handle)["hosts"])
     if hosts != size:
@@ -110,6 +120,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--preflight-sizes", default="10000")
     args = parser.parse_args()
     template = bench_fleet.one_real_result()
     rows = []
@@ -118,6 +129,8 @@ def main():
             json.dump(template, handle)
         with open(os.path.join(workdir, "play.yml"), "w") as handle:
             handle.write(PLAYBOOK)
+        with open(os.path.join(workdir, "preflight.yml"), "w") as handle:
+            handle.write(PREFLIGHT_ALONE)
         for size in [int(s) for s in args.sizes.split(",") if s]:
             task, alone, preflight = [], [], []
             for _round in range(args.rounds):
@@ -130,6 +143,12 @@ def main():
                    "load": os.getloadavg()[0]}
             rows.append(row)
             print(json.dumps(row), flush=True)
+        alone_rows = []
+        for size in [int(s) for s in args.preflight_sizes.split(",") if s]:
+            samples = [_task_seconds(_run_tasks(size, workdir, "preflight.yml")[0]) for _round in range(args.rounds)]
+            alone_rows.append({"hosts": size, "preflight_s": statistics.median(samples),
+                               "samples_s": [round(s, 3) for s in samples], "load": os.getloadavg()[0]})
+            print(json.dumps(alone_rows[-1]), flush=True)
     print("\n| hosts | report task s | ms per host | report code alone s | ms per host | Ansible's part ms per host "
           "| preflight task s | ms per host | load 1 min |\n|---|---|---|---|---|---|---|---|---|")
     for row in rows:
@@ -138,6 +157,13 @@ def main():
             size, row["task_s"], row["task_s"] * 1000 / size, row["pipeline_s"], row["pipeline_s"] * 1000 / size,
             (row["task_s"] - row["pipeline_s"]) * 1000 / size, row["preflight_s"], row["preflight_s"] * 1000 / size,
             row["load"]))
+    if alone_rows:
+        print("\nThe preflight task alone:\n\n| hosts | preflight task s | ms per host | samples s | load 1 min |\n"
+              "|---|---|---|---|---|")
+        for row in alone_rows:
+            print("| %d | %.2f | %.2f | %s | %.1f |" % (row["hosts"], row["preflight_s"],
+                                                        row["preflight_s"] * 1000 / row["hosts"],
+                                                        ", ".join("%.2f" % s for s in row["samples_s"]), row["load"]))
 
 
 if __name__ == "__main__":

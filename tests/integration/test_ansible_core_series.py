@@ -1,7 +1,8 @@
 """The playbooks on each older ansible-core series that meta/runtime.yml admits, each release pinned in
 requirements/ansible-core-series.txt and installed once into a virtualenv of its own under build/:
 an audit that passes and publishes its outcome, one that fails on tcp_audit_fail_on and still publishes
-it, the report playbook twice (the second run compared with the first), and a sliced run merged.
+it, the report playbook twice (the second run compared with the first), a sliced run merged, and a variable
+the run reads once set for one group only refused before any host is contacted.
 
 The hosts are inventory names reached with the local connection (each one audits this machine).
 """
@@ -105,3 +106,15 @@ def test_playbooks_on_an_older_ansible_core(requirement, tmp_path, playbook):
     assert merged["summary"]["by_status"]["error"] == 0 and merged["summary"]["by_status"]["unreachable"] == 0
     assert merged["comparison"]["previous_generated_at"] == second["generated_at"]
     assert "scope: fleet" in published(out) and "tcp_audit_run_id: series-1" in published(out), out[-3000:]
+
+    # a value the run reads once set for one group only, and a play keyword set as a host variable: refused
+    # before any host is contacted, the published reports left as they were
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "db.yml").write_text("tcp_audit_report_name: nightly\ntcp_remediate_serial: 1\n")
+    rc, out = run(playbook, venv, tmp_path, "remediate")
+    text = " ".join(out.split()).replace("''", "'")
+    assert rc != 0 and "2 problems with the playbook's variables; nothing was gathered or written" in text, text[-3000:]
+    assert ("tcp_audit_report_name is read once for the whole run, as the play's first host sees it (web-1: unset); "
+            "1 other host has another value, which would be ignored (db-1: 'nightly')") in text, text[-3000:]
+    assert "tcp_remediate_serial is set as a host variable (db-1: 1), where it has no effect" in text, text[-3000:]
+    assert latest(tmp_path) == merged and not (tmp_path / "reports" / "remediate-before").exists()

@@ -7,6 +7,7 @@ task's.
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -110,21 +111,23 @@ def _inventory_with_groups(tmp_path, group_vars, host_vars=None):
     return str(inventory)
 
 
+SET_IT_ONCE = "remove it where it differs and set it once (group all, or -e)"
+NO_EFFECT = ("where it has no effect: Ansible templates the play's %s from the extra variables and the play's own, "
+             "before it reads any host's; pass it with -e")
 SPREAD = [
     ("audit", {"b": "tcp_audit_report_name: nightly\n"}, {},
      "tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: unset); "
-     "1 other host has another value, which would be ignored (second: 'nightly'): set it alike for every host "
-     "(group all, or -e)"),
+     "1 other host has another value, which would be ignored (second: 'nightly'): " + SET_IT_ONCE),
     ("report", {"a": "tcp_report_keep: 5\n", "b": "tcp_report_keep: 50\n"}, {},
      "tcp_report_keep is read once for the whole run, as the play's first host sees it (localhost: 5); 1 other "
-     "host has another value, which would be ignored (second: 50)"),
+     "host has another value, which would be ignored (second: 50): " + SET_IT_ONCE),
+    ("audit", {"all": "tcp_audit_report_name: \"{{ site }}-audit\"\n", "a": "site: eu\n", "b": "site: us\n"}, {},
+     "tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: "
+     "'eu-audit'); 1 other host has another value, which would be ignored (second: 'us-audit'): " + SET_IT_ONCE),
     ("remediate", {"all": "tcp_remediate_serial: 1\n"}, {},
-     "tcp_remediate_serial is set in the inventory (localhost: 1; second: 1), where it has no effect: Ansible "
-     "templates the play's serial from the extra variables and the play's own, before it reads any host's; pass it "
-     "with -e"),
+     "tcp_remediate_serial is set as a host variable (localhost: 1; second: 1), " + NO_EFFECT % "serial"),
     ("audit", {}, {"second": "tcp_audit_hosts: second\n"},
-     "tcp_audit_hosts is set in the inventory (second: 'second'), where it has no effect: Ansible templates the "
-     "play's hosts"),
+     "tcp_audit_hosts is set as a host variable (second: 'second'), " + NO_EFFECT % "hosts"),
 ]
 
 
@@ -144,11 +147,33 @@ def test_a_run_wide_variable_set_per_host_stops_the_playbook_before_any_host_and
 
 
 def test_a_run_wide_value_that_templates_alike_or_comes_from_extra_variables_runs(tmp_path, playbook, reportdirs):
+    """Also: a variable this playbook does not read (tcp_report_keep: the audit keeps no history) may differ."""
     inventory = _inventory_with_groups(tmp_path, {
-        "a": "tcp_audit_report_name: nightly\n",
-        "b": "tcp_audit_report_name: \"{{ 'night' ~ 'ly' }}\"\n",
+        "a": "tcp_audit_report_name: nightly\ntcp_report_keep: 5\n",
+        "b": "tcp_audit_report_name: \"{{ 'night' ~ 'ly' }}\"\ntcp_report_keep: 50\n",
         "all": "tcp_remediate_serial: 1\n"})
     dest = tmp_path / "reports"
     done = playbook.run("audit", dest, {"tcp_remediate_serial": 1}, inventory=inventory)
     assert done.returncode == 0, done.stdout[-3000:]
     assert sorted(reportdirs.assert_fixed(str(dest), report="nightly")["hosts"]) == ["localhost", "second"]
+
+
+def test_play_variables_override_every_hosts_and_limit_leaves_the_other_hosts_out(tmp_path, playbook, reportdirs):
+    inventory = _inventory_with_groups(tmp_path, {"b": "tcp_audit_report_name: other\ntcp_remediate_serial: 1\n"})
+    wrapper = tmp_path / "audit-nightly.yml"
+    wrapper.write_text("- name: The audit with play variables\n  ansible.builtin.import_playbook: tcpops.timewait.audit\n"
+                       "  vars:\n    tcp_audit_report_name: nightly\n")
+    dest = tmp_path / "reports"
+    argv = playbook.argv("audit", dest, inventory=inventory)
+    refused = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=playbook.env(),
+                             check=False, cwd=str(tmp_path))
+    assert refused.returncode != 0 and "tcp_audit_report_name is read once" in one_line(refused.stdout)
+    assert not dest.exists()
+    for command, report in ((argv[:-1] + [str(wrapper)], "nightly"), (argv + ["--limit", "localhost"], "audit")):
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=playbook.env(), check=False, cwd=str(tmp_path))
+        out = one_line(done.stdout)
+        assert done.returncode == 0 and "is read once" not in out, out[-3000:]
+        assert "tcp_remediate_serial is set as a host variable (second: 1)" not in out
+        hosts = reportdirs.assert_fixed(str(dest), report=report)["hosts"]
+        assert sorted(hosts) == (["localhost", "second"] if report == "nightly" else ["localhost"])

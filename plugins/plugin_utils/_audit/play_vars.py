@@ -32,18 +32,6 @@ SET_BY_PLAYBOOKS = frozenset([
     "tcp_audit_gathered", "tcp_audit_result", "tcp_report_result", "tcp_audit_summary_of",
     "tcp_remediate_before", "tcp_remediate_outcome", "tcp_remediate_gathered_after", "tcp_remediate_after",
 ])
-# Read once for the whole run, as the play's first host sees them (by the tasks that run once and the report
-# task): a value set otherwise for some other hosts would be ignored without a word.
-RUN_WIDE = frozenset([
-    "tcp_audit_report_dir", "tcp_audit_fail_on", "tcp_audit_run_id", "tcp_audit_merge", "tcp_audit_history",
-    "tcp_audit_report_name", "tcp_audit_textfile_dir", "tcp_report_keep", "tcp_report_in_progress_keep_days",
-    "tcp_remediate_max_fail_percentage",
-])
-# Play keywords: Ansible templates them from the extra variables and the play's own, before any host's.
-PLAY_KEYWORDS = {"tcp_audit_hosts": "hosts", "tcp_remediate_serial": "serial"}
-HOST_PLAYBOOKS = ("audit", "report", "remediate")
-LISTED_HOSTS = 5
-UNSET = object()
 DEFAULT_REPORT_DIR = "reports"
 REMEDIATE_REPORT_SUFFIXES = ("-before", "-after")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -304,55 +292,3 @@ def problems(values, playbook):
         found.append("tcpops.timewait.merge needs tcp_audit_run_id, the run id the slices wrote with (in an AWX "
                      "workflow it comes from the artifacts of the sliced node; otherwise pass -e tcp_audit_run_id=...)")
     return found + _report_name_problems(values, playbook) + _destination_problems(values, playbook)
-
-
-def _listed(pairs):
-    """``host: value`` for the first LISTED_HOSTS of ``pairs``, and how many more there are."""
-    shown = "; ".join("%s: %s" % (host, "unset" if value is UNSET else repr(value))
-                      for host, value in pairs[:LISTED_HOSTS])
-    more = len(pairs) - LISTED_HOSTS
-    return shown + ("; and %d more" % more if more > 0 else "")
-
-
-def spread_problems(hosts_values, play_values, playbook, resolve):
-    """Variables set per host where the run reads one value, as lines naming the variable, the hosts and
-    where to set it; [] when none.
-
-    ``hosts_values``: [(host, {name: value as written})] for the play's hosts, the first host first, with the
-    names of RUN_WIDE and PLAY_KEYWORDS each host has (extra, inventory and vars-plugin variables).
-    ``play_values``: {name: value} the extra and play variables give, which the play keywords are templated
-    from and which override every host's. ``resolve(host, name)``: the value ``host`` sees once templated,
-    asked only for a value written differently from the first host's (a template may give the same)."""
-    found = []
-    first_host, first = hosts_values[0]
-    for name in sorted(RUN_WIDE - set(play_values)):
-        written = first.get(name, UNSET)
-        expected = []  # the first host's value once templated, asked for at most once
-        differing = []
-        for host, values in hosts_values[1:]:
-            value = values.get(name, UNSET)
-            if value == written:
-                continue
-            if not expected:
-                expected.append(UNSET if written is UNSET else resolve(first_host, name))
-            seen = UNSET if value is UNSET else resolve(host, name)
-            if seen != expected[0]:
-                differing.append((host, seen))
-        if differing:
-            found.append(
-                "%s is read once for the whole run, as the play's first host sees it (%s); %s another value, "
-                "which would be ignored (%s): set it alike for every host (group all, or -e)"
-                % (name, _listed([(first_host, expected[0])]),
-                   "1 other host has" if len(differing) == 1 else "%d other hosts have" % len(differing),
-                   _listed(differing)))
-    if playbook not in HOST_PLAYBOOKS:
-        return found
-    for name, keyword in sorted(PLAY_KEYWORDS.items()):
-        written = [(host, values[name]) for host, values in hosts_values
-                   if name in values and (name not in play_values or values[name] != play_values[name])]
-        if written:
-            found.append(
-                "%s is set in the inventory (%s), where it has no effect: Ansible templates the play's %s from "
-                "the extra variables and the play's own, before it reads any host's; pass it with -e (in AWX, "
-                "the job template's extra variables or a survey)" % (name, _listed(written), keyword))
-    return found

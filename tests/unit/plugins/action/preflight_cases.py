@@ -38,8 +38,8 @@ def templated():
     }
     action = ActionModule.__new__(ActionModule)
     action._templar = Templar(loader=DataLoader(), variables=task_vars)
-    values, found = action._templated(task_vars)
-    return {"values": values, "found": found}
+    values, found, untemplatable = action._templated(task_vars)
+    return {"values": values, "found": found, "untemplatable": untemplatable}
 
 
 def _agreement(candidates, ansible_takes, variable):

@@ -17,6 +17,7 @@ def test_values_are_templated_with_the_hosts_variables_and_omit_means_unset(foun
     assert case["values"] == {"tcp_audit_top": 10, "tcp_audit_report_name": "nightly"}
     assert len(case["found"]) == 1 and case["found"][0].startswith("tcp_audit_namespaces cannot be templated: ")
     assert "no_such_variable" in case["found"][0]
+    assert sorted(case["untemplatable"]) == ["tcp_audit_namespaces", "tcp_audit_thresholds"]
 
 
 def test_thresholds_that_cannot_be_templated_here_are_left_to_each_host(found):
