@@ -12,7 +12,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import run_wide
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.controller_action import ControllerAction
-from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import HostValues
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.host_values import raw_vars
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.plain_values import plain
 
 ARGUMENT_SPEC = dict(
@@ -28,8 +28,20 @@ except ImportError:  # ansible-core before 2.19
 
 
 def _kept(raw, wanted):
-    """The variables of ``wanted`` a host has, as plain values: not the whole of every host's at once."""
-    return dict((name, plain(raw[name])) for name in wanted if name in raw)
+    """The variables of ``wanted`` a host has, by reference: not the whole of every host's at once."""
+    return dict((name, raw[name]) for name in wanted if name in raw)
+
+
+def _template_or_unset(templar, value, omit):
+    """``value`` templated; UNSET where it gives omit (the playbooks' ``default(omit)`` leaves it unset);
+    ``AnsibleError`` where templating fails."""
+    try:
+        value = templar.template(value)
+    except AnsibleValueOmittedError:
+        return run_wide.UNSET
+    if omit is not None and value == omit:
+        return run_wide.UNSET
+    return plain(value)
 
 
 class ActionModule(ControllerAction):
@@ -40,7 +52,9 @@ class ActionModule(ControllerAction):
         task_vars = task_vars or {}
         values, found, untemplatable = self._templated(task_vars)
         found.extend(play_vars.problems(values, args["playbook"]))
-        found.extend(self._spread_problems(task_vars, args["playbook"], values, untemplatable))
+        refused = untemplatable + [name for name, value in values.items()
+                                   if name in play_vars.INPUTS and play_vars.INPUTS[name](value)]
+        found.extend(self._spread_problems(task_vars, args["playbook"], values, refused))
         if found:
             raise AnsibleActionFail(
                 "%s; nothing was gathered or written" % "; ".join(found) if len(found) == 1 else
@@ -50,59 +64,57 @@ class ActionModule(ControllerAction):
         return result
 
     def _templated(self, task_vars):
-        """({name: templated value}, problems, names that cannot be templated). A value templated into omit is unset, as the playbooks'
-        ``default(omit)`` would leave it; thresholds that cannot be templated for this host are left to the
-        report task, which templates them for each host and makes each one they fail for an error."""
+        """({name: templated value}, problems, names that cannot be templated). A value templated into omit is
+        unset, as the playbooks' ``default(omit)`` would leave it; thresholds that cannot be templated for this
+        host are left to the report task, which templates them for each host and makes each one they fail for
+        an error."""
         values, found, untemplatable = {}, [], []
         omit = task_vars.get("omit")
         for name in play_vars.names_to_check(task_vars):
             try:
-                value = self._templar.template(task_vars[name])
-            except AnsibleValueOmittedError:
-                continue
+                value = _template_or_unset(self._templar, task_vars[name], omit)
             except AnsibleError as exc:
                 untemplatable.append(name)
                 if name != "tcp_audit_thresholds":
                     found.append("%s cannot be templated: %s" % (name, " ".join(to_native(exc).split())))
                 continue
-            if omit is not None and value == omit:
-                continue
-            values[name] = plain(value)
+            if value is not run_wide.UNSET:
+                values[name] = value
         return values, found, untemplatable
 
-    def _spread_problems(self, task_vars, playbook, first_values, untemplatable):
-        """``run_wide.spread_problems`` over the play's hosts: each host's variables read once (the names that
-        matter kept), the play's as Ansible templates its keywords, the first host's as ``_templated`` gave
-        them. Only with ``run_once``: without it every host would read every host's."""
+    def _spread_problems(self, task_vars, playbook, first_values, refused):
+        """``run_wide.spread_problems`` over the play's hosts: each host's variables read once, only the names
+        that matter kept; the play's as Ansible templates its keywords; the first host's as ``_templated``
+        gave them. Only with ``run_once``: without it every host would read every host's."""
         hostvars = task_vars.get("hostvars")
         first = task_vars.get("inventory_hostname")
         if hostvars is None or first is None or not self._task.run_once:
             return []
-        first_raw = HostValues(hostvars, first, self._templar).raw
-        wanted = run_wide.names(playbook)
-        for refers in run_wide.inputs_by_name(first_raw, wanted).values():
-            wanted |= refers or set()
+        # the extra variables and the play's own, over every host's: these plays have no roles and set no
+        # fact before this task, so nothing else comes between
+        play_level = self._task.get_variable_manager().get_vars(play=self._task.get_play())
+        first_raw = raw_vars(hostvars, first)
+        wanted, _inputs = run_wide.wanted_names(dict(first_raw, **play_level), playbook)
         others = [host for host in task_vars.get("ansible_play_hosts_all") or [] if host != first]
         hosts_values = [(first, _kept(first_raw, wanted))] + [
-            (host, _kept(HostValues(hostvars, host, self._templar).raw, wanted)) for host in others]
-        play_level = self._task.get_variable_manager().get_vars(play=self._task.get_play())
-        play_values = dict((name, plain(play_level[name])) for name in wanted if name in play_level)
+            (host, _kept(raw_vars(hostvars, host), wanted)) for host in others]
         omit = task_vars.get("omit")
+        templar = self._templar.copy_with_new_env()
+        current = {}
 
         def resolve(host, name):
             if host == first:
                 return first_values.get(name, run_wide.UNSET)
-            raw = HostValues(hostvars, host, self._templar).raw
-            if name not in raw:
+            if current.get("host") != host:
+                available = dict(raw_vars(hostvars, host), hostvars=hostvars)
+                available.update(play_level)
+                templar.available_variables = available
+                current.update(host=host, available=available)
+            if name not in current["available"]:
                 return run_wide.UNSET
-            available = dict(raw)
-            available.update(play_level)
             try:
-                value = self._templar.copy_with_new_env(available_variables=available).template(raw[name])
-            except AnsibleValueOmittedError:
-                return run_wide.UNSET
+                return _template_or_unset(templar, current["available"][name], omit)
             except AnsibleError as exc:
                 return run_wide.Untemplatable(" ".join(to_native(exc).split()))
-            return run_wide.UNSET if omit is not None and value == omit else plain(value)
 
-        return run_wide.spread_problems(hosts_values, play_values, playbook, resolve, skip=untemplatable)
+        return run_wide.spread_problems(hosts_values, _kept(play_level, wanted), playbook, resolve, skip=refused)

@@ -2,15 +2,16 @@
 ``tcp_state_facts`` result, and the ``tcp_audit_report`` task's time per host (and the preflight's, which
 reads every host's variables too).
 
-``python tests/bench/bench_report_task.py [--sizes 100,1000] [--rounds 3] [--preflight-sizes 10000]`` (``make bench-fleet`` runs
-it after ``bench_fleet.py``). The hosts are never contacted: tasks on localhost give each host what a
-module run leaves (``set_fact`` with ``delegate_facts``: ``tcp_state`` as a host fact and the whole result
-as ``tcp_audit_gathered``), then the report task of the audit playbook writes the fleet report into a
-temporary directory. The task's duration comes from the json
-callback; beside it, the same results through the report code alone (``bench_fleet``'s controller
-part, in this process) give what Ansible adds: assembling each host's variables for the task.
-``--preflight-sizes`` (default 10000) also times a playbook holding the preflight task alone, for sizes
-where giving every host a result would take longest.
+``python tests/bench/bench_report_task.py [--sizes 100,1000] [--rounds 3] [--preflight-sizes 10000]``
+(``make bench-fleet`` runs it after ``bench_fleet.py``). The hosts are never contacted: tasks on localhost
+give each host what a module run leaves (``set_fact`` with ``delegate_facts``: ``tcp_state`` as a host fact
+and the whole result as ``tcp_audit_gathered``), then the report task of the audit playbook writes the
+fleet report into a temporary directory. The task's duration comes from the json callback; beside it, the
+same results through the report code alone (``bench_fleet``'s controller part, in this process) give what
+Ansible adds: assembling each host's variables for the task. ``--preflight-sizes`` also times a playbook
+holding the preflight task alone, where giving every host a result would take longest: with plain
+inventory variables, and with a value the run reads once templated from a variable each host has its own
+of (the preflight then templates it for every host).
 """
 
 import argparse
@@ -68,6 +69,9 @@ PLAYBOOK = """\
       run_once: true
       delegate_to: localhost
 """
+# the preflight's worst case: a value the run reads once, templated from a variable every host has its own of,
+# so that it templates the value for every host (all alike: the run goes on)
+TEMPLATED_FOR_EACH_HOST = "tcp_audit_report_dir=\"{{ 'reports' if inventory_hostname else 'none' }}\"\n"
 PREFLIGHT_ALONE = PLAYBOOK[:PLAYBOOK.index("    - name: Load the result once")].replace(
     "The report task over registered results", "The preflight task alone")
 
@@ -81,12 +85,13 @@ def _task_seconds(task):
     return _seconds(duration["end"]) - _seconds(duration["start"])
 
 
-def _run_tasks(size, workdir, playbook, extra_vars=()):
-    """The tasks of a fresh run of ``playbook`` (json callback) over ``size`` local inventory hosts."""
+def _run_tasks(size, workdir, playbook, extra_vars=(), all_vars=""):
+    """The tasks of a fresh run of ``playbook`` (json callback) over ``size`` local inventory hosts, with
+    ``all_vars`` (inventory lines) given to them all."""
     inventory = os.path.join(workdir, "hosts-%d.ini" % size)
     with open(inventory, "w") as handle:
-        handle.write("[fleet]\n%s\n[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n"
-                     % ("\n".join("host-%05d" % index for index in range(size)), sys.executable))
+        handle.write("[fleet]\n%s\n[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n%s"
+                     % ("\n".join("host-%05d" % index for index in range(size)), sys.executable, all_vars))
     argv = [os.path.join(bench_fleet.BIN, "ansible-playbook"), "-i", inventory, os.path.join(workdir, playbook)]
     for extra in extra_vars:
         argv += ["-e", extra]
@@ -145,10 +150,12 @@ def main():
             print(json.dumps(row), flush=True)
         alone_rows = []
         for size in [int(s) for s in args.preflight_sizes.split(",") if s]:
-            samples = [_task_seconds(_run_tasks(size, workdir, "preflight.yml")[0]) for _round in range(args.rounds)]
-            alone_rows.append({"hosts": size, "preflight_s": statistics.median(samples),
-                               "samples_s": [round(s, 3) for s in samples], "load": os.getloadavg()[0]})
-            print(json.dumps(alone_rows[-1]), flush=True)
+            for variant, all_vars in (("plain", ""), ("templated for each host", TEMPLATED_FOR_EACH_HOST)):
+                samples = [_task_seconds(_run_tasks(size, workdir, "preflight.yml", all_vars=all_vars)[0])
+                           for _round in range(args.rounds)]
+                alone_rows.append({"hosts": size, "variables": variant, "preflight_s": statistics.median(samples),
+                                   "samples_s": [round(s, 3) for s in samples], "load": os.getloadavg()[0]})
+                print(json.dumps(alone_rows[-1]), flush=True)
     print("\n| hosts | report task s | ms per host | report code alone s | ms per host | Ansible's part ms per host "
           "| preflight task s | ms per host | load 1 min |\n|---|---|---|---|---|---|---|---|---|")
     for row in rows:
@@ -158,12 +165,13 @@ def main():
             (row["task_s"] - row["pipeline_s"]) * 1000 / size, row["preflight_s"], row["preflight_s"] * 1000 / size,
             row["load"]))
     if alone_rows:
-        print("\nThe preflight task alone:\n\n| hosts | preflight task s | ms per host | samples s | load 1 min |\n"
-              "|---|---|---|---|---|")
+        print("\nThe preflight task alone:\n\n| hosts | variables | preflight task s | ms per host | samples s "
+              "| load 1 min |\n|---|---|---|---|---|---|")
         for row in alone_rows:
-            print("| %d | %.2f | %.2f | %s | %.1f |" % (row["hosts"], row["preflight_s"],
-                                                        row["preflight_s"] * 1000 / row["hosts"],
-                                                        ", ".join("%.2f" % s for s in row["samples_s"]), row["load"]))
+            samples = ", ".join("%.2f" % s for s in row["samples_s"])
+            print("| %d | %s | %.2f | %.2f | %s | %.1f |" % (
+                row["hosts"], row["variables"], row["preflight_s"], row["preflight_s"] * 1000 / row["hosts"], samples,
+                row["load"]))
 
 
 if __name__ == "__main__":

@@ -123,7 +123,8 @@ SPREAD = [
      "host has another value, which would be ignored (second: 50): " + SET_IT_ONCE),
     ("audit", {"all": "tcp_audit_report_name: \"{{ site }}-audit\"\n", "a": "site: eu\n", "b": "site: us\n"}, {},
      "tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: "
-     "'eu-audit'); 1 other host has another value, which would be ignored (second: 'us-audit'): " + SET_IT_ONCE),
+     "'eu-audit'); 1 other host has another value, which would be ignored (second: 'us-audit'): it is templated "
+     "from variables that differ between hosts (site): give it one value for every host (group all, or -e)"),
     ("remediate", {"all": "tcp_remediate_serial: 1\n"}, {},
      "tcp_remediate_serial is set as a host variable (localhost: 1; second: 1), " + NO_EFFECT % "serial"),
     ("audit", {}, {"second": "tcp_audit_hosts: second\n"},
@@ -147,33 +148,48 @@ def test_a_run_wide_variable_set_per_host_stops_the_playbook_before_any_host_and
 
 
 def test_a_run_wide_value_that_templates_alike_or_comes_from_extra_variables_runs(tmp_path, playbook, reportdirs):
-    """Also: a variable this playbook does not read (tcp_report_keep: the audit keeps no history) may differ."""
+    """Also: a value templated into omit is unset, and a variable this playbook does not read (tcp_report_keep:
+    the audit keeps no history) may differ."""
     inventory = _inventory_with_groups(tmp_path, {
         "a": "tcp_audit_report_name: nightly\ntcp_report_keep: 5\n",
-        "b": "tcp_audit_report_name: \"{{ 'night' ~ 'ly' }}\"\ntcp_report_keep: 50\n",
-        "all": "tcp_remediate_serial: 1\n"})
+        "b": "tcp_audit_report_name: \"{{ 'night' ~ 'ly' }}\"\ntcp_report_keep: 50\n"
+             "tcp_audit_textfile_dir: \"{{ omit }}\"\n",
+        "all": "tcp_audit_hosts: all\n"})
     dest = tmp_path / "reports"
-    done = playbook.run("audit", dest, {"tcp_remediate_serial": 1}, inventory=inventory)
+    done = playbook.run("audit", dest, {"tcp_audit_hosts": "all"}, inventory=inventory)
     assert done.returncode == 0, done.stdout[-3000:]
     assert sorted(reportdirs.assert_fixed(str(dest), report="nightly")["hosts"]) == ["localhost", "second"]
 
 
+def _run(argv, playbook, cwd):
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=playbook.env(),
+                          check=False, cwd=str(cwd))
+    return done.returncode, one_line(done.stdout)
+
+
 def test_play_variables_override_every_hosts_and_limit_leaves_the_other_hosts_out(tmp_path, playbook, reportdirs):
-    inventory = _inventory_with_groups(tmp_path, {"b": "tcp_audit_report_name: other\ntcp_remediate_serial: 1\n"})
-    wrapper = tmp_path / "audit-nightly.yml"
-    wrapper.write_text("- name: The audit with play variables\n  ansible.builtin.import_playbook: tcpops.timewait.audit\n"
-                       "  vars:\n    tcp_audit_report_name: nightly\n")
+    inventory = _inventory_with_groups(tmp_path, {"a": "site: eu\n", "b": "tcp_audit_report_name: other\nsite: us\n"})
+    wrapper = tmp_path / "audit-play-vars.yml"
     dest = tmp_path / "reports"
     argv = playbook.argv("audit", dest, inventory=inventory)
-    refused = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=playbook.env(),
-                             check=False, cwd=str(tmp_path))
-    assert refused.returncode != 0 and "tcp_audit_report_name is read once" in one_line(refused.stdout)
+    rc, out = _run(argv, playbook, tmp_path)
+    assert rc != 0 and "tcp_audit_report_name is read once" in out, out[-3000:]
     assert not dest.exists()
-    for command, report in ((argv[:-1] + [str(wrapper)], "nightly"), (argv + ["--limit", "localhost"], "audit")):
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=playbook.env(), check=False, cwd=str(tmp_path))
-        out = one_line(done.stdout)
-        assert done.returncode == 0 and "is read once" not in out, out[-3000:]
-        assert "tcp_remediate_serial is set as a host variable (second: 1)" not in out
-        hosts = reportdirs.assert_fixed(str(dest), report=report)["hosts"]
-        assert sorted(hosts) == (["localhost", "second"] if report == "nightly" else ["localhost"])
+    for report_name, limit in (("nightly", []), ("audit", ["--limit", "localhost"])):
+        wrapper.write_text("- name: The audit with play variables\n  ansible.builtin.import_playbook: tcpops.timewait.audit\n"
+                           "  vars:\n    tcp_audit_report_name: %s\n" % report_name)
+        rc, out = _run(argv[:-1] + limit + [str(wrapper)], playbook, tmp_path)
+        assert rc == 0 and "is read once" not in out, out[-3000:]
+        hosts = reportdirs.assert_fixed(str(dest), report=report_name)["hosts"]
+        assert sorted(hosts) == (["localhost"] if limit else ["localhost", "second"])
+    # a play variable templated from variables that differ between hosts differs too
+    wrapper.write_text("- name: The audit with a play variable templated per host\n"
+                       "  ansible.builtin.import_playbook: tcpops.timewait.audit\n"
+                       "  vars:\n    tcp_audit_report_name: \"{{ site }}-nightly\"\n")
+    before = reportdirs.snapshot(str(dest))
+    rc, out = _run(argv[:-1] + [str(wrapper)], playbook, tmp_path)
+    assert rc != 0, out[-3000:]
+    assert ("tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: "
+            "'eu-nightly'); 1 other host has another value, which would be ignored (second: 'us-nightly'): it is "
+            "templated from variables that differ between hosts (site)") in out, out[-3000:]
+    assert reportdirs.snapshot(str(dest)) == before

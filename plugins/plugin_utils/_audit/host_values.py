@@ -16,14 +16,18 @@ class HostValueError(Exception):
     """A variable of one host could not be read: that host is an error, the others are reported."""
 
 
+def raw_vars(hostvars, name):
+    """The variables of host ``name`` as written (``HostVars.raw_get``: not templated); {} for no such host."""
+    if name not in hostvars:
+        return {}
+    return hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
+
+
 class HostValues(object):
     """One host's variables, read once (``HostVars.raw_get``), as ``plain`` values."""
 
     def __init__(self, hostvars, name, templar):
-        if name not in hostvars:
-            self.raw = {}
-        else:
-            self.raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
+        self.raw = raw_vars(hostvars, name)
         self.templar = templar
         self._host_templar = None
 

@@ -69,7 +69,8 @@ def _boolean(value):
 
 
 # what the ``bool`` filter the playbooks apply knows; it reads anything else as false
-BOOL_FILTER_WORDS = frozenset(["yes", "on", "true", "1", "no", "off", "false", "0"])
+BOOL_TRUE_WORDS = frozenset(["yes", "on", "true", "1"])
+BOOL_FILTER_WORDS = BOOL_TRUE_WORDS | frozenset(["no", "off", "false", "0"])
 
 
 def _bool_filter(value):

@@ -10,12 +10,13 @@ import sys
 
 from ansible.module_utils.common.validation import check_type_dict
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.filter.core import _valid_bool_false, _valid_bool_true
+from ansible.plugins.filter.core import _valid_bool_false, _valid_bool_true, to_bool
 from ansible.template import Templar, trust_as_template
 from ansible.utils.helpers import pct_to_int
 
 from ansible_collections.tcpops.timewait.plugins.action.tcp_audit_preflight import ActionModule
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import play_vars
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import run_wide
 
 BOOL_CANDIDATES = [True, False, 0, 1, 2, "yes", "No", "ON", "off", "TRUE", "false", "1", "0", "y", "t", "ture",
                    " true", "", None, 1.0]
@@ -86,7 +87,13 @@ def overrides_agree():
     return _agreement(OVERRIDE_CANDIDATES, _role_takes_overrides, "tcp_remediate_overrides")
 
 
-CASES = (templated, bool_filter_agrees, serial_agrees, overrides_agree)
+def merge_read_as_the_bool_filter_reads_it():
+    """[repr, what ``| bool`` gives, what the run-wide comparison takes] for each value the filter knows."""
+    return [[repr(value), to_bool(value), run_wide._as_read("tcp_audit_merge", value, "audit")]
+            for value in BOOL_CANDIDATES if _bool_filter_knows(value)]
+
+
+CASES = (templated, bool_filter_agrees, serial_agrees, overrides_agree, merge_read_as_the_bool_filter_reads_it)
 
 if __name__ == "__main__":
     json.dump(dict((case.__name__, case()) for case in CASES), sys.stdout, default=str)

@@ -31,3 +31,9 @@ def test_the_preflight_takes_exactly_what_ansible_reads(found, case):
     assert disagree == [], case
     # both verdicts occur, so the comparison means something
     assert set(ansible for _value, ansible, _preflight in found[case]) == {True, False}
+
+
+def test_values_across_hosts_read_tcp_audit_merge_as_the_bool_filter_does(found):
+    readings = found["merge_read_as_the_bool_filter_reads_it"]
+    assert [(value, ansible) for value, ansible, compared in readings if ansible is not compared] == []
+    assert set(ansible for _value, ansible, _compared in readings) == {True, False}

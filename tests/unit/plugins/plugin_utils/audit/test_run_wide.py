@@ -96,8 +96,9 @@ def test_one_template_written_for_all_is_templated_where_its_inputs_differ():
     assert asked == [("web1", "tcp_audit_report_dir"), ("web3", "tcp_audit_report_dir")]
     assert found == [
         "tcp_audit_report_dir is read once for the whole run, as the play's first host sees it (web1: "
-        "'/srv/eu-1/tcp'); 1 other host has another value, which would be ignored (web3: '/srv/us-1/tcp'): "
-        + SET_IT_ONCE]
+        "'/srv/eu-1/tcp'); 1 other host has another value, which would be ignored (web3: '/srv/us-1/tcp'): it is "
+        "templated from variables that differ between hosts (region): give it one value for every host (group all, "
+        "or -e)"]
 
 
 def test_a_template_without_inputs_is_never_templated_and_one_that_cannot_be_parsed_always_is():
@@ -113,9 +114,8 @@ def test_a_template_without_inputs_is_never_templated_and_one_that_cannot_be_par
         "host has another value, which would be ignored (web2: cannot be templated (unexpected end)): " + SET_IT_ONCE]
 
 
-def test_a_value_the_play_sets_overrides_every_hosts_and_one_already_refused_is_not_compared_again():
+def test_one_already_refused_is_not_compared_again():
     hosts = [("web1", {"tcp_audit_fail_on": "warn"}), ("web2", {"tcp_audit_fail_on": "never"})]
-    assert spread(hosts, play_values={"tcp_audit_fail_on": "fail"}) == ([], [])
     assert spread(hosts, skip=["tcp_audit_fail_on"]) == ([], [])
 
 
@@ -144,3 +144,30 @@ def test_a_play_keyword_from_the_extra_or_play_variables_is_fine_and_a_host_vari
     overridden = [("web1", {"tcp_remediate_serial": 1}), ("web2", {})]
     found, _asked = spread(overridden, play_values={"tcp_remediate_serial": 2}, playbook="remediate")
     assert len(found) == 1 and found[0].startswith("tcp_remediate_serial is set as a host variable (web1: 1)")
+
+
+def test_inputs_are_the_names_a_template_loads_whatever_its_filters_and_tests():
+    first = {"a": "{{ '%Y' | strftime }}", "b": "{{ x | bool }}", "c": "{{ y is match('e.*') | ternary(z, 1) }}",
+             "d": "{{ lookup('env', 'HOME') ~ now() }}", "e": "{{ vars['dir_' ~ dc] }}", "f": "{{ lookup('vars', k) }}",
+             "g": "{{ query('ansible.builtin.vars', 'x') }}", "h": "{{ paths.reports }}", "i": "plain",
+             "paths": {"reports": ["/srv/{{ site }}"]}, "site": "{% if eu %}eu{% endif %}"}
+    assert run_wide.inputs_by_name(first, sorted(first)) == {
+        "a": frozenset(), "b": frozenset(["x"]), "c": frozenset(["y", "z"]), "d": frozenset(),
+        "e": run_wide.ALWAYS, "f": run_wide.ALWAYS, "g": run_wide.ALWAYS,
+        "h": frozenset(["paths", "site", "eu"]), "paths": frozenset(["site", "eu"]), "site": frozenset(["eu"])}
+
+
+def test_a_value_from_the_extra_or_play_variables_is_compared_only_where_its_inputs_differ():
+    hosts = [("web1", {"tcp_audit_fail_on": "warn", "site": "eu"}),
+             ("web2", {"tcp_audit_fail_on": "never", "site": "us"})]
+    assert spread(hosts, play_values={"tcp_audit_fail_on": "fail"}) == ([], [])
+    hosts = [("web1", {"site": "eu"}), ("web2", {"site": "us"})]
+    found, asked = spread(hosts, play_values={"tcp_audit_report_dir": "/srv/{{ site }}"},
+                          templated={("web1", "tcp_audit_report_dir"): "/srv/eu",
+                                     ("web2", "tcp_audit_report_dir"): "/srv/us"})
+    assert asked == [("web1", "tcp_audit_report_dir"), ("web2", "tcp_audit_report_dir")]
+    assert found == [
+
+        "tcp_audit_report_dir is read once for the whole run, as the play's first host sees it (web1: '/srv/eu'); 1 "
+        "other host has another value, which would be ignored (web2: '/srv/us'): it is templated from variables "
+        "that differ between hosts (site): give it one value for every host (group all, or -e)"]
