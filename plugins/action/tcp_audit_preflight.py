@@ -94,7 +94,7 @@ class ActionModule(ControllerAction):
         # fact before this task, so nothing else comes between
         play_level = self._task.get_variable_manager().get_vars(play=self._task.get_play())
         first_raw = raw_vars(hostvars, first)
-        wanted, _inputs = run_wide.wanted_names(dict(first_raw, **play_level), playbook)
+        wanted = run_wide.wanted_names(dict(first_raw, **play_level), playbook)
         others = [host for host in task_vars.get("ansible_play_hosts_all") or [] if host != first]
         hosts_values = [(first, _kept(first_raw, wanted))] + [
             (host, _kept(raw_vars(hostvars, host), wanted)) for host in others]

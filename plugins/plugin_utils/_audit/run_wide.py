@@ -124,14 +124,14 @@ def inputs_by_name(first, wanted):
 
 
 def wanted_names(first, playbook):
-    """(names to keep of each host's variables, ``inputs_by_name`` of the names read once), ``first`` being the
-    first host's variables with the extra and play variables over them."""
-    inputs = inputs_by_name(first, READ_ONCE.get(playbook, ()))
+    """The names to keep of each host's variables for ``spread_problems``: ``names(playbook)`` and the inputs
+    of the values read once, ``first`` being the first host's variables with the extra and play variables
+    over them."""
     wanted = names(playbook)
-    for refers in inputs.values():
+    for refers in inputs_by_name(first, READ_ONCE.get(playbook, ())).values():
         if refers is not ALWAYS:
             wanted |= refers
-    return wanted, inputs
+    return wanted
 
 
 def _as_read(name, value, playbook):

@@ -171,3 +171,11 @@ def test_a_value_from_the_extra_or_play_variables_is_compared_only_where_its_inp
         "tcp_audit_report_dir is read once for the whole run, as the play's first host sees it (web1: '/srv/eu'); 1 "
         "other host has another value, which would be ignored (web2: '/srv/us'): it is templated from variables "
         "that differ between hosts (site): give it one value for every host (group all, or -e)"]
+
+
+def test_the_names_kept_of_each_host_are_the_playbooks_and_the_inputs_of_what_it_reads_once():
+    first = {"tcp_audit_report_dir": "{{ root }}/{{ site }}", "site": "{{ region }}", "tcp_audit_top": "{{ n }}",
+             "tcp_audit_run_id": "{{ vars['id_' ~ dc] }}"}
+    assert run_wide.wanted_names(first, "audit") == run_wide.names("audit") | set(["root", "site", "region"])
+    assert run_wide.names("audit") == set(run_wide.READ_ONCE["audit"]) | set(["tcp_audit_hosts"])
+    assert run_wide.wanted_names({}, "merge") == set()
