@@ -55,11 +55,16 @@ class ActionModule(ControllerAction):
         refused = untemplatable + [name for name, value in values.items()
                                    if name in play_vars.INPUTS and play_vars.INPUTS[name](value)]
         found.extend(self._spread_problems(task_vars, args["playbook"], values, refused))
+        room, warnings = play_vars.room_problems(
+            values, args["playbook"], len(task_vars.get("ansible_play_hosts_all") or []), refused)
+        found.extend(room)
         if found:
             raise AnsibleActionFail(
                 "%s; nothing was gathered or written" % "; ".join(found) if len(found) == 1 else
                 "%d problems with the playbook's variables; nothing was gathered or written: %s"
                 % (len(found), "; ".join("(%d) %s" % (number, text) for number, text in enumerate(found, 1))))
+        if warnings:
+            result.setdefault("warnings", []).extend(warnings)
         result.update(changed=False, checked=sorted(values))
         return result
 

@@ -135,10 +135,10 @@ class ActionModule(ControllerAction):
         try:
             run_dir = self._publish(args, base, rendered, marker, now, textfile_dir)
         except files.ReportDirError as exc:
-            raise AnsibleActionFail("cannot write the audit reports: %s" % exc)
+            return self._unwritten(result, "cannot write the audit reports: %s" % exc, run_id, doc)
         except (IOError, OSError) as exc:
-            raise AnsibleActionFail("cannot write the audit reports into %s (nothing was published): %s"
-                                    % (base, to_native(exc)))
+            return self._unwritten(result, "cannot write the audit reports into %s (nothing was published): %s"
+                                   % (base, to_native(exc)), run_id, doc)
         try:
             if args["run_id"]:
                 files.remove_slices(base, run_id)
@@ -180,7 +180,7 @@ class ActionModule(ControllerAction):
         """With set_stats, the outcome in the result as ansible.builtin.set_stats returns it: Ansible's strategy
         publishes ``ansible_stats`` from any successful task's result, so the playbooks need no set_stats task of
         their own. Not aggregated: a later publication replaces the keys instead of adding to the run id string."""
-        if args["set_stats"]:
+        if args["set_stats"] and not result.get("failed"):
             result["ansible_stats"] = {"data": result["stats"], "per_host": False, "aggregate": False}
         return result
 
@@ -228,17 +228,32 @@ class ActionModule(ControllerAction):
     @staticmethod
     def _write_slice(result, args, base, run_id, hosts):
         """Write this play's hosts as one slice of the run; the merge writes the reports."""
+        summary = fleet.summarise(hosts)
+        outcome = {"summary": summary, "hosts": hosts}
         try:
             slice_path = files.write_slice(base, run_id, hosts, args["hosts"])
         except files.ReportDirError as exc:
-            raise AnsibleActionFail("cannot write the slice of run %s: %s" % (run_id, exc))
+            return ActionModule._unwritten(result, "cannot write the slice of run %s: %s" % (run_id, exc), run_id,
+                                           outcome)
         except (IOError, OSError) as exc:
-            raise AnsibleActionFail("cannot write the slice of run %s into %s: %s" % (run_id, base, to_native(exc)))
-        summary = fleet.summarise(hosts)
+            return ActionModule._unwritten(result, "cannot write the slice of run %s into %s: %s"
+                                           % (run_id, base, to_native(exc)), run_id, outcome)
         result.update(changed=True, run_id=run_id, slice_file=slice_path, summary=summary,
-                      table=fleet.summary_table({"summary": summary, "hosts": hosts}),
+                      table=fleet.summary_table(outcome),
                       stats=ActionModule._stats(run_id, summary, None, [], "slice"),
                       fail_on_reached=fleet.fail_on_reached({"hosts": hosts}, args["fail_on"]))
+        return result
+
+    @staticmethod
+    def _unwritten(result, message, run_id, doc):
+        """A failed result that still carries the run's outcome (the summary, its table, each host's status and
+        reason): the fleet was gathered, and the job's output keeps what the files could not."""
+        count = len(doc["hosts"])
+        result.update(
+            failed=True, changed=False, run_id=run_id, summary=doc["summary"], table=fleet.summary_table(doc),
+            msg="%s; the outcome of the %d host%s is in this result (summary, table, hosts)"
+                % (message, count, "" if count == 1 else "s"),
+            hosts=dict((name, fleet.host_outcome(entry)) for name, entry in doc["hosts"].items()))
         return result
 
     @staticmethod

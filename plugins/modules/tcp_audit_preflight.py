@@ -46,13 +46,20 @@ description:
     false), C(tcp_remediate_fix_conflicts) a boolean, C(tcp_audit_fail_on) C(fail), C(warn) or C(never),
     C(tcp_report_keep) and C(tcp_report_in_progress_keep_days) 1 or more, C(tcp_audit_report_name) and
     C(tcp_audit_run_id) a name of 1 to 64 letters, digits, C(.), C(_) or C(-), C(tcp_audit_thresholds) known
-    thresholds with numbers, C(tcp_audit_textfile_dir) an existing directory (not for a slice, which writes
-    no textfile), C(tcp_remediate_serial) what the play keyword C(serial) takes,
-    C(tcp_remediate_max_fail_percentage) a number from 0 to 100, C(tcp_remediate_profile) a profile of the
-    C(tcp_tuning) role, C(tcp_remediate_overrides) a mapping or a JSON or C(key=value) string); when
-    C(tcpops.timewait.merge) has no C(tcp_audit_run_id); and when the reports could not be written in
-    C(tcp_audit_report_dir) (default C(reports)) as it is laid out or for lack of write permission, which
-    the report task would otherwise find only after the whole fleet was gathered.
+    thresholds with numbers, C(tcp_audit_textfile_dir) an existing directory this user can write, not
+    on a read-only file system (not for a slice, which writes no textfile), C(tcp_remediate_serial) what
+    the play keyword C(serial) takes, C(tcp_remediate_max_fail_percentage) a number from 0 to 100,
+    C(tcp_remediate_profile) a profile of the C(tcp_tuning) role, C(tcp_remediate_overrides) a mapping or
+    a JSON or C(key=value) string); when C(tcpops.timewait.merge) has no C(tcp_audit_run_id); and when the
+    reports could not be written in C(tcp_audit_report_dir) (default C(reports)) as it is laid out, for
+    lack of write permission, on a read-only file system or behind a symbolic link to nowhere, which the
+    report task would otherwise find only after the whole fleet was gathered.
+  - It also fails when the file system of C(tcp_audit_report_dir) has less room than the least the run
+    writes there (each file a block of at most 4 KiB, or 8 KiB and 512 bytes per host of content for the
+    reports, 64 bytes per host for a slice, whichever is more; twice for C(remediate)) or fewer free
+    inodes than the files a run creates, and when that of C(tcp_audit_textfile_dir) has no free inode or
+    less than a block or 32 bytes per host; less room than the reports usually take (16 KiB and 16 KiB
+    per host in full mode, beside the blocks) is a warning.
   - The variables are described in the collection's C(docs/audit.md).
 author:
   - tcpops maintainers (@tcpops)

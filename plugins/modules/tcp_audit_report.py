@@ -24,8 +24,10 @@ description:
   - Writes C(tcp-audit.json), C(tcp-audit.csv), C(tcp-audit.html), C(tcp-audit.junit.xml) and
     C(tcp-audit.prom), with the marker C(.tcpops-run.json), into a private directory
     (C(.tcpops-partial-<pid>-*)) beside their final place, then publishes them as a whole, so a reader
-    never sees a run with files missing or files from two runs. A run that fails leaves nothing but
-    its error.
+    never sees a run with files missing or files from two runs. A run that fails leaves nothing on
+    disk. When the reports (or a slice) cannot be written (a disk that filled during the run), the task
+    fails with the error and its result still carries the run's outcome (RV(summary), RV(table),
+    RV(hosts), RV(run_id)), so the job's output keeps what the files could not.
   - Without O(history), the run becomes C(<dest>/.tcpops-run-<id>/) and the symbolic link
     C(<dest>/.tcpops-current) is swapped to it; the five names in O(dest) are links through
     C(.tcpops-current), so one swap switches all five. Other entries of O(dest) are left alone.
@@ -205,8 +207,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 run_id:
-  description: The run id this task wrote with.
-  returned: success
+  description: The run id this task wrote with (or failed to).
+  returned: success, and when the reports or the slice could not be written
   type: str
   sample: awx-workflow-4211
 slice_file:
@@ -249,7 +251,7 @@ files:
   sample: {json: /srv/audit/reports/tcp-audit.json, html: /srv/audit/reports/tcp-audit.html}
 summary:
   description: Fleet summary, as in the JSON report (C(hosts), C(by_status), C(by_rule), C(worst_status), C(hosts_worst_first)).
-  returned: success
+  returned: success, and when the reports or the slice could not be written
   type: dict
 table:
   description:
@@ -257,7 +259,7 @@ table:
     - The TIME_WAIT and CLOSE_WAIT columns count the host's own network namespace; a cell adds C(+N netns)
       for the sockets in that state in the host's containers and pods (C(tcp_audit_namespaces=all)),
       and a line after the rows says so.
-  returned: success
+  returned: success, and when the reports or the slice could not be written
   type: list
   elements: str
 hosts:
@@ -266,7 +268,7 @@ hosts:
       C(fixable_by_tuning) (a warn/fail finding that the tcp_tuning role fixes),
       C(application_problems) (the rule ids of the findings with C(fixed_by=application)) and
       C(container_problems) (the rule ids of the findings with C(fixed_by=container)).
-  returned: O(stage=all) or O(stage=merge)
+  returned: O(stage=all) or O(stage=merge), and when the reports or the slice could not be written
   type: dict
 comparison:
   description: New, resolved and persisting findings per host against the earlier run; null without one.

@@ -53,6 +53,31 @@ def free_pages(mount_point, fillers, pages):
     return os.statvfs(str(mount_point)).f_bavail
 
 
+# pages free above the least one host's reports take (7 files of a page each), below what they take (the
+# HTML and the JSON span pages): the run passes the first task, with a warning, and fails at write time
+ROOM_ABOVE_FLOOR = 8
+
+
+def assert_refused_for_room(done, dest):
+    """Refused by the first task for want of space, before any host is contacted."""
+    out = " ".join(done.stdout.split())
+    assert ("tcp_audit_report_dir: the file system of %s has" % dest) in out, out[-3000:]
+    assert "the reports of 1 host take at least 28 KiB: free space there or choose another directory" in out
+    assert "nothing was gathered or written" in out and "Gather TCP state facts" not in out
+    assert "No space left on device" not in out
+
+
+def assert_unwritten_with_outcome(done):
+    """Warned by the first task, failed at write time, and the failure still carries the run's outcome."""
+    out = " ".join(done.stdout.split())
+    assert "the reports of 1 host usually take about" in out and "the run may end unable to write them" in out
+    assert "No space left on device" in out and "nothing was published" in out, out[-3000:]
+    assert "the outcome of the 1 host is in this result (summary, table, hosts)" in out
+    # the summary table and each host's status, in the failed task's result
+    assert "- HOST STATUS FAIL WARN TIME_WAIT CLOSE_WAIT FINDINGS" in out and "- '1 host: 1 " in out
+    assert "worst_status:" in out and "localhost: " in out
+
+
 def compared_with(doc):
     return (doc.get("comparison") or {}).get("previous_generated_at")
 
@@ -70,12 +95,18 @@ def test_disk_full_leaves_no_run_behind_and_retention_keeps_the_complete_runs(tm
     before = reportdirs.snapshot(str(base))
 
     fillers = fill(tmpfs)
-    # three failed runs: a full disk, then room for some of the five files but not all of them
-    for pages in (0, 3, 3):
-        free_pages(tmpfs, fillers, pages)
+    # a full disk and room for less than the least a run takes: refused before the host is contacted;
+    # then room for some of the five files but not all of them: the run fails at write time
+    freed = 0
+    for room in (0, 3, ROOM_ABOVE_FLOOR):
+        free_pages(tmpfs, fillers, room - freed)
+        freed = room
         done = playbook.run("report", base, {"tcp_report_keep": 2})
         assert done.returncode != 0, done.stdout[-3000:]
-        assert "No space left on device" in done.stdout and "nothing was published" in done.stdout
+        if room < ROOM_ABOVE_FLOOR:
+            assert_refused_for_room(done, base)
+        else:
+            assert_unwritten_with_outcome(done)
         assert reportdirs.snapshot(str(base)) == before  # no new directory, latest unchanged
 
     for path in fillers:
@@ -98,10 +129,14 @@ def test_disk_full_keeps_the_fixed_directory_of_the_last_complete_audit(tmpfs, p
     before = reportdirs.snapshot(str(dest))
 
     fillers = fill(tmpfs)
-    for pages in (0, 4):
+    for pages in (0, ROOM_ABOVE_FLOOR):
         free_pages(tmpfs, fillers, pages)
         done = playbook.run("audit", dest)
-        assert done.returncode != 0 and "No space left on device" in done.stdout, done.stdout[-3000:]
+        assert done.returncode != 0, done.stdout[-3000:]
+        if pages == 0:
+            assert_refused_for_room(done, dest)
+        else:
+            assert_unwritten_with_outcome(done)
         assert reportdirs.snapshot(str(dest)) == before
         assert sorted(os.listdir(str(tmpfs))) == ["filler", "reports"]
 
@@ -157,6 +192,57 @@ def test_dangling_latest_is_a_warning_and_moves_to_the_new_run(tmp_path, playboo
     assert len(runs) == 1 and os.readlink(str(base / "latest")) == runs[0]
 
 
+def assert_refused_before_any_host(playbook, reportdirs, watched, name, dest, extra, expected):
+    """Run the playbook ``name``: the first task refuses it with ``expected`` and ``watched`` stays as it was."""
+    before = reportdirs.snapshot(str(watched))
+    done = playbook.run(name, dest, extra)
+    out = " ".join(done.stdout.split())
+    assert done.returncode != 0, out[-3000:]
+    assert expected in out and "nothing was gathered or written" in out, out[-3000:]
+    assert "Gather TCP state facts" not in out
+    assert reportdirs.snapshot(str(watched)) == before
+
+
+def mounted(path, options):
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tcpops-test", str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("case", ["no free inode for the reports", "textfile directory full",
+                                  "textfile directory read-only"])
+def test_file_systems_without_room_are_refused_before_any_host(case, tmp_path, playbook, reportdirs):
+    dest, extra = tmp_path / "reports", {}
+    try:
+        if case == "no free inode for the reports":
+            inodes = mounted(tmp_path / "fs", "size=1m,nr_inodes=16")
+            dest = inodes / "reports"
+            made = 0
+            while True:
+                try:
+                    (inodes / ("empty-%d" % made)).touch()
+                except OSError as exc:
+                    assert exc.errno == errno.ENOSPC
+                    break
+                made += 1
+            expected = "tcp_audit_report_dir: the file system of %s has 0 inodes free; a run creates at least 7 files" % dest
+        elif case == "textfile directory full":
+            textfile = mounted(tmp_path / "textfile", "size=64k")
+            fill(textfile)
+            extra = {"tcp_audit_textfile_dir": str(textfile)}
+            expected = ("tcp_audit_textfile_dir: the file system of %s has 0 bytes free; the .prom of 1 host takes "
+                        "at least 4.0 KiB" % textfile)
+        else:
+            textfile = mounted(tmp_path / "textfile", "ro,size=64k")
+            extra = {"tcp_audit_textfile_dir": str(textfile)}
+            expected = "tcp_audit_textfile_dir: %s cannot be written to: it is on a read-only file system" % textfile
+        assert_refused_before_any_host(playbook, reportdirs, tmp_path, "audit", dest, extra, expected)
+    finally:
+        for name in ("fs", "textfile"):
+            if (tmp_path / name).is_dir():
+                subprocess.run(["umount", str(tmp_path / name)], check=False)
+
+
 @pytest.mark.parametrize("case", ["latest is a directory", "dest is a file", "keep 0", "keep -1",
                                   "a report name is a directory", "read-only filesystem"])
 def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_path, playbook, reportdirs):
@@ -180,16 +266,9 @@ def test_bad_destinations_fail_with_a_clear_error_and_change_nothing(case, tmp_p
         expected = "tcp-audit.json is a directory; move it away"
     else:
         subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tcpops-test-ro", str(base)], check=True)
-        expected = "runs cannot be written to (%s is not writable by uid 0)" % base
+        expected = "runs cannot be written to (%s is on a read-only file system)" % base
     try:
-        before = reportdirs.snapshot(str(tmp_path))
-        done = playbook.run(name, base, extra)
-        out = " ".join(done.stdout.split())
-        assert done.returncode != 0, out[-3000:]
-        # refused by the first task, before any host is contacted
-        assert expected in out and "nothing was gathered or written" in out, out[-3000:]
-        assert "Gather TCP state facts" not in out
-        assert reportdirs.snapshot(str(tmp_path)) == before
+        assert_refused_before_any_host(playbook, reportdirs, tmp_path, name, base, extra, expected)
     finally:
         if case == "read-only filesystem":
             subprocess.run(["umount", str(base)], check=False)

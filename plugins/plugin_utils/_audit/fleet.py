@@ -548,8 +548,8 @@ def summary_table(doc):
     if in_namespaces:
         lines.append("+N netns: sockets in the host's containers and pods (tcp_audit_namespaces: all), "
                      "beside the host's own")
-    status = doc["summary"]["by_status"]
-    lines.append("%d hosts: %s" % (doc["summary"]["hosts"], ", ".join(
+    status, count = doc["summary"]["by_status"], doc["summary"]["hosts"]
+    lines.append("%d host%s: %s" % (count, "" if count == 1 else "s", ", ".join(
         "%d %s" % (status[s], s) for s in ("fail", "warn", "pass", "error", "unreachable") if status[s])))
     lines.extend(_owner_notes(doc))
     comparison = doc.get("comparison")

@@ -23,6 +23,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.tcpops.timewait.plugins.module_utils._audit import rules
 from ansible_collections.tcpops.timewait.plugins.module_utils._tuning.profile import PROFILES
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import fleet
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import free_space
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._report import files
 
 PLAYBOOKS = ("audit", "report", "remediate", "merge")
@@ -131,7 +132,8 @@ def _textfile_dir(value):
     path = os.path.abspath(check_type_path(value))
     if not os.path.isdir(path):
         return "%s is not a directory" % path
-    return None
+    why = free_space.unwritable(path)
+    return "%s cannot be written to: it is %s" % (path, why) if why else None
 
 
 def _percentage(value):
@@ -228,15 +230,16 @@ def _is_set(values, name, check):
     return name in values and values[name] not in (None, "") and check(values[name]) is None
 
 
-def _destination_problems(values, playbook):
-    """Whether the reports can be written where they would go: found after the whole fleet was gathered,
-    a run would end with nothing. A value already refused is left to its own message."""
+def _destinations(values, playbook):
+    """(problems, the directories the reports go to): whether the reports can be written where they would go,
+    found after the whole fleet was gathered, a run would end with nothing. A value already refused is left to
+    its own message."""
     if "tcp_audit_report_dir" in values and _text(values["tcp_audit_report_dir"]):
-        return []
+        return [], []
     base = os.path.abspath(check_type_path(values.get("tcp_audit_report_dir") or DEFAULT_REPORT_DIR))
     history_value = values.get("tcp_audit_history", True)
     if _bool_filter(history_value):
-        return []
+        return [], []
     history = playbook == "report" or (playbook == "merge" and boolean(history_value))
     if playbook == "remediate":
         fixed = [os.path.join(base, "remediate" + suffix) for suffix in REMEDIATE_REPORT_SUFFIXES]
@@ -249,12 +252,35 @@ def _destination_problems(values, playbook):
         for dest in fixed:
             files.check_fixed_dest(dest)
     except files.ReportDirError as exc:
-        return ["tcp_audit_report_dir: %s" % exc]
-    writable = _nearest_existing(base)
-    if not os.access(writable, os.W_OK | os.X_OK):
-        return ["tcp_audit_report_dir: %s cannot be written to (%s is not writable by uid %d)"
-                % (base, writable, os.geteuid())]
-    return []
+        return ["tcp_audit_report_dir: %s" % exc], []
+    found = []
+    for dest in fixed or [base]:
+        existing = _nearest_existing(dest)
+        why = free_space.unwritable(existing)
+        if why:
+            found.append("tcp_audit_report_dir: %s cannot be written to (%s is %s)" % (dest, existing, why))
+    return found, fixed or [base]
+
+
+def room_problems(values, playbook, host_count, refused=()):
+    """(problems, warnings): whether the file systems of the report directory and of the textfile directory
+    have room for what the run writes for ``host_count`` hosts. Nothing for a directory refused already
+    (``refused``: names whose value was refused or could not be templated)."""
+    found, dests = ([], []) if "tcp_audit_report_dir" in refused else _destinations(values, playbook)
+    if found or not dests:
+        return [], []
+    slice_only = _writes_slice(values, playbook)
+    # the merge runs on localhost: the hosts of the run are known only from its slices
+    count = None if playbook == "merge" else host_count
+    found, warnings = free_space.problems("tcp_audit_report_dir", dests[0], _nearest_existing(dests[0]),
+                                          free_space.SLICE if slice_only else free_space.REPORTS, count, len(dests))
+    textfile = values.get("tcp_audit_textfile_dir")
+    if textfile and "tcp_audit_textfile_dir" not in refused and not slice_only:
+        path = os.path.abspath(check_type_path(textfile))
+        textfile_found, _no_warnings = free_space.problems("tcp_audit_textfile_dir", path, path, free_space.TEXTFILE,
+                                                           count, len(dests))
+        found.extend(textfile_found)
+    return found, warnings
 
 
 def _report_name_problems(values, playbook):
@@ -292,4 +318,4 @@ def problems(values, playbook):
     if playbook == "merge" and (run_id is None or run_id == ""):
         found.append("tcpops.timewait.merge needs tcp_audit_run_id, the run id the slices wrote with (in an AWX "
                      "workflow it comes from the artifacts of the sliced node; otherwise pass -e tcp_audit_run_id=...)")
-    return found + _report_name_problems(values, playbook) + _destination_problems(values, playbook)
+    return found + _report_name_problems(values, playbook) + _destinations(values, playbook)[0]

@@ -191,3 +191,70 @@ def test_a_destination_problem_is_named_with_the_others(in_tmp):
     found = play_vars.problems({"tcp_audit_top": "x"}, "audit")
     assert found == ["tcp_audit_top must be a whole number of 0 or more, got 'x'",
                      "tcp_audit_report_dir: %s exists and is not a directory" % (in_tmp / "reports")]
+
+
+@pytest.fixture
+def room(monkeypatch):
+    """``room(free_blocks)``: every file system has that many 4 KiB blocks free, and the calls are recorded:
+    ``room.paths`` (the paths whose file system was read)."""
+    paths = []
+
+    def set_room(free_blocks):
+        figures = os.statvfs_result((4096, 4096, 10 ** 6, free_blocks, free_blocks, 10 ** 6, 10 ** 6, 10 ** 6, 0, 255))
+        real = os.statvfs
+
+        def statvfs(path):
+            real(path)  # a path that does not exist fails as it would
+            paths.append(str(path))
+            return figures
+        monkeypatch.setattr(os, "statvfs", statvfs)
+    set_room.paths = paths
+    return set_room
+
+
+def test_room_is_judged_where_each_playbook_writes(in_tmp, room):
+    room(0)
+    found, _warnings = play_vars.room_problems({}, "audit", 40)
+    assert found == ["tcp_audit_report_dir: the file system of %s has 0 bytes free; the reports of 40 hosts take at "
+                     "least 28 KiB: free space there or choose another directory" % (in_tmp / "reports")]
+    assert room.paths[-1] == str(in_tmp)  # ./reports does not exist yet: its nearest existing part
+    # remediate writes a before and an after run, into two directories below the report directory
+    found, _warnings = play_vars.room_problems({"tcp_audit_report_dir": "out"}, "remediate", 40)
+    assert "the file system of %s has 0 bytes free; the reports of 40 hosts take at least 56 KiB" % (
+        in_tmp / "out" / "remediate-before") in found[0]
+    # a slice writes one file; the merge does not know the run's hosts before it reads the slices
+    found, _warnings = play_vars.room_problems({"tcp_audit_merge": "no"}, "report", 40)
+    assert "the slice of 40 hosts takes at least 4.0 KiB" in found[0]
+    found, _warnings = play_vars.room_problems({"tcp_audit_run_id": "r1"}, "merge", 1)
+    assert "the reports of a run take at least 28 KiB" in found[0]
+
+
+def test_the_textfile_directory_is_judged_too_unless_a_slice_writes_none(in_tmp, room):
+    (in_tmp / "textfile").mkdir()
+    room(7)
+    values = {"tcp_audit_textfile_dir": str(in_tmp / "textfile")}
+    found, warnings = play_vars.room_problems(values, "audit", 40)
+    assert found == [] and "the reports of 40 hosts usually take about 684 KiB" in warnings[0]
+    room(0)
+    found, _warnings = play_vars.room_problems(values, "remediate", 40)
+    assert found[1] == ("tcp_audit_textfile_dir: the file system of %s has 0 bytes free; the .prom of 40 hosts takes "
+                        "at least 8.0 KiB: free space there or choose another directory" % (in_tmp / "textfile"))
+    found, _warnings = play_vars.room_problems(dict(values, tcp_audit_merge=False), "audit", 40)
+    assert len(found) == 1 and found[0].startswith("tcp_audit_report_dir:")
+
+
+def test_a_directory_refused_already_is_not_judged_again(in_tmp, room):
+    room(0)
+    (in_tmp / "reports").write_text("x")
+    assert play_vars.room_problems({}, "audit", 40) == ([], [])
+    assert play_vars.room_problems({"tcp_audit_report_dir": 7}, "audit", 40, refused=["tcp_audit_report_dir"]) == ([], [])
+    values = {"tcp_audit_report_dir": "ok", "tcp_audit_textfile_dir": "/nonexistent"}
+    found, _warnings = play_vars.room_problems(values, "audit", 40, refused=["tcp_audit_textfile_dir"])
+    assert len(found) == 1 and found[0].startswith("tcp_audit_report_dir:")
+
+
+def test_a_report_directory_behind_a_dangling_link_is_refused_by_name(in_tmp):
+    (in_tmp / "link").symlink_to("/nonexistent/share")
+    assert play_vars.problems({"tcp_audit_report_dir": str(in_tmp / "link" / "reports")}, "audit") == [
+        "tcp_audit_report_dir: %s cannot be written to (%s is not reachable: No such file or directory)"
+        % (in_tmp / "link" / "reports", in_tmp / "link")]
