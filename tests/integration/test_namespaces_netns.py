@@ -355,6 +355,7 @@ def test_the_reports_count_the_namespaces_sockets_beside_the_hosts_own(scene, re
     listed = namespaces["top"]
     assert int(row["namespaces_listed"]) == len(listed) >= len(LOADS)
     assert int(row["namespaces_total"]) == namespaces["total"]
+    assert int(row["namespaces_summed"]) == namespaces["total"] - namespaces["unread"]
     assert int(row["namespaces_time_wait"]) == namespaces["counts"]["time_wait"]
     assert namespaces["counts"]["time_wait"] >= sum(entry["counts"]["time_wait"] for entry in listed) >= planted
     prom = (scene.report_dir / "tcp-audit.prom").read_text().splitlines()

@@ -18,9 +18,11 @@ from ansible_collections.tcpops.timewait.plugins.module_utils._socket_state.rate
 # the rates over the interval since the previous run (counter_deltas) close the row, empty without one
 RATE_COLUMNS = tuple("%s_per_second" % key for key, _names in RATE_COUNTERS)
 # then the host's other network namespaces (containers, pods): how many are listed in full, how many it
-# has, their sockets summed (over every namespace read); empty without namespaces: all
+# has, how many the sums cover (every one read; those listed, for facts of a module that did not sum them)
+# and their sockets summed; empty without namespaces: all
 NAMESPACE_STATES = ("established", "time_wait", "close_wait", "fin_wait2")
-NAMESPACE_COLUMNS = ("namespaces_listed", "namespaces_total") + tuple("namespaces_%s" % state for state in NAMESPACE_STATES)
+NAMESPACE_COLUMNS = ("namespaces_listed", "namespaces_total", "namespaces_summed") + tuple(
+    "namespaces_%s" % state for state in NAMESPACE_STATES)
 COLUMNS = ("host", "status", "fail_count", "warn_count", "failing_rules", "warning_rules", "established",
            "time_wait", "close_wait", "fin_wait2", "close_wait_owners", "kernel", "backend", "reason",
            "interval_seconds") + RATE_COLUMNS + NAMESPACE_COLUMNS
@@ -33,10 +35,10 @@ def _interval(found):
 
 
 def _namespaces(entry):
-    counts, _summed_over, listed, total = namespace_state_counts(entry)
+    counts, summed_over, listed, total = namespace_state_counts(entry)
     if counts is None:
         return (None,) * len(NAMESPACE_COLUMNS)
-    return (listed, total) + tuple(counts[state] for state in NAMESPACE_STATES)
+    return (listed, total, summed_over) + tuple(counts[state] for state in NAMESPACE_STATES)
 
 
 def render(doc):

@@ -227,7 +227,7 @@ def test_prometheus_has_the_interval_rates_of_the_hosts_that_have_them():
 
 def test_csv_closes_each_row_with_the_interval_and_its_rates():
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc_with_intervals()))))
-    assert list(rows["web-1"])[-15:-6] == ["interval_seconds"] + ["%s_per_second" % key for key in (
+    assert list(rows["web-1"])[-16:-7] == ["interval_seconds"] + ["%s_per_second" % key for key in (
         "outbound_connections", "inbound_connections", "failed_connection_attempts", "time_wait_entered",
         "time_wait_reused", "time_wait_overflow", "listen_overflows", "listen_drops")]
     assert rows["web-1"]["interval_seconds"] == "600" and rows["web-1"]["outbound_connections_per_second"] == "100.0"
@@ -421,14 +421,17 @@ def test_a_count_a_rule_would_quote_that_no_host_could_hold_makes_the_host_an_er
 def test_the_sockets_of_the_pods_are_counted_beside_the_hosts_own():
     doc = doc_with_pods()
     rows = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))
-    assert list(rows["web-1"])[-6:] == ["namespaces_listed", "namespaces_total", "namespaces_established",
-                                        "namespaces_time_wait", "namespaces_close_wait", "namespaces_fin_wait2"]
+    assert list(rows["web-1"])[-7:] == ["namespaces_listed", "namespaces_total", "namespaces_summed",
+                                        "namespaces_established", "namespaces_time_wait", "namespaces_close_wait",
+                                        "namespaces_fin_wait2"]
     clean = load("tcp_state_clean.json")["counts"]
     web = rows["web-1"]
-    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_time_wait"]) == (
-        "2", "2", str(2 * clean["time_wait"]))
+    # facts without the module's sum: summed over the two listed
+    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_summed"],
+            web["namespaces_time_wait"]) == ("2", "2", "2", str(2 * clean["time_wait"]))
     assert web["time_wait"] == str(clean["time_wait"])  # the host's own, as before
-    assert rows["clean-1"]["namespaces_listed"] == rows["clean-1"]["namespaces_time_wait"] == ""
+    assert rows["clean-1"]["namespaces_listed"] == rows["clean-1"]["namespaces_summed"] == ""
+    assert rows["clean-1"]["namespaces_time_wait"] == ""
     lines = report_prom.render(doc, 0).splitlines()
     assert ('tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="time_wait"} %d'
             % (2 * clean["time_wait"])) in lines
@@ -442,8 +445,8 @@ def test_the_pods_sockets_are_summed_over_every_namespace_read_when_the_facts_ho
     # 2 listed in full of the 29 read
     doc["hosts"]["web-1"]["facts"]["namespaces"].update(total=30, unread=1, counts=summed)
     web = dict((row["host"], row) for row in csv.DictReader(io.StringIO(report_csv.render(doc))))["web-1"]
-    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_time_wait"],
-            web["namespaces_close_wait"]) == ("2", "30", "52000", "3")
+    assert (web["namespaces_listed"], web["namespaces_total"], web["namespaces_summed"], web["namespaces_time_wait"],
+            web["namespaces_close_wait"]) == ("2", "30", "29", "52000", "3")
     lines = report_prom.render(doc, 0).splitlines()
     assert 'tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="time_wait"} 52000' in lines
     assert 'tcp_audit_namespaces_tcp_sockets{host="web-1",report="audit",state="close_wait"} 3' in lines
