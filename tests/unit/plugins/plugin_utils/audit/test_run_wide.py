@@ -1,6 +1,12 @@
 # -*- coding: utf-8 -*-
 """Variables that hold one value for the whole run, checked across the play's hosts (tcp_audit_preflight)."""
 
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
 from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit import run_wide
 
 UNSET = run_wide.UNSET
@@ -179,3 +185,32 @@ def test_the_names_kept_of_each_host_are_the_playbooks_and_the_inputs_of_what_it
     assert run_wide.wanted_names(first, "audit") == run_wide.names("audit") | set(["root", "site", "region"])
     assert run_wide.names("audit") == set(run_wide.READ_ONCE["audit"]) | set(["tcp_audit_hosts"])
     assert run_wide.wanted_names({}, "merge") == set()
+
+
+def _playbook_defaults(playbook):
+    """{variable: [default value, ...]} of every ``NAME | default(LITERAL)`` the playbook (with its task files,
+    which every playbook imports) writes; a default that is not a literal (omit, an expression) is left out."""
+    root = Path(__file__).resolve().parents[5] / "playbooks"
+    found = {}
+    for path in [root / ("%s.yml" % playbook)] + sorted(root.glob("tasks/*.yml")):
+        for name, literal in re.findall(r"\b(tcp_\w+)\s*\|\s*default\(([^()]*)\)", path.read_text()):
+            try:
+                value = jinja2.Environment().compile_expression("(%s,)" % literal)()[0]  # default's first argument
+            except jinja2.exceptions.UndefinedError:
+                continue
+            if not isinstance(value, jinja2.Undefined):
+                found.setdefault(name, []).append(value)
+    return found
+
+
+@pytest.mark.parametrize("playbook", sorted(run_wide.READ_ONCE))
+def test_the_defaults_compared_are_those_the_playbooks_apply(playbook):
+    # an unset variable is compared as its default: a default changed in a playbook must change here too
+    defaults = _playbook_defaults(playbook)
+    for name in run_wide.READ_ONCE[playbook]:
+        if name == "tcp_audit_report_name":
+            assert set(defaults[name]) == {playbook}
+        elif name in run_wide.DEFAULTS:
+            assert defaults.get(name) and set(defaults[name]) == {run_wide.DEFAULTS[name]}, name
+        else:
+            assert name not in defaults, "%s has a default in %s that run_wide.DEFAULTS lacks" % (name, playbook)
