@@ -26,7 +26,9 @@ description:
     are C(tcp_audit_report_dir), C(tcp_audit_fail_on), C(tcp_audit_report_name) and
     C(tcp_audit_textfile_dir) for C(audit), C(report) and C(remediate); C(tcp_audit_run_id),
     C(tcp_audit_merge) and C(tcp_report_in_progress_keep_days) for C(audit) and C(report); C(tcp_report_keep)
-    for C(report). Values are compared as the playbooks read them (unset is the default, C(tcp_audit_merge)
+    for C(report). So is C(tcp_remediate_max_fail_percentage) for C(remediate), one failure budget for the
+    run, which each host reads as it sees it, so that hosts would stop at different shares of failed hosts.
+    Values are compared as the playbooks read them (unset is the default, C(tcp_audit_merge)
     as the C(bool) filter reads it, numbers as numbers); a value written otherwise than this host's, or a
     template whose inputs (the variables it refers to, and theirs) are, is templated with that host's
     variables and the play's; a value the extra or the play's variables set overrides every host's and

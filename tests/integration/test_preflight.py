@@ -125,6 +125,10 @@ SPREAD = [
      "tcp_audit_report_name is read once for the whole run, as the play's first host sees it (localhost: "
      "'eu-audit'); 1 other host has another value, which would be ignored (second: 'us-audit'): it is templated "
      "from variables that differ between hosts (site): give it one value for every host (group all, or -e)"),
+    ("remediate", {"b": "tcp_remediate_max_fail_percentage: 50\n"}, {},
+     "tcp_remediate_max_fail_percentage is one budget for the whole run, but each host reads it as it sees it "
+     "(localhost: unset); 1 other host has another value, with which it would stop at another share of failed "
+     "hosts (second: 50): " + SET_IT_ONCE),
     ("remediate", {"all": "tcp_remediate_serial: 1\n"}, {},
      "tcp_remediate_serial is set as a host variable (localhost: 1; second: 1), " + NO_EFFECT % "serial"),
     ("audit", {}, {"second": "tcp_audit_hosts: second\n"},

@@ -5,9 +5,10 @@
 
 Some variables are read once per run, as the play's first host sees them (by the tasks that run once and by
 the report task): a value set otherwise for some other hosts (a ``group_vars`` file of one group) would be
-ignored without a word. Others set a play keyword (``hosts``, ``serial``), which Ansible templates from the
-extra variables and the play's own before it reads any host's: set as a host variable they have no effect.
-``spread_problems`` names both.
+ignored without a word. One is the run's failure budget, which each host reads for itself: set otherwise
+for some hosts, they would stop at different shares of failures. Others set a play keyword (``hosts``,
+``serial``), which Ansible templates from the extra variables and the play's own before it reads any
+host's: set as a host variable they have no effect. ``spread_problems`` names them all.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,8 +36,10 @@ _HISTORY_RUN = _REPORT_WRITER + ("tcp_audit_run_id", "tcp_audit_merge", "tcp_rep
 READ_ONCE = {
     "audit": _HISTORY_RUN,
     "report": _HISTORY_RUN + ("tcp_report_keep",),
-    "remediate": _REPORT_WRITER,
+    "remediate": _REPORT_WRITER + ("tcp_remediate_max_fail_percentage",),
 }
+# one value for the whole run, which each host reads for itself (remediate's batches stop by it)
+READ_BY_EACH_HOST = frozenset(["tcp_remediate_max_fail_percentage"])
 PLAY_KEYWORDS = {
     "audit": {"tcp_audit_hosts": "hosts"},
     "report": {"tcp_audit_hosts": "hosts"},
@@ -44,7 +47,7 @@ PLAY_KEYWORDS = {
 }
 # what the playbooks' ``default()`` gives an unset variable (the report name is the playbook's own)
 DEFAULTS = {"tcp_audit_report_dir": DEFAULT_REPORT_DIR, "tcp_audit_fail_on": "fail", "tcp_audit_merge": True,
-            "tcp_report_keep": 30, "tcp_report_in_progress_keep_days": 7}
+            "tcp_report_keep": 30, "tcp_report_in_progress_keep_days": 7, "tcp_remediate_max_fail_percentage": 0}
 # a variable looked up by a computed name: what it refers to cannot be told from the template
 _LOOKUPS = frozenset(["lookup", "query", "q"])
 _VARS_LOOKUPS = frozenset(["vars", "ansible.builtin.vars"])
@@ -150,6 +153,11 @@ def _as_read(name, value, playbook):
             return value
     if name in ("tcp_audit_report_name", "tcp_audit_run_id") and isinstance(value, (int, str)):
         return str(value)
+    if name == "tcp_remediate_max_fail_percentage" and not isinstance(value, bool):
+        try:
+            return float(str(value))  # the playbook's float filter
+        except ValueError:
+            return value
     return value
 
 
@@ -204,11 +212,15 @@ class _ReadOnce(object):
         else:
             advice = ("it is templated from variables that differ between hosts (%s): give it one value for every "
                       "host (group all, or -e)" % ", ".join(sorted(self.differing_inputs)))
+        others = "1 other host has" if len(self.differing) == 1 else "%d other hosts have" % len(self.differing)
+        if self.name in READ_BY_EACH_HOST:
+            return ("%s is one budget for the whole run, but each host reads it as it sees it (%s); %s another "
+                    "value, with which %s would stop at another share of failed hosts (%s): %s"
+                    % (self.name, _listed([(first_host, self.first_seen)]), others,
+                       "it" if len(self.differing) == 1 else "they", _listed(self.differing), advice))
         return ("%s is read once for the whole run, as the play's first host sees it (%s); %s another value, "
                 "which would be ignored (%s): %s"
-                % (self.name, _listed([(first_host, self.first_seen)]),
-                   "1 other host has" if len(self.differing) == 1 else "%d other hosts have" % len(self.differing),
-                   _listed(self.differing), advice))
+                % (self.name, _listed([(first_host, self.first_seen)]), others, _listed(self.differing), advice))
 
 
 def _read_once_problems(hosts_values, play_values, playbook, resolve, skip):

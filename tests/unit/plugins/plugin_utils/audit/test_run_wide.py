@@ -75,8 +75,24 @@ def test_each_playbook_compares_only_what_it_reads():
     assert [line.split(" ")[0] for line in spread(hosts, playbook="report")[0]] == [
         "tcp_audit_merge", "tcp_report_keep"]
     assert [line.split(" ")[0] for line in spread(hosts, playbook="audit")[0]] == ["tcp_audit_merge"]
-    assert spread(hosts, playbook="remediate") == ([], [])
+    assert [line.split(" ")[0] for line in spread(hosts, playbook="remediate")[0]] == [
+        "tcp_remediate_max_fail_percentage"]
     assert spread(hosts, playbook="merge") == ([], [])
+
+
+def test_the_failure_budget_each_host_reads_must_be_one_for_the_run():
+    # remediate's batches stop when the failed hosts exceed it; each host reads it for itself
+    hosts = [("web1", {}), ("web2", {"tcp_remediate_max_fail_percentage": "0"}),
+             ("db1", {"tcp_remediate_max_fail_percentage": 50}), ("db2", {"tcp_remediate_max_fail_percentage": "50"})]
+    found, _asked = spread(hosts, playbook="remediate")
+    assert found == ["tcp_remediate_max_fail_percentage is one budget for the whole run, but each host reads it as "
+                     "it sees it (web1: unset); 2 other hosts have another value, with which they would stop at "
+                     "another share of failed hosts (db1: 50; db2: '50'): " + SET_IT_ONCE]
+    found, _asked = spread(hosts[:3], playbook="remediate")
+    assert "1 other host has another value, with which it would stop" in found[0]
+    assert spread([("web1", {"tcp_remediate_max_fail_percentage": 10}),
+                   ("web2", {"tcp_remediate_max_fail_percentage": "10.0"})], playbook="remediate") == (
+        [], [("web1", "tcp_remediate_max_fail_percentage"), ("web2", "tcp_remediate_max_fail_percentage")])
 
 
 def test_values_written_differently_are_compared_once_templated_and_only_those_are_templated():
