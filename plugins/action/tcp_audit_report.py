@@ -163,7 +163,7 @@ class ActionModule(ControllerAction):
             files=paths,
             summary=doc["summary"],
             table=fleet.summary_table(doc) + self._stale_lines(stale, removed),
-            hosts=dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items()),
+            hosts=self._outcomes(hosts),
             comparison=doc.get("comparison"),
             pruned_runs=pruned,
             stale_runs_in_progress=[dict(run, removed=removed) for run in stale],
@@ -248,13 +248,17 @@ class ActionModule(ControllerAction):
     def _unwritten(result, message, run_id, doc):
         """A failed result that still carries the run's outcome (the summary, its table, each host's status and
         reason): the fleet was gathered, and the job's output keeps what the files could not."""
-        count = len(doc["hosts"])
         result.update(
             failed=True, changed=False, run_id=run_id, summary=doc["summary"], table=fleet.summary_table(doc),
-            msg="%s; the outcome of the %d host%s is in this result (summary, table, hosts)"
-                % (message, count, "" if count == 1 else "s"),
-            hosts=dict((name, fleet.host_outcome(entry)) for name, entry in doc["hosts"].items()))
+            msg="%s; the outcome of the %s is in this result (summary, table, hosts)"
+                % (message, fleet.counted(len(doc["hosts"]), "host")),
+            hosts=ActionModule._outcomes(doc["hosts"]))
         return result
+
+    @staticmethod
+    def _outcomes(hosts):
+        """Each host's status, reason and problems, as the result's ``hosts``."""
+        return dict((name, fleet.host_outcome(entry)) for name, entry in hosts.items())
 
     @staticmethod
     def _merge(base, run_id, expected):

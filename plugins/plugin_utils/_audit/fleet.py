@@ -528,6 +528,11 @@ def _owner_notes(doc):
     return notes
 
 
+def counted(count, noun):
+    """``count`` and ``noun``, plural unless one: 1 host, 40 hosts."""
+    return "%d %s%s" % (count, noun, "" if count == 1 else "s")
+
+
 def summary_table(doc):
     """Plain-text table, worst hosts first, for the end of the run."""
     rows = [("HOST", "STATUS", "FAIL", "WARN", "TIME_WAIT", "CLOSE_WAIT", "FINDINGS")]
@@ -548,8 +553,8 @@ def summary_table(doc):
     if in_namespaces:
         lines.append("+N netns: sockets in the host's containers and pods (tcp_audit_namespaces: all), "
                      "beside the host's own")
-    status, count = doc["summary"]["by_status"], doc["summary"]["hosts"]
-    lines.append("%d host%s: %s" % (count, "" if count == 1 else "s", ", ".join(
+    status = doc["summary"]["by_status"]
+    lines.append("%s: %s" % (counted(doc["summary"]["hosts"], "host"), ", ".join(
         "%d %s" % (status[s], s) for s in ("fail", "warn", "pass", "error", "unreachable") if status[s])))
     lines.extend(_owner_notes(doc))
     comparison = doc.get("comparison")

@@ -12,6 +12,8 @@ import collections
 import math
 import os
 
+from ansible_collections.tcpops.timewait.plugins.plugin_utils._audit.fleet import counted
+
 # What a run writes into one directory. ``files``: how many it creates at least (an inode each, a block
 # each at least); ``fixed`` and ``per_host``: the least its content takes, in bytes, whatever the hosts
 # found (about half what unreachable hosts with one-letter names take, checked against the writers in
@@ -70,10 +72,6 @@ def unwritable(path):
     return None
 
 
-def _plural(count, noun):
-    return "%d %s%s" % (count, noun, "" if count == 1 else "s")
-
-
 def problems(variable, directory, existing, need, host_count=None, runs=1):
     """(problems, warnings) for writing ``runs`` times what ``need`` says for ``host_count`` hosts (None: not
     known here, only what any run takes) into ``directory``, whose nearest existing part is ``existing``."""
@@ -85,11 +83,11 @@ def problems(variable, directory, existing, need, host_count=None, runs=1):
     files = need.files * runs
     if inodes is not None and inodes < files:
         return ["%s has %s free; a run creates at least %s: free some there or choose another directory"
-                % (where, _plural(inodes, "inode"), _plural(files, "file"))], []
+                % (where, counted(inodes, "inode"), counted(files, "file"))], []
     if free is None:
         return [], []
     hosts = host_count or 0
-    subject = "%s of %s" % (need.subject, _plural(host_count, "host") if host_count is not None else "a run")
+    subject = "%s of %s" % (need.subject, counted(host_count, "host") if host_count is not None else "a run")
     floor = max(files * block, (need.fixed + hosts * need.per_host) * runs)
     if free < floor:
         return ["%s has %s free; %s %s at least %s: free space there or choose another directory"
